@@ -1,0 +1,110 @@
+//! Identities: how an object is named, once, for the whole program.
+//!
+//! Every map key in the catalog, every dependency edge and every plan step
+//! refers to objects through these types. Their `Display` is the name users see
+//! in summaries and diagnostics; SQL text is produced by `sql::ident`, not here.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A schema-qualified name such as `billing.invoices`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct QualifiedName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QualifiedName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        QualifiedName {
+            schema: schema.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
+
+/// The identity of every object converge manages.
+///
+/// Objects that live inside a table (columns, constraints) carry the table's
+/// name. `SequenceOwner` is the `OWNED BY` link of a sequence, an object of its
+/// own so that a table default can need the sequence while the sequence's
+/// ownership needs the column, without a cycle.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectId {
+    Schema(String),
+    Extension(String),
+    Type(QualifiedName),
+    Sequence(QualifiedName),
+    SequenceOwner(QualifiedName),
+    Table(QualifiedName),
+    Column(QualifiedName, String),
+    Constraint(QualifiedName, String),
+    Index(QualifiedName),
+}
+
+impl ObjectId {
+    /// The kind as users read it: "table", "column", ...
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ObjectId::Schema(_) => "schema",
+            ObjectId::Extension(_) => "extension",
+            ObjectId::Type(_) => "type",
+            ObjectId::Sequence(_) => "sequence",
+            ObjectId::SequenceOwner(_) => "sequence ownership",
+            ObjectId::Table(_) => "table",
+            ObjectId::Column(..) => "column",
+            ObjectId::Constraint(..) => "constraint",
+            ObjectId::Index(_) => "index",
+        }
+    }
+
+    /// The object's name without its kind: `billing.invoices.total`.
+    pub fn name(&self) -> String {
+        match self {
+            ObjectId::Schema(s) | ObjectId::Extension(s) => s.clone(),
+            ObjectId::Type(q)
+            | ObjectId::Sequence(q)
+            | ObjectId::SequenceOwner(q)
+            | ObjectId::Table(q)
+            | ObjectId::Index(q) => q.to_string(),
+            ObjectId::Column(t, c) => format!("{t}.{c}"),
+            ObjectId::Constraint(t, c) => format!("{c} on {t}"),
+        }
+    }
+
+    /// The table an object belongs to, for objects inside a table.
+    pub fn table(&self) -> Option<&QualifiedName> {
+        match self {
+            ObjectId::Table(t) | ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The schema the object lives in (none for extensions).
+    pub fn schema(&self) -> Option<&str> {
+        match self {
+            ObjectId::Schema(s) => Some(s),
+            ObjectId::Extension(_) => None,
+            ObjectId::Type(q)
+            | ObjectId::Sequence(q)
+            | ObjectId::SequenceOwner(q)
+            | ObjectId::Table(q)
+            | ObjectId::Index(q)
+            | ObjectId::Column(q, _)
+            | ObjectId::Constraint(q, _) => Some(&q.schema),
+        }
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind(), self.name())
+    }
+}

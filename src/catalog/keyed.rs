@@ -1,0 +1,53 @@
+//! Serializes the catalog's maps as lists of their values.
+//!
+//! Every value already carries its own identity (a table knows its name), and
+//! JSON object keys can only be strings, so a `BTreeMap<QualifiedName, Table>`
+//! is written as the list of its tables, in key order, and read back by taking
+//! each value's key from the value itself.
+
+use super::ids::QualifiedName;
+use super::objects::*;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+
+/// A value that knows the key it is stored under.
+pub trait Keyed {
+    type Key: Ord;
+    fn key(&self) -> Self::Key;
+}
+
+pub fn serialize<K, V, S>(map: &BTreeMap<K, V>, serializer: S) -> Result<S::Ok, S::Error>
+where
+    V: Serialize,
+    S: Serializer,
+{
+    serializer.collect_seq(map.values())
+}
+
+pub fn deserialize<'de, V, D>(deserializer: D) -> Result<BTreeMap<V::Key, V>, D::Error>
+where
+    V: Keyed + Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    let values = Vec::<V>::deserialize(deserializer)?;
+    Ok(values.into_iter().map(|v| (v.key(), v)).collect())
+}
+
+macro_rules! keyed_by {
+    ($ty:ty, $key:ty, $field:ident) => {
+        impl Keyed for $ty {
+            type Key = $key;
+            fn key(&self) -> $key {
+                self.$field.clone()
+            }
+        }
+    };
+}
+
+keyed_by!(Schema, String, name);
+keyed_by!(Extension, String, name);
+keyed_by!(EnumType, QualifiedName, name);
+keyed_by!(Sequence, QualifiedName, name);
+keyed_by!(Table, QualifiedName, name);
+keyed_by!(Index, QualifiedName, name);
+keyed_by!(Constraint, String, name);

@@ -1,0 +1,183 @@
+//! The object kinds of the catalog, one struct each, public fields, no logic
+//! beyond small accessors.
+
+use super::ids::QualifiedName;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    pub name: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub name: String,
+    /// The schema the extension's objects were installed in.
+    pub schema: String,
+    pub version: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnumType {
+    pub name: QualifiedName,
+    /// Labels in their sort order.
+    pub labels: Vec<String>,
+    pub comment: Option<String>,
+}
+
+/// The options every sequence has, standalone or behind an identity column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceOptions {
+    /// `smallint`, `integer` or `bigint`.
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+impl SequenceOptions {
+    /// The options PostgreSQL picks when none are given, for a sequence of
+    /// `data_type` counting in the direction of `increment`.
+    pub fn defaults_for(data_type: &str, increment: i64) -> SequenceOptions {
+        let (type_min, type_max) = match data_type {
+            "smallint" => (i16::MIN as i64, i16::MAX as i64),
+            "integer" => (i32::MIN as i64, i32::MAX as i64),
+            _ => (i64::MIN, i64::MAX),
+        };
+        let (min, max) = if increment > 0 { (1, type_max) } else { (type_min, -1) };
+        SequenceOptions {
+            data_type: data_type.to_string(),
+            start: if increment > 0 { min } else { max },
+            increment,
+            min,
+            max,
+            cache: 1,
+            cycle: false,
+        }
+    }
+}
+
+/// A column of a table that a sequence is `OWNED BY`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ColumnRef {
+    pub table: QualifiedName,
+    pub column: String,
+}
+
+impl std::fmt::Display for ColumnRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.table, self.column)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sequence {
+    pub name: QualifiedName,
+    pub options: SequenceOptions,
+    pub owned_by: Option<ColumnRef>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityKind {
+    Always,
+    ByDefault,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub kind: IdentityKind,
+    /// The identity's sequence (PostgreSQL names it `<table>_<column>_seq`
+    /// unless told otherwise).
+    pub sequence: QualifiedName,
+    pub options: SequenceOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// As `format_type` prints it: `character varying(20)`, `public.mood[]`.
+    pub data_type: String,
+    pub not_null: bool,
+    /// The default expression as `pg_get_expr` prints it.
+    pub default: Option<String>,
+    pub identity: Option<Identity>,
+    /// The expression of a `GENERATED ALWAYS AS (...) STORED` column.
+    pub generated: Option<String>,
+    /// A collation other than the type's default, qualified: `pg_catalog."C"`.
+    pub collation: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    ForeignKey,
+    Check,
+    Exclusion,
+}
+
+impl ConstraintKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ConstraintKind::PrimaryKey => "primary key",
+            ConstraintKind::Unique => "unique constraint",
+            ConstraintKind::ForeignKey => "foreign key",
+            ConstraintKind::Check => "check constraint",
+            ConstraintKind::Exclusion => "exclusion constraint",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub name: String,
+    pub kind: ConstraintKind,
+    /// As `pg_get_constraintdef` prints it, e.g.
+    /// `FOREIGN KEY (user_id) REFERENCES accounts.users(id) ON DELETE CASCADE`.
+    /// It includes `DEFERRABLE`, `NOT VALID` and `NO INHERIT` where they apply.
+    pub definition: String,
+    /// The table a foreign key references.
+    pub references: Option<QualifiedName>,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    pub validated: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub name: QualifiedName,
+    /// In the table's column order.
+    pub columns: Vec<Column>,
+    #[serde(with = "super::keyed")]
+    pub constraints: BTreeMap<String, Constraint>,
+    pub comment: Option<String>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    pub name: QualifiedName,
+    pub table: QualifiedName,
+    /// As `pg_get_indexdef` prints it: the complete `CREATE INDEX` statement.
+    pub definition: String,
+    pub unique: bool,
+    /// False for an index left INVALID by a failed concurrent build.
+    pub valid: bool,
+    pub comment: Option<String>,
+}

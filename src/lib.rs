@@ -1,0 +1,14 @@
+//! converge: declarative schema migrations for PostgreSQL.
+//!
+//! The desired schema is a set of plain SQL files. converge parses them
+//! (`source`), loads them into a temporary shadow database (`shadow`) so that
+//! PostgreSQL itself normalizes them, reads both the shadow and the target with
+//! the same code (`introspect`) into a plain-data `catalog`, computes the
+//! changes (`diff`), orders them into steps with a dependency graph (`plan`),
+//! renders forward and rollback SQL (`sql`, `render`) and applies them in one
+//! verified transaction (`apply`). `cli` is the thin edge that turns arguments
+//! into calls and outcomes into exit codes.
+
+pub mod catalog;
+pub mod diagnostic;
+pub mod source;

@@ -1,0 +1,616 @@
+//! What one desired statement is: a schema definition converge accepts (with
+//! the names it creates and the names it needs), or something it refuses, and
+//! why.
+//!
+//! Names are resolved the way the shadow load resolves them: an unqualified
+//! name means `public`. The names found here only order the statements and
+//! point messages at their source; the shadow database, not this module,
+//! decides what the statements mean.
+
+use crate::catalog::{ObjectId, QualifiedName};
+use pg_query::NodeEnum;
+use pg_query::protobuf::{AlterTableType, ObjectType};
+use serde_json::Value;
+
+/// A name in one of PostgreSQL's namespaces, as statements create and use them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    Schema(String),
+    Extension(String),
+    /// Tables, sequences, indexes and views share one namespace per schema.
+    Relation(QualifiedName),
+    /// Types, including the row type of every table.
+    Type(QualifiedName),
+}
+
+/// An accepted statement's role in the desired state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatementInfo {
+    /// Orders statements that do not depend on each other: schemas first,
+    /// comments last.
+    pub phase: u8,
+    pub creates: Vec<Key>,
+    pub references: Vec<Key>,
+    /// The objects this statement defines, to point plan steps at it.
+    pub defines: Vec<ObjectId>,
+    /// The object a `COMMENT ON` statement sets the comment of.
+    pub comments_on: Option<ObjectId>,
+}
+
+/// Why a statement is not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a schema definition at all (data, transaction control, settings).
+    NotSchema { what: String, help: String },
+    /// A schema definition converge does not manage yet.
+    Unsupported { what: String, help: String },
+}
+
+pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
+    use NodeEnum as N;
+    let mut info = match node {
+        N::CreateSchemaStmt(s) => {
+            if !s.schema_elts.is_empty() {
+                return Err(unsupported(
+                    "CREATE SCHEMA with embedded objects",
+                    "write CREATE SCHEMA alone and each object as its own statement",
+                ));
+            }
+            StatementInfo {
+                phase: 0,
+                creates: vec![Key::Schema(s.schemaname.clone())],
+                defines: vec![ObjectId::Schema(s.schemaname.clone())],
+                ..Default::default()
+            }
+        }
+        N::CreateExtensionStmt(s) => StatementInfo {
+            phase: 1,
+            creates: vec![Key::Extension(s.extname.clone())],
+            defines: vec![ObjectId::Extension(s.extname.clone())],
+            references: option_string(node, "schema").map(Key::Schema).into_iter().collect(),
+            ..Default::default()
+        },
+        N::CreateEnumStmt(s) => {
+            let q = qualified(&strings(&s.type_name));
+            StatementInfo {
+                phase: 2,
+                creates: vec![Key::Type(q.clone())],
+                defines: vec![ObjectId::Type(q)],
+                ..Default::default()
+            }
+        }
+        N::AlterEnumStmt(s) => {
+            if !s.old_val.is_empty() {
+                return Err(unsupported(
+                    "ALTER TYPE ... RENAME VALUE",
+                    "write the enum's CREATE TYPE with the labels it should have",
+                ));
+            }
+            let q = qualified(&strings(&s.type_name));
+            StatementInfo {
+                phase: 3,
+                defines: vec![ObjectId::Type(q)],
+                ..Default::default()
+            }
+        }
+        N::CreateSeqStmt(s) => {
+            let q = range_var(s.sequence.as_ref());
+            let mut info = StatementInfo {
+                phase: 3,
+                creates: vec![Key::Relation(q.clone())],
+                defines: vec![ObjectId::Sequence(q.clone())],
+                ..Default::default()
+            };
+            if let Some(owner) = owned_by(node) {
+                info.references.push(Key::Relation(owner));
+                info.defines.push(ObjectId::SequenceOwner(q));
+            }
+            info
+        }
+        N::AlterSeqStmt(s) => {
+            let q = range_var(s.sequence.as_ref());
+            let mut info = StatementInfo {
+                phase: 7,
+                defines: vec![ObjectId::Sequence(q.clone())],
+                ..Default::default()
+            };
+            if let Some(owner) = owned_by(node) {
+                info.references.push(Key::Relation(owner));
+                info.defines.insert(0, ObjectId::SequenceOwner(q));
+            }
+            info
+        }
+        N::CreateStmt(s) => create_table(s)?,
+        N::AlterTableStmt(s) => alter_table(s)?,
+        N::IndexStmt(s) => {
+            let table = range_var(s.relation.as_ref());
+            let mut info = StatementInfo {
+                phase: 6,
+                ..Default::default()
+            };
+            if !s.idxname.is_empty() {
+                let q = QualifiedName::new(table.schema.clone(), s.idxname.clone());
+                info.creates.push(Key::Relation(q.clone()));
+                info.defines.push(ObjectId::Index(q));
+            }
+            if s.concurrent {
+                return Err(not_schema(
+                    "CREATE INDEX CONCURRENTLY",
+                    "write CREATE INDEX; how an index is built is decided when applying (see --online in the README)",
+                ));
+            }
+            info
+        }
+        N::CommentStmt(s) => comment(s)?,
+        other => return Err(refuse(other)),
+    };
+    let mut refs = Vec::new();
+    // Safe to serialize: plain generated data.
+    if let Ok(json) = serde_json::to_value(node) {
+        collect_references(&json, &mut refs);
+    }
+    info.references.extend(refs);
+    info.references.sort();
+    info.references.dedup();
+    let creates = info.creates.clone();
+    info.references.retain(|r| !creates.contains(r));
+    Ok(info)
+}
+
+fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Refusal> {
+    let q = range_var(s.relation.as_ref());
+    let persistence = s.relation.as_ref().map(|r| r.relpersistence.as_str()).unwrap_or("p");
+    if persistence == "t" {
+        return Err(not_schema(
+            "CREATE TEMPORARY TABLE",
+            "temporary tables live for one session; define a permanent table or remove the statement",
+        ));
+    }
+    if persistence == "u" {
+        return Err(unsupported("CREATE UNLOGGED TABLE", "define the table without UNLOGGED for now"));
+    }
+    if s.partspec.is_some() || s.partbound.is_some() {
+        return Err(unsupported("partitioned tables", "define a plain table for now"));
+    }
+    if !s.inh_relations.is_empty() {
+        return Err(unsupported("table inheritance (INHERITS)", "define a plain table for now"));
+    }
+    if s.of_typename.is_some() {
+        return Err(unsupported("typed tables (CREATE TABLE ... OF type)", "list the columns instead"));
+    }
+    if !s.options.is_empty() || !s.tablespacename.is_empty() || !s.access_method.is_empty() {
+        return Err(unsupported(
+            "table storage options (WITH, TABLESPACE, USING)",
+            "define the table without storage options for now",
+        ));
+    }
+    let mut info = StatementInfo {
+        phase: 4,
+        creates: vec![Key::Relation(q.clone()), Key::Type(q.clone())],
+        defines: vec![ObjectId::Table(q.clone())],
+        ..Default::default()
+    };
+    for elt in s.table_elts.iter().chain(s.constraints.iter()) {
+        match elt.node.as_ref() {
+            Some(NodeEnum::ColumnDef(c)) => {
+                info.defines.push(ObjectId::Column(q.clone(), c.colname.clone()));
+                for con in &c.constraints {
+                    if let Some(NodeEnum::Constraint(con)) = con.node.as_ref() {
+                        if !con.conname.is_empty() {
+                            info.defines.push(ObjectId::Constraint(q.clone(), con.conname.clone()));
+                        }
+                    }
+                }
+            }
+            Some(NodeEnum::Constraint(con)) if !con.conname.is_empty() => {
+                info.defines.push(ObjectId::Constraint(q.clone(), con.conname.clone()));
+            }
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, Refusal> {
+    if s.objtype != ObjectType::ObjectTable as i32 {
+        return Err(unsupported(
+            "ALTER on this kind of object",
+            "define the object's final state in its CREATE statement",
+        ));
+    }
+    let q = range_var(s.relation.as_ref());
+    let mut info = StatementInfo {
+        phase: 5,
+        ..Default::default()
+    };
+    for cmd in &s.cmds {
+        let Some(NodeEnum::AlterTableCmd(cmd)) = cmd.node.as_ref() else {
+            continue;
+        };
+        use AlterTableType as A;
+        let subtype = A::try_from(cmd.subtype).unwrap_or(A::Undefined);
+        match subtype {
+            A::AtAddColumn => {
+                if let Some(NodeEnum::ColumnDef(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    info.defines.push(ObjectId::Column(q.clone(), c.colname.clone()));
+                }
+            }
+            A::AtAddConstraint => {
+                if let Some(NodeEnum::Constraint(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    if !c.conname.is_empty() {
+                        info.defines.push(ObjectId::Constraint(q.clone(), c.conname.clone()));
+                    }
+                }
+            }
+            A::AtColumnDefault
+            | A::AtDropNotNull
+            | A::AtSetNotNull
+            | A::AtAlterColumnType
+            | A::AtAddIdentity
+            | A::AtSetIdentity
+            | A::AtDropIdentity
+            | A::AtDropExpression
+            | A::AtAlterConstraint
+            | A::AtValidateConstraint => {
+                if !cmd.name.is_empty() {
+                    info.defines.push(ObjectId::Column(q.clone(), cmd.name.clone()));
+                }
+            }
+            A::AtDropColumn | A::AtDropConstraint => {
+                return Err(not_schema(
+                    "ALTER TABLE ... DROP",
+                    "to drop a column or constraint, remove it from its CREATE TABLE statement",
+                ));
+            }
+            _ => {
+                return Err(unsupported(
+                    "this ALTER TABLE action",
+                    "converge manages columns, defaults, NOT NULL, identity and constraints of tables for now",
+                ));
+            }
+        }
+    }
+    info.defines.push(ObjectId::Table(q));
+    Ok(info)
+}
+
+fn comment(s: &pg_query::protobuf::CommentStmt) -> Result<StatementInfo, Refusal> {
+    let names = s
+        .object
+        .as_ref()
+        .and_then(|o| serde_json::to_value(o.as_ref()).ok())
+        .map(|v| {
+            let mut out = Vec::new();
+            collect_strings(&v, &mut out);
+            out
+        })
+        .unwrap_or_default();
+    let kind = ObjectType::try_from(s.objtype).unwrap_or(ObjectType::Undefined);
+    let target = match kind {
+        ObjectType::ObjectSchema => names.first().map(|n| ObjectId::Schema(n.clone())),
+        ObjectType::ObjectExtension => names.first().map(|n| ObjectId::Extension(n.clone())),
+        ObjectType::ObjectTable => Some(ObjectId::Table(qualified(&names))),
+        ObjectType::ObjectSequence => Some(ObjectId::Sequence(qualified(&names))),
+        ObjectType::ObjectIndex => Some(ObjectId::Index(qualified(&names))),
+        ObjectType::ObjectType => Some(ObjectId::Type(qualified(&names))),
+        ObjectType::ObjectColumn | ObjectType::ObjectTabconstraint => {
+            let (last, table) = names.split_last().map(|(l, t)| (l.clone(), t.to_vec())).unwrap_or_default();
+            let table = qualified(&table);
+            Some(if kind == ObjectType::ObjectColumn {
+                ObjectId::Column(table, last)
+            } else {
+                ObjectId::Constraint(table, last)
+            })
+        }
+        _ => {
+            return Err(unsupported(
+                "COMMENT ON this kind of object",
+                "converge manages comments on schemas, extensions, tables, columns, constraints, indexes, sequences and types for now",
+            ));
+        }
+    };
+    let mut info = StatementInfo {
+        phase: 9,
+        comments_on: target.clone(),
+        ..Default::default()
+    };
+    if let Some(t) = &target {
+        info.references.push(match t {
+            ObjectId::Schema(s) => Key::Schema(s.clone()),
+            ObjectId::Extension(e) => Key::Extension(e.clone()),
+            ObjectId::Type(q) => Key::Type(q.clone()),
+            ObjectId::Table(q) | ObjectId::Sequence(q) | ObjectId::Index(q) => Key::Relation(q.clone()),
+            ObjectId::Column(q, _) | ObjectId::Constraint(q, _) => Key::Relation(q.clone()),
+            ObjectId::SequenceOwner(q) => Key::Relation(q.clone()),
+        });
+    }
+    Ok(info)
+}
+
+/// The refusal for a statement kind converge does not accept.
+fn refuse(node: &NodeEnum) -> Refusal {
+    use NodeEnum as N;
+    let data = "keep data changes in a data migration or a seed script; desired files hold only schema definitions";
+    match node {
+        N::InsertStmt(_) => not_schema("INSERT", data),
+        N::UpdateStmt(_) => not_schema("UPDATE", data),
+        N::DeleteStmt(_) => not_schema("DELETE", data),
+        N::MergeStmt(_) => not_schema("MERGE", data),
+        N::CopyStmt(_) => not_schema("COPY", data),
+        N::TruncateStmt(_) => not_schema("TRUNCATE", data),
+        N::SelectStmt(_) => not_schema("SELECT", "remove it; desired files hold only schema definitions"),
+        N::TransactionStmt(_) => not_schema(
+            "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT)",
+            "remove it; converge applies the whole change in one transaction itself",
+        ),
+        N::VariableSetStmt(_) | N::VariableShowStmt(_) => not_schema(
+            "SET",
+            "remove it; desired statements are loaded with the default settings (unqualified names mean public)",
+        ),
+        N::DropStmt(_) => not_schema(
+            "DROP",
+            "the desired files say what should exist; to drop an object, delete its CREATE statement",
+        ),
+        N::RenameStmt(_) => not_schema(
+            "RENAME",
+            "write the object under its new name in its CREATE statement",
+        ),
+        N::DoStmt(_) | N::CallStmt(_) => not_schema(
+            "DO / CALL",
+            "remove it; desired files hold only schema definitions, which converge runs itself",
+        ),
+        N::ExplainStmt(_) | N::VacuumStmt(_) | N::LockStmt(_) | N::CheckPointStmt(_) | N::NotifyStmt(_)
+        | N::ListenStmt(_) | N::ClusterStmt(_) | N::ReindexStmt(_) | N::DiscardStmt(_) => {
+            not_schema("this statement", "remove it; desired files hold only schema definitions")
+        }
+        N::CreateRoleStmt(_) | N::AlterRoleStmt(_) | N::DropRoleStmt(_) | N::CreatedbStmt(_) | N::DropdbStmt(_) => {
+            not_schema(
+                "roles and databases",
+                "they belong to the whole server, not to one database's schema; manage them outside converge",
+            )
+        }
+        N::ViewStmt(_) => unsupported("views", "views arrive in a later converge release"),
+        N::CreateTableAsStmt(_) => unsupported("materialized views and CREATE TABLE AS", "define the table with CREATE TABLE"),
+        N::CreateFunctionStmt(_) => unsupported("functions and procedures", "functions arrive in a later converge release"),
+        N::CreateTrigStmt(_) => unsupported("triggers", "triggers arrive in a later converge release"),
+        N::CreateDomainStmt(_) => unsupported("domains", "use the domain's base type and a CHECK constraint for now"),
+        N::CompositeTypeStmt(_) | N::CreateRangeStmt(_) => unsupported("composite and range types", "only enum types are managed for now"),
+        N::CreatePolicyStmt(_) => unsupported("row-level security policies", "policies arrive in a later converge release"),
+        N::GrantStmt(_) | N::GrantRoleStmt(_) | N::AlterDefaultPrivilegesStmt(_) => {
+            unsupported("privileges (GRANT, REVOKE)", "privileges arrive in a later converge release")
+        }
+        N::AlterOwnerStmt(_) => unsupported("ownership (OWNER TO)", "ownership arrives in a later converge release"),
+        _ => unsupported(
+            "this kind of statement",
+            "converge manages schemas, extensions, enum types, sequences, tables, indexes and comments for now",
+        ),
+    }
+}
+
+fn not_schema(what: &str, help: &str) -> Refusal {
+    Refusal::NotSchema {
+        what: what.into(),
+        help: help.into(),
+    }
+}
+
+fn unsupported(what: &str, help: &str) -> Refusal {
+    Refusal::Unsupported {
+        what: what.into(),
+        help: help.into(),
+    }
+}
+
+fn range_var(r: Option<&pg_query::protobuf::RangeVar>) -> QualifiedName {
+    match r {
+        Some(r) => QualifiedName::new(
+            if r.schemaname.is_empty() { "public" } else { r.schemaname.as_str() },
+            r.relname.clone(),
+        ),
+        None => QualifiedName::new("public", ""),
+    }
+}
+
+/// `[name]` or `[schema, name]` (longer lists keep their last two parts).
+fn qualified(names: &[String]) -> QualifiedName {
+    match names {
+        [] => QualifiedName::new("public", ""),
+        [name] => QualifiedName::new("public", name.clone()),
+        [.., schema, name] => QualifiedName::new(schema.clone(), name.clone()),
+    }
+}
+
+fn strings(nodes: &[pg_query::Node]) -> Vec<String> {
+    nodes
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every string value (`{"sval": ...}`) inside a JSON tree, in order.
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(s)) = map.get("sval") {
+                out.push(s.clone());
+            }
+            for (_, child) in map {
+                collect_strings(child, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        _ => {}
+    }
+}
+
+/// The value of a `DefElem` option named `name` whose argument is a string.
+fn option_string(node: &NodeEnum, name: &str) -> Option<String> {
+    let json = serde_json::to_value(node).ok()?;
+    find_def_elem(&json, name).and_then(|arg| {
+        let mut out = Vec::new();
+        collect_strings(arg, &mut out);
+        out.into_iter().next()
+    })
+}
+
+/// The table a sequence's `OWNED BY table.column` names.
+fn owned_by(node: &NodeEnum) -> Option<QualifiedName> {
+    let json = serde_json::to_value(node).ok()?;
+    let arg = find_def_elem(&json, "owned_by")?;
+    let mut parts = Vec::new();
+    collect_strings(arg, &mut parts);
+    // OWNED BY NONE is the single name "none"
+    if parts.len() < 2 {
+        return None;
+    }
+    parts.pop();
+    Some(qualified(&parts))
+}
+
+fn find_def_elem<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    match v {
+        Value::Object(map) => {
+            if map.get("defname").and_then(Value::as_str) == Some(name) {
+                return map.get("arg");
+            }
+            map.values().find_map(|c| find_def_elem(c, name))
+        }
+        Value::Array(items) => items.iter().find_map(|c| find_def_elem(c, name)),
+        _ => None,
+    }
+}
+
+/// Finds the relations, types and schemas a statement's tree mentions.
+///
+/// The protobuf tree is walked as JSON, by shape: a `RangeVar` has `relname`,
+/// a `TypeName` has `names` and `typemod`, a `FuncCall` has `funcname`. A
+/// `nextval('name')` argument names a sequence.
+fn collect_references(v: &Value, out: &mut Vec<Key>) {
+    match v {
+        Value::Object(map) => {
+            if let (Some(Value::String(rel)), Some(Value::String(schema))) =
+                (map.get("relname"), map.get("schemaname"))
+            {
+                let schema = if schema.is_empty() { "public" } else { schema.as_str() };
+                if !rel.is_empty() {
+                    out.push(Key::Relation(QualifiedName::new(schema, rel.clone())));
+                    out.push(Key::Schema(schema.to_string()));
+                }
+            } else if map.contains_key("typemod") {
+                if let Some(names) = map.get("names") {
+                    let mut parts = Vec::new();
+                    collect_strings(names, &mut parts);
+                    if parts.len() == 1 || parts.first().is_some_and(|s| s != "pg_catalog") {
+                        let q = qualified(&parts);
+                        out.push(Key::Schema(q.schema.clone()));
+                        out.push(Key::Type(q));
+                    }
+                }
+            } else if let Some(func) = map.get("funcname") {
+                let mut parts = Vec::new();
+                collect_strings(func, &mut parts);
+                if matches!(parts.last().map(String::as_str), Some("nextval" | "setval" | "currval")) {
+                    if let Some(args) = map.get("args") {
+                        let mut consts = Vec::new();
+                        collect_strings(args, &mut consts);
+                        if let Some(name) = consts.first() {
+                            let q = qualified(&split_qualified(name));
+                            out.push(Key::Schema(q.schema.clone()));
+                            out.push(Key::Relation(q));
+                        }
+                    }
+                }
+            }
+            for (_, child) in map {
+                collect_references(child, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_references(i, out)),
+        _ => {}
+    }
+}
+
+/// Splits `schema.name` as PostgreSQL reads a regclass literal: unquoted
+/// parts fold to lower case, `"quoted"` parts keep theirs.
+fn split_qualified(text: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                current.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut current)),
+            c if quoted => current.push(c),
+            c => current.extend(c.to_lowercase()),
+        }
+    }
+    parts.push(current);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(sql: &str) -> Result<StatementInfo, Refusal> {
+        let parsed = pg_query::parse(sql, 0).unwrap();
+        let node = parsed.protobuf.stmts[0].stmt.as_ref().unwrap().node.clone().unwrap();
+        classify(&node)
+    }
+
+    fn q(s: &str, n: &str) -> QualifiedName {
+        QualifiedName::new(s, n)
+    }
+
+    #[test]
+    fn create_table_creates_and_references() {
+        let i = info(
+            "create table app.orders (id bigint default nextval('app.\"Seq\"'), status app.status, \
+             user_id int references users(id), constraint ok check (id > 0))",
+        )
+        .unwrap();
+        assert!(i.creates.contains(&Key::Relation(q("app", "orders"))));
+        assert!(i.references.contains(&Key::Relation(q("app", "Seq"))));
+        assert!(i.references.contains(&Key::Type(q("app", "status"))));
+        assert!(i.references.contains(&Key::Relation(q("public", "users"))));
+        assert!(i.references.contains(&Key::Schema("app".into())));
+        assert!(!i.references.contains(&Key::Relation(q("app", "orders"))));
+        assert!(i.defines.contains(&ObjectId::Constraint(q("app", "orders"), "ok".into())));
+        assert!(i.defines.contains(&ObjectId::Column(q("app", "orders"), "status".into())));
+    }
+
+    #[test]
+    fn builtin_types_are_not_references() {
+        let i = info("create table t (a int, b varchar(3), c timestamptz)").unwrap();
+        assert!(i.references.iter().all(|k| !matches!(k, Key::Type(t) if t.schema == "pg_catalog")));
+    }
+
+    #[test]
+    fn data_and_session_statements_are_refused() {
+        for sql in ["insert into t values (1)", "begin", "set search_path = x", "drop table t", "copy t from stdin"] {
+            assert!(matches!(info(sql), Err(Refusal::NotSchema { .. })), "{sql}");
+        }
+        assert!(matches!(info("create view v as select 1"), Err(Refusal::Unsupported { .. })));
+    }
+
+    #[test]
+    fn comments_name_their_object() {
+        let i = info("comment on column app.t.c is 'x'").unwrap();
+        assert_eq!(i.comments_on, Some(ObjectId::Column(q("app", "t"), "c".into())));
+        let i = info("comment on constraint ck on t is 'x'").unwrap();
+        assert_eq!(i.comments_on, Some(ObjectId::Constraint(q("public", "t"), "ck".into())));
+    }
+
+    #[test]
+    fn regclass_literals_fold_case_like_postgres() {
+        assert_eq!(split_qualified("App.\"My\"\"Seq\""), vec!["app", "My\"Seq"]);
+    }
+}

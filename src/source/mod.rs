@@ -1,0 +1,252 @@
+//! The desired state as the user wrote it: files, statements, and where each
+//! object is defined.
+//!
+//! `source` reads the files, parses each statement with PostgreSQL's grammar,
+//! refuses what is not schema (with a diagnostic at the statement), and orders
+//! the statements by the names they create and use, so files may be written in
+//! any order. It never talks to a database.
+
+mod classify;
+mod files;
+mod order;
+mod split;
+
+pub use classify::{Key, StatementInfo};
+pub use files::{SourceFile, Sources};
+
+use crate::catalog::{Fingerprint, ObjectId};
+use crate::diagnostic::{Code, Diagnostic, Span, SourceText, line_column};
+use classify::Refusal;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The schema converge keeps its history table in; desired files may not use it.
+pub const RESERVED_SCHEMA: &str = "converge";
+
+/// One accepted statement.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// Index into `Desired::sources.files`.
+    pub file: usize,
+    pub start: usize,
+    pub end: usize,
+    pub info: StatementInfo,
+}
+
+/// A point in a desired file, for people: `schema/users.sql:12:5`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// The parsed, ordered desired state.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub sources: Sources,
+    /// In load order.
+    pub statements: Vec<Statement>,
+    definitions: BTreeMap<ObjectId, usize>,
+    comments: BTreeMap<ObjectId, usize>,
+}
+
+impl Desired {
+    pub fn load(paths: &[PathBuf]) -> Result<Desired, Vec<Diagnostic>> {
+        let sources = Sources::read(paths).map_err(|d| vec![d])?;
+        Desired::from_sources(sources)
+    }
+
+    pub fn from_sources(sources: Sources) -> Result<Desired, Vec<Diagnostic>> {
+        let mut problems = Vec::new();
+        let mut statements = Vec::new();
+        for (file_index, file) in sources.files.iter().enumerate() {
+            let parsed = match split::parse_file(file) {
+                Ok(parsed) => parsed,
+                Err(mut p) => {
+                    problems.append(&mut p);
+                    continue;
+                }
+            };
+            for stmt in parsed {
+                let span = first_line_span(file, stmt.start, stmt.end);
+                match classify::classify(&stmt.node) {
+                    Ok(info) => {
+                        if let Some(d) = reserved(&info, span.clone()) {
+                            problems.push(d);
+                        }
+                        statements.push(Statement {
+                            file: file_index,
+                            start: stmt.start,
+                            end: stmt.end,
+                            info,
+                        });
+                    }
+                    Err(Refusal::NotSchema { what, help }) => problems.push(
+                        Diagnostic::new(Code::NotSchema, format!("{what} is not a schema definition"))
+                            .at(span, "not schema")
+                            .help(help),
+                    ),
+                    Err(Refusal::Unsupported { what, help }) => problems.push(
+                        Diagnostic::new(Code::Unsupported, format!("converge does not manage {what} yet"))
+                            .at(span, "not supported yet")
+                            .help(help),
+                    ),
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let nodes: Vec<order::Node<'_>> = statements
+            .iter()
+            .map(|s| order::Node {
+                phase: s.info.phase,
+                creates: &s.info.creates,
+                references: &s.info.references,
+            })
+            .collect();
+        let order = order::load_order(&nodes);
+        let mut slots: Vec<Option<Statement>> = statements.into_iter().map(Some).collect();
+        let statements: Vec<Statement> = order.into_iter().filter_map(|i| slots[i].take()).collect();
+        let mut definitions = BTreeMap::new();
+        let mut comments = BTreeMap::new();
+        for (i, s) in statements.iter().enumerate() {
+            for id in &s.info.defines {
+                definitions.entry(id.clone()).or_insert(i);
+            }
+            if let Some(id) = &s.info.comments_on {
+                comments.insert(id.clone(), i);
+            }
+        }
+        Ok(Desired {
+            sources,
+            statements,
+            definitions,
+            comments,
+        })
+    }
+
+    /// The text of a statement.
+    pub fn sql(&self, stmt: &Statement) -> &str {
+        &self.sources.files[stmt.file].text[stmt.start..stmt.end]
+    }
+
+    pub fn location(&self, stmt: &Statement) -> Location {
+        let file = &self.sources.files[stmt.file];
+        let (line, column) = line_column(&file.text, stmt.start);
+        Location {
+            file: file.path.clone(),
+            line,
+            column,
+        }
+    }
+
+    /// The span of a statement's first line, for labels.
+    pub fn span(&self, stmt: &Statement) -> Span {
+        first_line_span(&self.sources.files[stmt.file], stmt.start, stmt.end)
+    }
+
+    /// The statement that defines an object (or, for objects inside a table
+    /// that the statement does not name, the table's statement).
+    pub fn defining(&self, id: &ObjectId) -> Option<&Statement> {
+        let index = self.definitions.get(id).or_else(|| match id {
+            ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => {
+                self.definitions.get(&ObjectId::Table(t.clone()))
+            }
+            ObjectId::SequenceOwner(s) => self.definitions.get(&ObjectId::Sequence(s.clone())),
+            _ => None,
+        })?;
+        self.statements.get(*index)
+    }
+
+    /// The `COMMENT ON` statement for an object.
+    pub fn commenting(&self, id: &ObjectId) -> Option<&Statement> {
+        self.comments.get(id).and_then(|i| self.statements.get(*i))
+    }
+
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.sources.fingerprint()
+    }
+}
+
+impl SourceText for Desired {
+    fn text(&self, path: &str) -> Option<&str> {
+        self.sources.text(path)
+    }
+}
+
+fn first_line_span(file: &SourceFile, start: usize, end: usize) -> Span {
+    let line_end = file.text[start..end].find('\n').map(|i| start + i).unwrap_or(end);
+    Span {
+        path: file.path.clone(),
+        start,
+        end: line_end.max(start + 1).min(file.text.len()),
+    }
+}
+
+fn reserved(info: &StatementInfo, span: Span) -> Option<Diagnostic> {
+    let uses_reserved = info.creates.iter().any(|k| match k {
+        Key::Schema(s) => s == RESERVED_SCHEMA,
+        Key::Relation(q) | Key::Type(q) => q.schema == RESERVED_SCHEMA,
+        Key::Extension(_) => false,
+    });
+    uses_reserved.then(|| {
+        Diagnostic::new(
+            Code::Reserved,
+            format!("the schema `{RESERVED_SCHEMA}` is reserved for converge's history table"),
+        )
+        .at(span, "uses the reserved schema")
+        .help("put these objects in another schema")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desired(files: &[(&str, &str)]) -> Result<Desired, Vec<Diagnostic>> {
+        Desired::from_sources(Sources::from_texts(
+            files.iter().map(|(p, t)| (p.to_string(), t.to_string())),
+        ))
+    }
+
+    #[test]
+    fn statements_across_files_load_in_dependency_order() {
+        let d = desired(&[
+            ("a.sql", "create table app.orders (id int, s app.status);"),
+            ("b.sql", "create type app.status as enum ('a');\ncreate schema app;"),
+        ])
+        .unwrap();
+        let order: Vec<&str> = d.statements.iter().map(|s| d.sql(s)).collect();
+        assert_eq!(
+            order,
+            vec![
+                "create schema app",
+                "create type app.status as enum ('a')",
+                "create table app.orders (id int, s app.status)"
+            ]
+        );
+        let t = d.defining(&ObjectId::Column(crate::catalog::QualifiedName::new("app", "orders"), "s".into()));
+        assert_eq!(d.location(t.unwrap()).to_string(), "a.sql:1:1");
+    }
+
+    #[test]
+    fn every_refused_statement_is_reported() {
+        let problems = desired(&[("a.sql", "create table t (id int);\ninsert into t values (1);\nbegin;\n")]).unwrap_err();
+        assert_eq!(problems.len(), 2);
+        assert!(problems.iter().all(|p| p.code == Code::NotSchema));
+    }
+
+    #[test]
+    fn the_history_schema_is_reserved() {
+        let problems = desired(&[("a.sql", "create schema converge;")]).unwrap_err();
+        assert_eq!(problems[0].code, Code::Reserved);
+    }
+}

@@ -1,0 +1,265 @@
+//! Splitting a desired file into statements and parsing each one with
+//! PostgreSQL's own grammar (pg_query), keeping byte offsets so every later
+//! message can point at the text.
+//!
+//! Files are split with the scanner (it tolerates broken statements and `$$`
+//! bodies) and parsed one statement at a time: a syntax error is then local to
+//! its statement, and memory stays small on large files. pg_query's Rust error
+//! carries no position, so on a syntax error the C parser is asked once more,
+//! through its plain entry point, for the cursor position.
+
+use super::files::SourceFile;
+use crate::diagnostic::{Code, Diagnostic, Span, char_to_byte};
+use pg_query::NodeEnum;
+
+/// One statement of a desired file, parsed.
+#[derive(Debug, Clone)]
+pub struct ParsedStatement {
+    /// Byte range of the statement in its file, from its first token (leading
+    /// comments excluded) to its last.
+    pub start: usize,
+    pub end: usize,
+    pub node: NodeEnum,
+}
+
+/// The `\` token of the scanner: psql meta-commands start with it.
+const BACKSLASH_TOKEN: i32 = b'\\' as i32;
+const SQL_COMMENT_TOKEN: i32 = pg_query::protobuf::Token::SqlComment as i32;
+const C_COMMENT_TOKEN: i32 = pg_query::protobuf::Token::CComment as i32;
+
+/// Splits and parses one file. Returns every problem found, not only the first.
+pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnostic>> {
+    let text = file.text.as_str();
+    if text.contains('\0') {
+        let at = text.find('\0').unwrap_or(0);
+        return Err(vec![
+            Diagnostic::new(Code::Syntax, "the file contains a NUL byte")
+                .at(span(file, at, at + 1), "here")
+                .help("desired files must be SQL text; remove the NUL byte"),
+        ]);
+    }
+    let tokens = match pg_query::scan(text) {
+        Ok(result) => result.tokens,
+        Err(e) => return Err(vec![syntax_error(file, text, 0, &e.to_string())]),
+    };
+    let mut problems = Vec::new();
+    for token in tokens.iter().filter(|t| t.token == BACKSLASH_TOKEN) {
+        let start = token.start as usize;
+        let end = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
+        let command = text[start..end].trim_end();
+        problems.push(
+            Diagnostic::new(
+                Code::MetaCommand,
+                format!("`{command}` is a psql meta-command, not SQL"),
+            )
+            .at(span(file, start, start + command.len()), "psql meta-command")
+            .help(
+                "remove it: converge reads every .sql file under the schema paths itself, \
+                 in dependency order",
+            ),
+        );
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let pieces = match pg_query::split_with_scanner(text) {
+        Ok(pieces) => pieces,
+        Err(e) => return Err(vec![syntax_error(file, text, 0, &e.to_string())]),
+    };
+    let mut statements = Vec::with_capacity(pieces.len());
+    let mut next_token = 0;
+    for piece in pieces {
+        let offset = piece.as_ptr() as usize - text.as_ptr() as usize;
+        let piece_end = offset + piece.len();
+        // The statement starts at its first token that is not a comment.
+        while next_token < tokens.len() && (tokens[next_token].start as usize) < offset {
+            next_token += 1;
+        }
+        let mut first = None;
+        let mut last_end = offset;
+        let mut i = next_token;
+        while i < tokens.len() && (tokens[i].start as usize) < piece_end {
+            let t = &tokens[i];
+            if t.token != SQL_COMMENT_TOKEN && t.token != C_COMMENT_TOKEN {
+                first.get_or_insert(t.start as usize);
+                last_end = t.end as usize;
+            }
+            i += 1;
+        }
+        next_token = i;
+        let Some(start) = first else { continue };
+        match pg_query::parse(piece, 0) {
+            Ok(result) => {
+                for raw in result.protobuf.stmts {
+                    if let Some(node) = raw.stmt.and_then(|n| n.node) {
+                        statements.push(ParsedStatement {
+                            start,
+                            end: last_end.max(start),
+                            node,
+                        });
+                    }
+                }
+            }
+            Err(e) => problems.push(syntax_error(file, text, offset, &e.to_string())),
+        }
+    }
+    if problems.is_empty() {
+        Ok(statements)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A syntax error in `text[offset..]`, placed where the C parser's cursor is.
+fn syntax_error(file: &SourceFile, text: &str, offset: usize, message: &str) -> Diagnostic {
+    let rest = &text[offset..];
+    let (message, at) = match cursor::parse_error(rest) {
+        Some((msg, Some(chars))) => (msg, offset + char_to_byte(rest, chars)),
+        Some((msg, None)) => (msg, offset + leading_space(rest)),
+        None => (clean(message), offset + leading_space(rest)),
+    };
+    let end = token_end(text, at);
+    Diagnostic::new(Code::Syntax, message)
+        .at(span(file, at, end), "PostgreSQL's parser stops here")
+        .help("fix the SQL; converge parses desired files with PostgreSQL's own grammar")
+}
+
+fn clean(message: &str) -> String {
+    message
+        .trim_start_matches("Error parsing query: ")
+        .trim_start_matches("Parse(\"")
+        .to_string()
+}
+
+fn leading_space(text: &str) -> usize {
+    text.len() - text.trim_start().len()
+}
+
+/// The end of the token starting at `at` (at least one character).
+fn token_end(text: &str, at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    let rest = &text[at..];
+    let word = rest
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace() || matches!(c, '(' | ')' | ',' | ';'))
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
+    let len = if word == 0 {
+        rest.chars().next().map(|c| c.len_utf8()).unwrap_or(0)
+    } else {
+        word
+    };
+    at + len
+}
+
+fn span(file: &SourceFile, start: usize, end: usize) -> Span {
+    Span {
+        path: file.path.clone(),
+        start,
+        end,
+    }
+}
+
+/// The C parser's plain entry point, for the cursor position of an error.
+mod cursor {
+    use std::ffi::{CStr, CString, c_char, c_int};
+
+    #[repr(C)]
+    struct PgQueryError {
+        message: *mut c_char,
+        funcname: *mut c_char,
+        filename: *mut c_char,
+        lineno: c_int,
+        cursorpos: c_int,
+        context: *mut c_char,
+    }
+
+    #[repr(C)]
+    struct PgQueryParseResult {
+        parse_tree: *mut c_char,
+        stderr_buffer: *mut c_char,
+        error: *mut PgQueryError,
+    }
+
+    // Linked from the libpg_query static library that the pg_query crate builds.
+    unsafe extern "C" {
+        fn pg_query_parse(input: *const c_char) -> PgQueryParseResult;
+        fn pg_query_free_parse_result(result: PgQueryParseResult);
+    }
+
+    /// Parses `sql` and, if it fails, returns the message and the 0-based
+    /// character position of the error (when the parser knows one).
+    pub fn parse_error(sql: &str) -> Option<(String, Option<usize>)> {
+        let input = CString::new(sql).ok()?;
+        // SAFETY: `input` is a valid NUL-terminated string that outlives the
+        // call; the result is read only before it is freed, exactly once.
+        unsafe {
+            let result = pg_query_parse(input.as_ptr());
+            let found = if result.error.is_null() {
+                None
+            } else {
+                let error = &*result.error;
+                let message = if error.message.is_null() {
+                    String::from("syntax error")
+                } else {
+                    CStr::from_ptr(error.message).to_string_lossy().into_owned()
+                };
+                let position = (error.cursorpos > 0).then(|| error.cursorpos as usize - 1);
+                Some((message, position))
+            };
+            pg_query_free_parse_result(result);
+            found
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile {
+            path: "t.sql".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn statements_start_after_leading_comments() {
+        let f = file("-- about a\ncreate table a (id int);\n/* b */ create table b (id int);");
+        let stmts = parse_file(&f).unwrap();
+        assert_eq!(stmts.len(), 2);
+        assert!(f.text[stmts[0].start..].starts_with("create table a"));
+        assert_eq!(&f.text[stmts[1].start..stmts[1].end], "create table b (id int)");
+    }
+
+    #[test]
+    fn syntax_error_points_at_the_offending_token() {
+        let f = file("create table a (id int);\ncreate tabel b (x int);\n");
+        let problems = parse_file(&f).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        let label = problems[0].primary.as_ref().unwrap();
+        assert_eq!(&f.text[label.span.start..label.span.end], "tabel");
+        assert!(problems[0].message.contains("syntax error"), "{}", problems[0].message);
+    }
+
+    #[test]
+    fn meta_commands_are_refused_where_they_are() {
+        let f = file("create table a (id int);\n\\i other.sql\n");
+        let problems = parse_file(&f).unwrap_err();
+        assert_eq!(problems[0].code, Code::MetaCommand);
+        let label = problems[0].primary.as_ref().unwrap();
+        assert_eq!(&f.text[label.span.start..label.span.end], "\\i other.sql");
+    }
+
+    #[test]
+    fn unterminated_string_is_a_located_syntax_error() {
+        let f = file("create table a (id int);\nselect 'oops\n");
+        let problems = parse_file(&f).unwrap_err();
+        let label = problems[0].primary.as_ref().unwrap();
+        assert_eq!(label.span.start, f.text.find('\'').unwrap());
+    }
+}
