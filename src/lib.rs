@@ -12,3 +12,14 @@
 pub mod catalog;
 pub mod diagnostic;
 pub mod source;
+pub mod cluster;
+pub mod db;
+pub mod introspect;
+pub mod shadow;
+pub mod diff;
+pub mod plan;
+pub mod sql;
+pub mod pipeline;
+pub mod render;
+pub mod apply;
+pub mod cli;

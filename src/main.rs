@@ -1,1 +1,41 @@
-fn main() {}
+//! The `converge` binary: parse the command line, run it, exit with its status.
+
+use clap::Parser;
+use converge::cli::{Cli, ExitStatus, Output, run};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not errors; usage errors exit 1 (2 means
+            // "plan found changes").
+            return ExitCode::from(if e.use_stderr() { ExitStatus::Failure as u8 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(ExitStatus::Failure as u8);
+        }
+    };
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    let mut output = Output {
+        out: &mut out,
+        err: &mut err,
+        color,
+        interactive: std::io::stdin().is_terminal(),
+    };
+    let status = runtime.block_on(run(cli, &mut output));
+    ExitCode::from(status as u8)
+}

@@ -157,6 +157,8 @@ pub struct Constraint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub name: QualifiedName,
+    /// `UNLOGGED`: not written to the WAL, emptied after a crash.
+    pub unlogged: bool,
     /// In the table's column order.
     pub columns: Vec<Column>,
     #[serde(with = "super::keyed")]

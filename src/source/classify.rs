@@ -166,9 +166,6 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
             "temporary tables live for one session; define a permanent table or remove the statement",
         ));
     }
-    if persistence == "u" {
-        return Err(unsupported("CREATE UNLOGGED TABLE", "define the table without UNLOGGED for now"));
-    }
     if s.partspec.is_some() || s.partbound.is_some() {
         return Err(unsupported("partitioned tables", "define a plain table for now"));
     }

@@ -1,0 +1,102 @@
+//! `converge apply`.
+
+use super::report;
+use super::{ApplyArgs, Common, Context, ExitStatus, Output};
+use crate::apply::{ApplyError, apply, refused};
+use crate::pipeline::Planned;
+use crate::plan::Allowed;
+use crate::render::{forward_sql, summary};
+use std::io::BufRead;
+
+pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -> ExitStatus {
+    let allowed = match Allowed::parse(&args.allow_hazards) {
+        Ok(a) => a,
+        Err(e) => return report::error(output, format!("--allow-hazards: {e}")),
+    };
+    let target = match context.target(args.common.url.as_deref()).await {
+        Ok(t) => t,
+        Err(e) => return report::error(output, e),
+    };
+    let planned = match make_plan(&args.common, context, output).await {
+        Ok(p) => p,
+        Err(status) => return status,
+    };
+    if planned.plan.is_empty() {
+        let _ = writeln!(output.err, "No changes: {target} already matches the desired schema.");
+        return ExitStatus::Success;
+    }
+    let refusals = refused(&planned, &allowed);
+    if !refusals.is_empty() {
+        return report_refusal(output, &refusals);
+    }
+    if !args.yes {
+        if !output.interactive {
+            return report::error(
+                output,
+                "refusing to apply without confirmation: standard input is not a terminal; pass --yes",
+            );
+        }
+        let _ = write!(output.err, "{}\n{}\n", summary(&planned.plan, output.color), forward_sql(&planned.plan));
+        let _ = write!(output.err, "Apply these {} steps to {target}? [y/N] ", planned.plan.steps.len());
+        let _ = output.err.flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            let _ = writeln!(output.err, "Not applied.");
+            return ExitStatus::Failure;
+        }
+    }
+    match apply(&target, &planned, &allowed).await {
+        Ok(applied) => {
+            let _ = writeln!(
+                output.err,
+                "Applied {} step{} to {target} in {} ms (converge.history id {}).",
+                applied.steps,
+                if applied.steps == 1 { "" } else { "s" },
+                applied.elapsed.as_millis(),
+                applied.history_id
+            );
+            ExitStatus::Success
+        }
+        Err(ApplyError::Refused(refusals)) => report_refusal(output, &refusals),
+        Err(e @ ApplyError::Drift { .. }) => {
+            let _ = writeln!(output.err, "error: {e}");
+            ExitStatus::Refused
+        }
+        Err(e) => report::error(output, e),
+    }
+}
+
+fn report_refusal(output: &mut Output<'_>, refusals: &[crate::apply::RefusedStep]) -> ExitStatus {
+    let _ = writeln!(output.err, "error: refused to apply: {} step(s) have hazards that are not allowed", refusals.len());
+    let mut kinds: Vec<&str> = Vec::new();
+    for r in refusals {
+        let _ = writeln!(output.err, "  step {} ({}): {}: {}", r.index, r.description, r.kind, r.message);
+        if !kinds.contains(&r.kind.as_str()) {
+            kinds.push(r.kind.as_str());
+        }
+    }
+    let _ = writeln!(
+        output.err,
+        "nothing was changed; to allow these, pass --allow-hazards {}",
+        kinds.join(",")
+    );
+    ExitStatus::Refused
+}
+
+/// Loads the desired files and plans against the target (shared by `plan`).
+pub async fn make_plan(common: &Common, context: &Context, output: &mut Output<'_>) -> Result<Planned, ExitStatus> {
+    let desired = super::plan::load_desired(&common.schema, output)?;
+    let sources = desired.sources.clone();
+    let target = context
+        .target(common.url.as_deref())
+        .await
+        .map_err(|e| report::error(output, e))?;
+    let shadow = context
+        .shadow_server(common.dev_url.as_deref())
+        .await
+        .map_err(|e| report::error(output, e))?;
+    crate::pipeline::plan(desired, &target, &shadow, context.janitor())
+        .await
+        .map_err(|e| report::pipeline(output, e, &sources))
+}

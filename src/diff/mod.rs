@@ -1,0 +1,75 @@
+//! `diff(current, desired)`: the changes that take one catalog to the other.
+//!
+//! Pure and deterministic: maps are walked in key order with a merge join, so
+//! the cost is linear in the number of objects. One file per object kind.
+//! Ordering the changes is `plan`'s job, not this module's.
+
+mod change;
+mod enums;
+mod others;
+mod tables;
+
+pub use change::{Change, EnumUse, Verb};
+pub use enums::{only_adds_labels, uses_type};
+pub use tables::{alterable, core_definition};
+
+use crate::catalog::{Catalog, ObjectId};
+use std::collections::BTreeMap;
+
+pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
+    let mut out = Vec::new();
+    others::schemas(current, desired, &mut out);
+    others::extensions(current, desired, &mut out);
+    enums::enums(current, desired, &mut out);
+    others::sequences(current, desired, &mut out);
+    tables::tables(current, desired, &mut out);
+    others::indexes(current, desired, &mut out);
+    out
+}
+
+/// Walks two maps in key order, yielding each key's value on either side.
+pub(crate) fn paired<'a, K: Ord, V>(
+    a: &'a BTreeMap<K, V>,
+    b: &'a BTreeMap<K, V>,
+) -> impl Iterator<Item = (Option<&'a V>, Option<&'a V>)> + 'a {
+    let mut ia = a.iter().peekable();
+    let mut ib = b.iter().peekable();
+    std::iter::from_fn(move || match (ia.peek(), ib.peek()) {
+        (None, None) => None,
+        (Some(_), None) => ia.next().map(|(_, v)| (Some(v), None)),
+        (None, Some(_)) => ib.next().map(|(_, v)| (None, Some(v))),
+        (Some((ka, _)), Some((kb, _))) => match ka.cmp(kb) {
+            std::cmp::Ordering::Less => ia.next().map(|(_, v)| (Some(v), None)),
+            std::cmp::Ordering::Greater => ib.next().map(|(_, v)| (None, Some(v))),
+            std::cmp::Ordering::Equal => {
+                let va = ia.next().map(|(_, v)| v);
+                let vb = ib.next().map(|(_, v)| v);
+                Some((va, vb))
+            }
+        },
+    })
+}
+
+/// A comment change on an object that exists on both sides.
+pub(crate) fn comment(object: ObjectId, from: &Option<String>, to: &Option<String>, out: &mut Vec<Change>) {
+    if from != to {
+        out.push(Change::SetComment {
+            object,
+            from: from.clone(),
+            to: to.clone(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paired_merges_in_key_order() {
+        let a: BTreeMap<i32, &str> = [(1, "a1"), (3, "a3")].into();
+        let b: BTreeMap<i32, &str> = [(2, "b2"), (3, "b3")].into();
+        let got: Vec<_> = paired(&a, &b).map(|(x, y)| (x.copied(), y.copied())).collect();
+        assert_eq!(got, vec![(Some("a1"), None), (None, Some("b2")), (Some("a3"), Some("b3"))]);
+    }
+}

@@ -1,0 +1,97 @@
+//! Schemas, extensions, sequences and indexes: kinds whose objects stand alone.
+
+use super::{Change, comment, paired};
+use crate::catalog::{Catalog, ObjectId};
+
+pub fn schemas(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for pair in paired(&current.schemas, &desired.schemas) {
+        match pair {
+            (Some(a), None) => out.push(Change::DropSchema(a.clone())),
+            (None, Some(b)) => out.push(Change::CreateSchema(b.clone())),
+            (Some(a), Some(b)) => comment(ObjectId::Schema(a.name.clone()), &a.comment, &b.comment, out),
+            (None, None) => {}
+        }
+    }
+}
+
+pub fn extensions(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for pair in paired(&current.extensions, &desired.extensions) {
+        match pair {
+            (Some(a), None) => out.push(Change::DropExtension(a.clone())),
+            (None, Some(b)) => out.push(Change::CreateExtension(b.clone())),
+            (Some(a), Some(b)) => {
+                if a.version != b.version || a.schema != b.schema {
+                    out.push(Change::AlterExtension {
+                        from: a.clone(),
+                        to: b.clone(),
+                    });
+                }
+                comment(ObjectId::Extension(a.name.clone()), &a.comment, &b.comment, out);
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+pub fn sequences(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for pair in paired(&current.sequences, &desired.sequences) {
+        match pair {
+            (Some(a), None) => {
+                if a.owned_by.is_some() {
+                    out.push(Change::SetSequenceOwner {
+                        sequence: a.name.clone(),
+                        from: a.owned_by.clone(),
+                        to: None,
+                    });
+                }
+                out.push(Change::DropSequence(a.clone()));
+            }
+            (None, Some(b)) => {
+                out.push(Change::CreateSequence(b.clone()));
+                if b.owned_by.is_some() {
+                    out.push(Change::SetSequenceOwner {
+                        sequence: b.name.clone(),
+                        from: None,
+                        to: b.owned_by.clone(),
+                    });
+                }
+            }
+            (Some(a), Some(b)) => {
+                if a.options != b.options {
+                    out.push(Change::AlterSequence {
+                        from: a.clone(),
+                        to: b.clone(),
+                    });
+                }
+                if a.owned_by != b.owned_by {
+                    out.push(Change::SetSequenceOwner {
+                        sequence: a.name.clone(),
+                        from: a.owned_by.clone(),
+                        to: b.owned_by.clone(),
+                    });
+                }
+                comment(ObjectId::Sequence(a.name.clone()), &a.comment, &b.comment, out);
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+pub fn indexes(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for pair in paired(&current.indexes, &desired.indexes) {
+        match pair {
+            (Some(a), None) => out.push(Change::DropIndex(a.clone())),
+            (None, Some(b)) => out.push(Change::CreateIndex(b.clone())),
+            (Some(a), Some(b)) => {
+                // An INVALID index (a failed concurrent build) is rebuilt.
+                if a.definition != b.definition || a.valid != b.valid {
+                    out.push(Change::DropIndex(a.clone()));
+                    out.push(Change::CreateIndex(b.clone()));
+                } else {
+                    comment(ObjectId::Index(a.name.clone()), &a.comment, &b.comment, out);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Tables, their columns and their constraints.
+
+use super::{Change, comment, paired};
+use crate::catalog::*;
+use std::collections::BTreeMap;
+
+pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    for pair in paired(&current.tables, &desired.tables) {
+        match pair {
+            (Some(a), None) => out.push(Change::DropTable(a.clone())),
+            (None, Some(b)) => out.push(Change::CreateTable(b.clone())),
+            (Some(a), Some(b)) => table(a, b, out),
+            (None, None) => {}
+        }
+    }
+}
+
+fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
+    let name = &a.name;
+    if a.unlogged != b.unlogged {
+        out.push(Change::SetLogged {
+            table: name.clone(),
+            unlogged: b.unlogged,
+        });
+    }
+    comment(ObjectId::Table(name.clone()), &a.comment, &b.comment, out);
+
+    let columns_a: BTreeMap<&str, &Column> = a.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    let columns_b: BTreeMap<&str, &Column> = b.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    for pair in paired(&columns_a, &columns_b) {
+        match pair {
+            (Some(x), None) => out.push(Change::DropColumn {
+                table: name.clone(),
+                column: (*x).clone(),
+            }),
+            (None, Some(y)) => out.push(Change::AddColumn {
+                table: name.clone(),
+                column: (*y).clone(),
+            }),
+            (Some(x), Some(y)) => column(name, x, y, out),
+            (None, None) => {}
+        }
+    }
+
+    for pair in paired(&a.constraints, &b.constraints) {
+        match pair {
+            (Some(x), None) => out.push(Change::DropConstraint {
+                table: name.clone(),
+                constraint: x.clone(),
+            }),
+            (None, Some(y)) => out.push(Change::AddConstraint {
+                table: name.clone(),
+                constraint: y.clone(),
+            }),
+            (Some(x), Some(y)) => constraint(name, x, y, out),
+            (None, None) => {}
+        }
+    }
+}
+
+fn column(table: &QualifiedName, a: &Column, b: &Column, out: &mut Vec<Change>) {
+    let id = ObjectId::Column(table.clone(), a.name.clone());
+    // PostgreSQL cannot turn a column into a generated one, nor change a
+    // generation expression: the column is dropped and added again.
+    if b.generated.is_some() && a.generated != b.generated {
+        out.push(Change::DropColumn {
+            table: table.clone(),
+            column: a.clone(),
+        });
+        out.push(Change::AddColumn {
+            table: table.clone(),
+            column: b.clone(),
+        });
+        return;
+    }
+    let without_comment = |c: &Column| Column {
+        comment: None,
+        ..c.clone()
+    };
+    if without_comment(a) != without_comment(b) {
+        out.push(Change::AlterColumn {
+            table: table.clone(),
+            from: a.clone(),
+            to: b.clone(),
+        });
+    }
+    comment(id, &a.comment, &b.comment, out);
+}
+
+fn constraint(table: &QualifiedName, a: &Constraint, b: &Constraint, out: &mut Vec<Change>) {
+    if a.definition != b.definition || a.kind != b.kind {
+        if alterable(a, b) {
+            out.push(Change::AlterConstraint {
+                table: table.clone(),
+                from: a.clone(),
+                to: b.clone(),
+            });
+        } else {
+            out.push(Change::DropConstraint {
+                table: table.clone(),
+                constraint: a.clone(),
+            });
+            out.push(Change::AddConstraint {
+                table: table.clone(),
+                constraint: b.clone(),
+            });
+            return;
+        }
+    }
+    comment(
+        ObjectId::Constraint(table.clone(), a.name.clone()),
+        &a.comment,
+        &b.comment,
+        out,
+    );
+}
+
+/// Can `ALTER TABLE ... VALIDATE CONSTRAINT` or `ALTER CONSTRAINT` take `a`
+/// to `b` in place?
+pub fn alterable(a: &Constraint, b: &Constraint) -> bool {
+    if a.kind != b.kind {
+        return false;
+    }
+    let core_a = core_definition(&a.definition);
+    let core_b = core_definition(&b.definition);
+    if core_a != core_b {
+        return false;
+    }
+    let validates = !a.validated && b.validated;
+    let same_validation = a.validated == b.validated;
+    let deferrability_changes = (a.deferrable, a.initially_deferred) != (b.deferrable, b.initially_deferred);
+    // Only foreign keys can change deferrability in place (PostgreSQL 15).
+    if deferrability_changes && a.kind != ConstraintKind::ForeignKey {
+        return false;
+    }
+    (validates || same_validation) && (validates || deferrability_changes)
+}
+
+/// A constraint definition without its validation and deferrability clauses.
+pub fn core_definition(definition: &str) -> String {
+    let mut d = definition.to_string();
+    for suffix in [" NOT VALID", " INITIALLY DEFERRED", " INITIALLY IMMEDIATE", " DEFERRABLE", " NOT DEFERRABLE"] {
+        d = d.replace(suffix, "");
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fk(def: &str, validated: bool, deferrable: bool, deferred: bool) -> Constraint {
+        Constraint {
+            name: "fk".into(),
+            kind: ConstraintKind::ForeignKey,
+            definition: def.into(),
+            references: None,
+            deferrable,
+            initially_deferred: deferred,
+            validated,
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn validation_and_deferrability_alter_in_place() {
+        let base = "FOREIGN KEY (a) REFERENCES public.t(id)";
+        let not_valid = fk(&format!("{base} NOT VALID"), false, false, false);
+        let valid = fk(base, true, false, false);
+        let deferred = fk(&format!("{base} DEFERRABLE INITIALLY DEFERRED"), true, true, true);
+        assert!(alterable(&not_valid, &valid));
+        assert!(!alterable(&valid, &not_valid), "un-validating needs drop and add");
+        assert!(alterable(&valid, &deferred));
+        let other = fk("FOREIGN KEY (b) REFERENCES public.t(id)", true, false, false);
+        assert!(!alterable(&valid, &other));
+    }
+}

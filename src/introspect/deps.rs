@@ -1,0 +1,114 @@
+//! Translating `pg_depend` into dependencies between catalog identities.
+//!
+//! Rows whose ends are not objects converge manages (built-in types,
+//! collations, ...) are left out. Objects that belong to an extension stand for
+//! the extension; array types stand for their element type; the `OWNED BY`
+//! link of a sequence becomes the sequence's `SequenceOwner` object, so that a
+//! column default can need the sequence while the ownership needs the column.
+
+use super::build::{ClassObject, Oids};
+use crate::catalog::{Dependencies, DependencyKind, ObjectId};
+use crate::db::DbError;
+use std::collections::HashMap;
+use tokio_postgres::Row;
+
+// Fixed OIDs of the system catalogs (the same in every PostgreSQL release).
+const PG_CLASS: u32 = 1259;
+const PG_TYPE: u32 = 1247;
+const PG_CONSTRAINT: u32 = 2606;
+const PG_ATTRDEF: u32 = 2604;
+const PG_NAMESPACE: u32 = 2615;
+const PG_EXTENSION: u32 = 3079;
+
+struct DepRow {
+    classid: u32,
+    objid: u32,
+    objsubid: i32,
+    refclassid: u32,
+    refobjid: u32,
+    refobjsubid: i32,
+    deptype: String,
+}
+
+fn read(row: &Row) -> Result<DepRow, DbError> {
+    let err = |e: tokio_postgres::Error| DbError::Query {
+        context: "unexpected value in the dependency catalog query".into(),
+        message: e.to_string(),
+    };
+    Ok(DepRow {
+        classid: row.try_get(0).map_err(err)?,
+        objid: row.try_get(1).map_err(err)?,
+        objsubid: row.try_get(2).map_err(err)?,
+        refclassid: row.try_get(3).map_err(err)?,
+        refobjid: row.try_get(4).map_err(err)?,
+        refobjsubid: row.try_get(5).map_err(err)?,
+        deptype: row.try_get(6).map_err(err)?,
+    })
+}
+
+pub(crate) fn dependencies(rows: &[Row], oids: &Oids) -> Result<Dependencies, DbError> {
+    let rows: Vec<DepRow> = rows.iter().map(read).collect::<Result<_, _>>()?;
+    let mut members: HashMap<(u32, u32), ObjectId> = HashMap::new();
+    let mut array_of: HashMap<u32, u32> = HashMap::new();
+    for r in &rows {
+        if r.deptype == "e" && r.refclassid == PG_EXTENSION {
+            if let Some(name) = oids.extensions.get(&r.refobjid) {
+                members.insert((r.classid, r.objid), ObjectId::Extension(name.clone()));
+            }
+        } else if r.deptype == "i" && r.classid == PG_TYPE && r.refclassid == PG_TYPE {
+            array_of.insert(r.objid, r.refobjid);
+        }
+    }
+    let resolve = |classid: u32, objid: u32, subid: i32| -> Option<ObjectId> {
+        let objid = if classid == PG_TYPE {
+            array_of.get(&objid).copied().unwrap_or(objid)
+        } else {
+            objid
+        };
+        if let Some(ext) = members.get(&(classid, objid)) {
+            return Some(ext.clone());
+        }
+        match classid {
+            PG_CLASS => match oids.classes.get(&objid)? {
+                ClassObject::Table(q) if subid > 0 => {
+                    let column = oids.columns.get(&(objid, i16::try_from(subid).ok()?))?;
+                    Some(ObjectId::Column(q.clone(), column.clone()))
+                }
+                ClassObject::Table(q) => Some(ObjectId::Table(q.clone())),
+                ClassObject::Other(id) => Some(id.clone()),
+            },
+            PG_TYPE => oids.types.get(&objid).cloned(),
+            PG_CONSTRAINT => oids.constraints.get(&objid).cloned(),
+            PG_ATTRDEF => oids.attrdefs.get(&objid).cloned(),
+            PG_NAMESPACE => oids.namespaces.get(&objid).map(|n| ObjectId::Schema(n.clone())),
+            PG_EXTENSION => oids.extensions.get(&objid).map(|n| ObjectId::Extension(n.clone())),
+            _ => None,
+        }
+    };
+    let mut deps = Dependencies::default();
+    for r in &rows {
+        let kind = match r.deptype.as_str() {
+            "n" => DependencyKind::Normal,
+            "a" => DependencyKind::Auto,
+            "i" => DependencyKind::Internal,
+            _ => continue,
+        };
+        let (Some(from), Some(to)) = (
+            resolve(r.classid, r.objid, r.objsubid),
+            resolve(r.refclassid, r.refobjid, r.refobjsubid),
+        ) else {
+            continue;
+        };
+        let from = match (&from, &to, kind) {
+            // A sequence OWNED BY a column: the ownership, not the sequence,
+            // needs the column.
+            (ObjectId::Sequence(s), ObjectId::Column(..), DependencyKind::Auto) => {
+                deps.insert(ObjectId::SequenceOwner(s.clone()), from.clone(), DependencyKind::Internal);
+                ObjectId::SequenceOwner(s.clone())
+            }
+            _ => from,
+        };
+        deps.insert(from, to, kind);
+    }
+    Ok(deps)
+}

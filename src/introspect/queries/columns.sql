@@ -1,0 +1,38 @@
+-- Columns of the managed tables in column order, with defaults, identity
+-- (and its sequence's options), generation expressions and non-default
+-- collations.
+SELECT a.attrelid, a.attnum, a.attname::text,
+       pg_catalog.format_type(a.atttypid, a.atttypmod),
+       a.attnotnull,
+       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+       ad.oid,
+       a.attidentity::text,
+       a.attgenerated::text,
+       CASE WHEN a.attcollation <> t.typcollation AND co.oid IS NOT NULL
+            THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END,
+       d.description,
+       seq.oid, sn.nspname::text, seq.relname::text,
+       pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
+       s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+LEFT JOIN pg_catalog.pg_description d
+       ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = a.attnum
+LEFT JOIN pg_catalog.pg_depend idep
+       ON a.attidentity <> ''
+      AND idep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND idep.refobjid = a.attrelid AND idep.refobjsubid = a.attnum
+      AND idep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND idep.deptype = 'i'
+LEFT JOIN pg_catalog.pg_class seq ON seq.oid = idep.objid AND seq.relkind = 'S'
+LEFT JOIN pg_catalog.pg_namespace sn ON sn.oid = seq.relnamespace
+LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = seq.oid
+WHERE a.attnum > 0 AND NOT a.attisdropped
+  AND {{managed_table:c}}
+  AND {{user_schema:n}}
+ORDER BY a.attrelid, a.attnum

@@ -1,0 +1,77 @@
+//! The planning pipeline end to end: desired files → shadow → both snapshots
+//! → diff → plan. `plan` and `apply` both start here.
+
+use crate::catalog::{Fingerprint, Snapshot};
+use crate::db::{DbError, Endpoint};
+use crate::diagnostic::Diagnostic;
+use crate::introspect::introspect;
+use crate::plan::{Plan, PlanError};
+use crate::render::PlanFingerprints;
+use crate::shadow::{Janitor, ShadowError, desired_snapshot};
+use crate::source::Desired;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Problems in the desired files, each with its location.
+    #[error("the desired schema has {} problem(s)", .0.len())]
+    Source(Vec<Diagnostic>),
+    #[error(transparent)]
+    Shadow(#[from] ShadowError),
+    #[error("cannot read the target: {0}")]
+    Target(DbError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// Everything a plan was made from.
+pub struct Planned {
+    pub desired: Desired,
+    pub desired_snapshot: Snapshot,
+    pub current: Snapshot,
+    pub plan: Plan,
+    pub fingerprints: PlanFingerprints,
+}
+
+/// Reads the desired state through a shadow database on `shadow_server`.
+pub async fn read_desired(desired: &Desired, shadow_server: &Endpoint, janitor: &Janitor) -> Result<Snapshot, PipelineError> {
+    desired_snapshot(shadow_server, desired, janitor).await.map_err(|e| match e {
+        ShadowError::Load(d) => PipelineError::Source(vec![*d]),
+        other => PipelineError::Shadow(other),
+    })
+}
+
+/// Reads the target database.
+pub async fn read_target(target: &Endpoint) -> Result<Snapshot, PipelineError> {
+    let mut client = target.connect().await.map_err(PipelineError::Target)?;
+    introspect(&mut client).await.map_err(PipelineError::Target)
+}
+
+/// Plans the change of the target towards the desired files.
+pub async fn plan(
+    desired: Desired,
+    target: &Endpoint,
+    shadow_server: &Endpoint,
+    janitor: &Janitor,
+) -> Result<Planned, PipelineError> {
+    let desired_snapshot = read_desired(&desired, shadow_server, janitor).await?;
+    let current = read_target(target).await?;
+    plan_snapshots(desired, desired_snapshot, current)
+}
+
+/// The pure part: both snapshots are known.
+pub fn plan_snapshots(desired: Desired, desired_snapshot: Snapshot, current: Snapshot) -> Result<Planned, PipelineError> {
+    let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
+    let plan = crate::plan::build(changes, &current, &desired_snapshot, Some(&desired))?;
+    let fingerprints = PlanFingerprints {
+        current_catalog: Fingerprint::of_catalog(&current.catalog),
+        desired_catalog: Fingerprint::of_catalog(&desired_snapshot.catalog),
+        desired_files: desired.fingerprint(),
+    };
+    Ok(Planned {
+        desired,
+        desired_snapshot,
+        current,
+        plan,
+        fingerprints,
+    })
+}

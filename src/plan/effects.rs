@@ -1,0 +1,44 @@
+//! What each change does to which objects: the facts the dependency graph is
+//! built from.
+
+use crate::catalog::ObjectId;
+use crate::diff::Change;
+
+/// The objects a step creates, drops, or changes in place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    pub creates: Vec<ObjectId>,
+    pub drops: Vec<ObjectId>,
+    pub alters: Vec<ObjectId>,
+}
+
+pub fn effects(change: &Change) -> Effects {
+    use Change::*;
+    let mut e = Effects::default();
+    let id = change.object();
+    match change {
+        CreateTable(t) => {
+            e.creates.push(id);
+            e.creates.extend(t.columns.iter().map(|c| ObjectId::Column(t.name.clone(), c.name.clone())));
+            e.creates.extend(t.constraints.keys().map(|n| ObjectId::Constraint(t.name.clone(), n.clone())));
+        }
+        DropTable(t) => {
+            e.drops.push(id);
+            e.drops.extend(t.columns.iter().map(|c| ObjectId::Column(t.name.clone(), c.name.clone())));
+            e.drops.extend(t.constraints.keys().map(|n| ObjectId::Constraint(t.name.clone(), n.clone())));
+        }
+        SetSequenceOwner { from, to, .. } => match (from, to) {
+            (None, Some(_)) => e.creates.push(id),
+            (Some(_), None) => e.drops.push(id),
+            _ => e.alters.push(id),
+        },
+        // A comment changes nothing another step could depend on.
+        SetComment { .. } => {}
+        _ => match change.verb() {
+            crate::diff::Verb::Create => e.creates.push(id),
+            crate::diff::Verb::Drop => e.drops.push(id),
+            crate::diff::Verb::Alter => e.alters.push(id),
+        },
+    }
+    e
+}

@@ -1,0 +1,199 @@
+//! Ordering steps: a petgraph graph with one edge per dependency, cycles
+//! broken by moving foreign keys out of table creation and removal, and a
+//! deterministic topological sort.
+//!
+//! Edges come from the dependencies of both catalogs, by four rules, each
+//! commented where it is added. Ties between steps that may run in any order
+//! are broken by (phase, object identity), so the same inputs always give the
+//! same plan.
+
+use super::effects::Effects;
+use crate::catalog::{ConstraintKind, Dependencies, ObjectId, QualifiedName};
+use crate::diff::Change;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+
+/// A step as the graph sees it.
+pub struct Node<'a> {
+    pub change: &'a Change,
+    pub effects: &'a Effects,
+}
+
+/// `before` must run before `after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Edge {
+    pub before: usize,
+    pub after: usize,
+}
+
+/// Every ordering constraint between the steps.
+pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies) -> BTreeSet<Edge> {
+    let mut creates: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    let mut drops: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    let mut alters: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        for id in &n.effects.creates {
+            creates.entry(id).or_default().push(i);
+        }
+        for id in &n.effects.drops {
+            drops.entry(id).or_default().push(i);
+        }
+        for id in &n.effects.alters {
+            alters.entry(id).or_default().push(i);
+        }
+    }
+    let lookup = |map: &HashMap<&ObjectId, Vec<usize>>, id: &ObjectId| map.get(id).cloned().unwrap_or_default();
+    let mut out = BTreeSet::new();
+    let mut must_run = |before: usize, after: usize| {
+        if before != after {
+            out.insert(Edge { before, after });
+        }
+    };
+
+    // 1. What an object needs in the desired state is created or changed
+    //    before the object is created or changed.
+    for e in &desired.edges {
+        let needers: Vec<usize> = [lookup(&creates, &e.from), lookup(&alters, &e.from)].concat();
+        if needers.is_empty() {
+            continue;
+        }
+        let providers = [lookup(&creates, &e.to), lookup(&alters, &e.to)].concat();
+        for &p in &providers {
+            for &n in &needers {
+                must_run(p, n);
+            }
+        }
+    }
+    // 2. An object that stops needing another (it is dropped, or changed so
+    //    the need goes away) lets go of it before that other object is dropped
+    //    or changed.
+    for e in &current.edges {
+        let dropping = lookup(&drops, &e.from);
+        let altering = if desired.contains_edge(&e.from, &e.to) {
+            Vec::new()
+        } else {
+            lookup(&alters, &e.from)
+        };
+        if dropping.is_empty() && altering.is_empty() {
+            continue;
+        }
+        let targets = [lookup(&drops, &e.to), lookup(&alters, &e.to)].concat();
+        for &t in &targets {
+            for &s in dropping.iter().chain(altering.iter()) {
+                must_run(s, t);
+            }
+        }
+    }
+    // 3. An object dropped and created again is dropped first.
+    for (id, droppers) in &drops {
+        for &c in creates.get(id).into_iter().flatten() {
+            for &d in droppers {
+                must_run(d, c);
+            }
+        }
+    }
+    // 4. A name is freed before it is taken: relations (tables, sequences,
+    //    indexes, constraint indexes) share one namespace per schema, and
+    //    types another.
+    let mut freed: HashMap<(u8, QualifiedName), Vec<usize>> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        for slot in n.effects.drops.iter().filter_map(|id| name_slot(id, n.change)) {
+            freed.entry(slot).or_default().push(i);
+        }
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        for slot in n.effects.creates.iter().filter_map(|id| name_slot(id, n.change)) {
+            for &d in freed.get(&slot).into_iter().flatten() {
+                must_run(d, i);
+            }
+        }
+    }
+    out
+}
+
+/// The namespace slot an object's name occupies: (0 = relation, 1 = type).
+fn name_slot(id: &ObjectId, change: &Change) -> Option<(u8, QualifiedName)> {
+    match id {
+        ObjectId::Table(q) | ObjectId::Sequence(q) | ObjectId::Index(q) => Some((0, q.clone())),
+        ObjectId::Type(q) => Some((1, q.clone())),
+        ObjectId::Constraint(table, name) => {
+            let kind = match change {
+                Change::AddConstraint { constraint, .. } | Change::DropConstraint { constraint, .. } => {
+                    Some(constraint.kind)
+                }
+                Change::CreateTable(t) | Change::DropTable(t) => t.constraints.get(name).map(|c| c.kind),
+                _ => None,
+            }?;
+            matches!(kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion)
+                .then(|| (0, QualifiedName::new(table.schema.clone(), name.clone())))
+        }
+        _ => None,
+    }
+}
+
+/// The steps caught in cycles (strongly connected components of more than
+/// one step), each component sorted.
+pub fn cycles(count: usize, edges: &BTreeSet<Edge>) -> Vec<Vec<usize>> {
+    let mut g: DiGraph<usize, ()> = DiGraph::with_capacity(count, edges.len());
+    let nodes: Vec<NodeIndex> = (0..count).map(|i| g.add_node(i)).collect();
+    for e in edges {
+        g.add_edge(nodes[e.before], nodes[e.after], ());
+    }
+    let mut found: Vec<Vec<usize>> = petgraph::algo::tarjan_scc(&g)
+        .into_iter()
+        .filter(|c| c.len() > 1)
+        .map(|c| {
+            let mut c: Vec<usize> = c.into_iter().map(|n| g[n]).collect();
+            c.sort_unstable();
+            c
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// A topological order; among steps that are ready, the smallest key first.
+/// Returns `None` if the edges have a cycle.
+pub fn sort<K: Ord + Clone>(keys: &[K], edges: &BTreeSet<Edge>) -> Option<Vec<usize>> {
+    let mut waiting = vec![0usize; keys.len()];
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    for e in edges {
+        waiting[e.after] += 1;
+        next[e.before].push(e.after);
+    }
+    let mut ready: BinaryHeap<Reverse<(K, usize)>> = (0..keys.len())
+        .filter(|&i| waiting[i] == 0)
+        .map(|i| Reverse((keys[i].clone(), i)))
+        .collect();
+    let mut order = Vec::with_capacity(keys.len());
+    while let Some(Reverse((_, i))) = ready.pop() {
+        order.push(i);
+        for &n in &next[i] {
+            waiting[n] -= 1;
+            if waiting[n] == 0 {
+                ready.push(Reverse((keys[n].clone(), n)));
+            }
+        }
+    }
+    (order.len() == keys.len()).then_some(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_respects_edges_then_keys() {
+        let keys = [3, 1, 2];
+        let edges: BTreeSet<Edge> = [Edge { before: 0, after: 1 }].into();
+        assert_eq!(sort(&keys, &edges), Some(vec![2, 0, 1]));
+    }
+
+    #[test]
+    fn cycles_are_found_not_sorted() {
+        let edges: BTreeSet<Edge> = [Edge { before: 0, after: 1 }, Edge { before: 1, after: 0 }].into();
+        assert_eq!(sort(&[0, 0, 0], &edges), None);
+        assert_eq!(cycles(3, &edges), vec![vec![0, 1]]);
+    }
+}

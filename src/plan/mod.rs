@@ -1,0 +1,304 @@
+//! From changes to an ordered plan of steps, each with forward SQL, rollback
+//! SQL, hazards and the desired statement that caused it.
+//!
+//! `build` recreates the dependents of dropped or replaced objects
+//! (`expand`), turns every change into a step, orders the steps with a
+//! dependency graph (`graph`), moving foreign keys out of table creation and
+//! removal when tables form a cycle, and marks the drops PostgreSQL performs by
+//! itself (an index dropped with its table) so their SQL is not run twice.
+//! The rollback of a plan is the reverse of every step, in reverse order.
+
+mod effects;
+mod expand;
+mod graph;
+pub mod hazard;
+
+pub use effects::{Effects, effects};
+pub use hazard::{Allowed, Hazard, HazardKind};
+
+use crate::catalog::{ConstraintKind, DependencyKind, ObjectId, Snapshot};
+use crate::diff::{Change, Verb};
+use crate::source::{Desired, Location};
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "converge cannot order these steps, which depend on each other in a cycle:\n{0}\n\
+         this is a converge bug: please report it with the desired files"
+    )]
+    Cycle(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub change: Change,
+    /// The statements to run; empty when PostgreSQL does this step by itself
+    /// as part of another (see `implied_by`).
+    pub forward: Vec<String>,
+    /// The statements that undo this step.
+    pub rollback: Vec<String>,
+    /// The object whose drop also drops this one.
+    pub implied_by: Option<ObjectId>,
+    /// Why a step that the diff did not ask for is in the plan.
+    pub reason: Option<String>,
+    pub hazards: Vec<Hazard>,
+    /// The desired statement that defines the object.
+    pub source: Option<Location>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Every hazard of every step, with its step's index.
+    pub fn hazards(&self) -> impl Iterator<Item = (usize, &Hazard)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.hazards.iter().map(move |h| (i, h)))
+    }
+}
+
+/// A step being assembled.
+struct Draft {
+    change: Change,
+    reason: Option<String>,
+    /// A foreign key moved out of a table's creation or removal: never implied.
+    detached: bool,
+}
+
+/// Plans the changes that take `current` to `desired`.
+pub fn build(
+    changes: Vec<Change>,
+    current: &Snapshot,
+    desired: &Snapshot,
+    source: Option<&Desired>,
+) -> Result<Plan, PlanError> {
+    let mut changes = changes;
+    let added = expand::recreate_dependents(&mut changes, current, desired);
+    let mut drafts: Vec<Draft> = changes
+        .into_iter()
+        .map(|change| Draft {
+            change,
+            reason: None,
+            detached: false,
+        })
+        .collect();
+    drafts.extend(added.into_iter().map(|a| Draft {
+        change: a.change,
+        reason: Some(a.reason),
+        detached: false,
+    }));
+
+    let mut order = None;
+    for _ in 0..4 {
+        let effects: Vec<Effects> = drafts.iter().map(|d| effects(&d.change)).collect();
+        let nodes: Vec<graph::Node<'_>> = drafts
+            .iter()
+            .zip(&effects)
+            .map(|(d, e)| graph::Node {
+                change: &d.change,
+                effects: e,
+            })
+            .collect();
+        let edges = graph::edges(&nodes, &current.deps, &desired.deps);
+        let cycles = graph::cycles(drafts.len(), &edges);
+        if cycles.is_empty() {
+            let keys: Vec<(u8, ObjectId, usize)> = drafts
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (phase(&d.change), d.change.object(), i))
+                .collect();
+            order = graph::sort(&keys, &edges);
+            break;
+        }
+        if !detach_foreign_keys(&mut drafts, &cycles) {
+            let text = cycles
+                .iter()
+                .map(|c| {
+                    c.iter()
+                        .map(|&i| format!("  {}", describe(&drafts[i].change)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .collect::<Vec<_>>()
+                .join("\n  --\n");
+            return Err(PlanError::Cycle(text));
+        }
+    }
+    let Some(order) = order else {
+        return Err(PlanError::Cycle("(foreign keys could not break the cycle)".into()));
+    };
+
+    let implied = implied_drops(&drafts, current);
+    let mut steps = Vec::with_capacity(order.len());
+    for i in order {
+        let d = &drafts[i];
+        let implied_by = implied[i].clone();
+        let object = d.change.object();
+        let located = match &d.change {
+            Change::SetComment { object, .. } => source.and_then(|s| s.commenting(object)),
+            _ if d.change.verb() == Verb::Drop => None,
+            _ => source.and_then(|s| s.defining(&object)),
+        };
+        steps.push(Step {
+            forward: if implied_by.is_some() {
+                Vec::new()
+            } else {
+                crate::sql::statements(&d.change)
+            },
+            rollback: crate::sql::statements(&d.change.reverse()),
+            hazards: if implied_by.is_some() {
+                Vec::new()
+            } else {
+                hazard::judge(&d.change)
+            },
+            source: located.and_then(|stmt| source.map(|s| s.location(stmt))),
+            implied_by,
+            reason: d.reason.clone(),
+            change: d.change.clone(),
+        });
+    }
+    // An in-place change with nothing to run (an option PostgreSQL sets by
+    // itself) is not a step.
+    steps.retain(|s| !(s.forward.is_empty() && s.implied_by.is_none()));
+    Ok(Plan { steps })
+}
+
+/// Moves the foreign keys of tables created or dropped inside a cycle into
+/// steps of their own. Returns false when there was nothing to move.
+fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>]) -> bool {
+    let mut moved = Vec::new();
+    for &i in cycles.iter().flatten() {
+        let creating = match &drafts[i].change {
+            Change::CreateTable(_) => true,
+            Change::DropTable(_) => false,
+            _ => continue,
+        };
+        let (Change::CreateTable(t) | Change::DropTable(t)) = &mut drafts[i].change else {
+            continue;
+        };
+        let foreign: Vec<String> = t
+            .constraints
+            .values()
+            .filter(|c| c.kind == ConstraintKind::ForeignKey && c.references.as_ref() != Some(&t.name))
+            .map(|c| c.name.clone())
+            .collect();
+        for name in foreign {
+            if let Some(constraint) = t.constraints.remove(&name) {
+                moved.push((creating, t.name.clone(), constraint));
+            }
+        }
+    }
+    let any = !moved.is_empty();
+    for (creating, table, constraint) in moved {
+        drafts.push(Draft {
+            change: if creating {
+                Change::AddConstraint { table, constraint }
+            } else {
+                Change::DropConstraint { table, constraint }
+            },
+            reason: Some("moved out of the table's statement: the tables reference each other".into()),
+            detached: true,
+        });
+    }
+    any
+}
+
+/// For each draft, the object whose drop makes PostgreSQL drop it too.
+fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<ObjectId>> {
+    let mut dropped_by: HashMap<ObjectId, usize> = HashMap::new();
+    for (i, d) in drafts.iter().enumerate() {
+        for id in effects(&d.change).drops {
+            dropped_by.entry(id).or_insert(i);
+        }
+    }
+    let mut by_source: HashMap<&ObjectId, Vec<&crate::catalog::Dependency>> = HashMap::new();
+    for e in &current.deps.edges {
+        by_source.entry(&e.from).or_default().push(e);
+    }
+    drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            if d.detached {
+                return None;
+            }
+            let probe = match &d.change {
+                Change::DropIndex(_) | Change::DropConstraint { .. } => d.change.object(),
+                Change::DropSequence(s) => ObjectId::SequenceOwner(s.name.clone()),
+                Change::SetSequenceOwner { to: None, .. } => d.change.object(),
+                _ => return None,
+            };
+            by_source.get(&probe).into_iter().flatten().find_map(|e| {
+                let automatic = matches!(e.kind, DependencyKind::Auto | DependencyKind::Internal);
+                match dropped_by.get(&e.to) {
+                    Some(&j) if automatic && j != i => Some(e.to.clone()),
+                    _ => None,
+                }
+            })
+        })
+        .collect()
+}
+
+/// Cosmetic order among steps free to run in any order: drops first (they
+/// free names), then creation in the order a person would write it.
+fn phase(change: &Change) -> u8 {
+    use Change::*;
+    match change {
+        DropIndex(_) => 0,
+        DropConstraint { constraint, .. } if constraint.kind == ConstraintKind::ForeignKey => 1,
+        DropConstraint { .. } => 2,
+        SetSequenceOwner { to: None, .. } => 3,
+        DropColumn { .. } => 4,
+        DropTable(_) => 5,
+        DropSequence(_) => 6,
+        DropEnum(_) => 7,
+        DropExtension(_) => 8,
+        DropSchema(_) => 9,
+        CreateSchema(_) => 10,
+        CreateExtension(_) => 11,
+        AlterExtension { .. } => 12,
+        CreateEnum(_) => 13,
+        AlterEnum { .. } => 14,
+        CreateSequence(_) => 15,
+        AlterSequence { .. } => 16,
+        CreateTable(_) => 17,
+        SetLogged { .. } => 18,
+        AddColumn { .. } => 19,
+        AlterColumn { .. } => 20,
+        SetSequenceOwner { .. } => 21,
+        AddConstraint { constraint, .. } if constraint.kind == ConstraintKind::ForeignKey => 23,
+        AddConstraint { .. } => 22,
+        AlterConstraint { .. } => 24,
+        CreateIndex(_) => 25,
+        SetComment { .. } => 30,
+    }
+}
+
+/// One line for a change: `create table public.users`.
+pub fn describe(change: &Change) -> String {
+    let verb = match change {
+        Change::SetComment { to: None, .. } => "remove comment on",
+        Change::SetComment { .. } => "set comment on",
+        Change::SetSequenceOwner { to: None, .. } => "drop",
+        Change::SetSequenceOwner { from: None, .. } => "set",
+        Change::AlterEnum { from, to, .. } if !crate::diff::only_adds_labels(&from.labels, &to.labels) => "recreate",
+        Change::AlterEnum { .. } => "add values to",
+        Change::AlterConstraint { .. } => "alter",
+        _ => match change.verb() {
+            Verb::Create => "create",
+            Verb::Drop => "drop",
+            Verb::Alter => "alter",
+        },
+    };
+    format!("{verb} {}", change.object())
+}

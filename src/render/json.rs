@@ -1,0 +1,86 @@
+//! `plan.json` and the plan directory (`forward.sql`, `rollback.sql`,
+//! `plan.json`).
+//!
+//! `plan.json` is versioned by `format_version`; fields are only ever added
+//! within a version.
+
+use crate::catalog::Fingerprint;
+use crate::plan::{Plan, describe};
+use serde_json::{Value, json};
+use std::path::Path;
+
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// The fingerprints a plan was made against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanFingerprints {
+    pub current_catalog: Fingerprint,
+    pub desired_catalog: Fingerprint,
+    pub desired_files: Fingerprint,
+}
+
+pub fn plan_json(plan: &Plan, fingerprints: &PlanFingerprints, server_version: i32) -> Value {
+    let forward = super::forward_sql(plan);
+    let rollback = super::rollback_sql(plan);
+    let steps: Vec<Value> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let object = s.change.object();
+            json!({
+                "index": i + 1,
+                "description": describe(&s.change),
+                "verb": s.change.verb(),
+                "object": { "kind": object.kind(), "name": object.name() },
+                "forward": s.forward,
+                "rollback": s.rollback,
+                "implied_by": s.implied_by.as_ref().map(|o| o.to_string()),
+                "reason": s.reason,
+                "hazards": s.hazards,
+                "source": s.source,
+                "transactional": true,
+            })
+        })
+        .collect();
+    json!({
+        "format_version": PLAN_FORMAT_VERSION,
+        "converge_version": env!("CARGO_PKG_VERSION"),
+        "server_version": server_version,
+        "fingerprints": {
+            "current_catalog": fingerprints.current_catalog,
+            "desired_catalog": fingerprints.desired_catalog,
+            "desired_files": fingerprints.desired_files,
+        },
+        "forward_sha256": Fingerprint::of_bytes(forward.as_bytes()),
+        "rollback_sha256": Fingerprint::of_bytes(rollback.as_bytes()),
+        "steps": steps,
+    })
+}
+
+/// The three files of a plan directory, rendered.
+pub struct PlanFiles {
+    pub forward: String,
+    pub rollback: String,
+    pub json: String,
+}
+
+impl PlanFiles {
+    pub fn render(plan: &Plan, fingerprints: &PlanFingerprints, server_version: i32) -> PlanFiles {
+        let json = plan_json(plan, fingerprints, server_version);
+        PlanFiles {
+            forward: super::forward_sql(plan),
+            rollback: super::rollback_sql(plan),
+            json: format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default()),
+        }
+    }
+
+    /// Writes `forward.sql`, `rollback.sql` and `plan.json` into `dir`.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("forward.sql"), &self.forward)?;
+        std::fs::write(dir.join("rollback.sql"), &self.rollback)?;
+        std::fs::write(dir.join("plan.json"), &self.json)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,125 @@
+//! Plans as text: the forward and rollback SQL scripts, the human summary,
+//! and `plan.json`.
+//!
+//! Nothing here reads the clock or anything else that changes between runs:
+//! the same plan renders to the same bytes.
+
+mod json;
+
+pub use json::{PLAN_FORMAT_VERSION, PlanFiles, PlanFingerprints, plan_json};
+
+use crate::diff::Verb;
+use crate::plan::{Plan, Step, describe};
+use std::fmt::Write;
+
+/// The forward script: every step's statements, in order, each step headed
+/// by a comment saying what it does and where it comes from.
+pub fn forward_sql(plan: &Plan) -> String {
+    let mut out = String::new();
+    let n = plan.steps.len();
+    let _ = writeln!(out, "-- converge: {n} step{} to apply, in this order", plural(n));
+    for (i, step) in plan.steps.iter().enumerate() {
+        out.push('\n');
+        let _ = writeln!(out, "-- step {}/{n}: {}", i + 1, heading(step));
+        write_step_notes(&mut out, step);
+        if step.forward.is_empty() {
+            if let Some(by) = &step.implied_by {
+                let _ = writeln!(out, "-- (nothing to run: PostgreSQL drops it with {by})");
+            }
+        }
+        for stmt in &step.forward {
+            let _ = writeln!(out, "{stmt};");
+        }
+    }
+    out
+}
+
+/// The rollback script: the reverse of every step, last step first.
+pub fn rollback_sql(plan: &Plan) -> String {
+    let mut out = String::new();
+    let n = plan.steps.len();
+    let _ = writeln!(out, "-- converge rollback: undoes the {n} step{} of the plan, last first", plural(n));
+    for (i, step) in plan.steps.iter().enumerate().rev() {
+        out.push('\n');
+        let _ = writeln!(out, "-- undo step {}/{n}: {}", i + 1, describe(&step.change));
+        if step.hazards.iter().any(|h| h.kind == crate::plan::HazardKind::DataLoss) {
+            let _ = writeln!(out, "-- note: this restores the structure, not the data the step destroyed");
+        }
+        for stmt in &step.rollback {
+            let _ = writeln!(out, "{stmt};");
+        }
+    }
+    out
+}
+
+/// The human summary: one line per step, with markers and hazards.
+pub fn summary(plan: &Plan, color: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    if plan.is_empty() {
+        return "No changes: the target matches the desired schema.\n".into();
+    }
+    let count = |verb: Verb| plan.steps.iter().filter(|s| s.change.verb() == verb && s.implied_by.is_none()).count();
+    let hazards = plan.hazards().count();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Plan: {} to create, {} to alter, {} to drop{}",
+        count(Verb::Create),
+        count(Verb::Alter),
+        count(Verb::Drop),
+        if hazards > 0 {
+            format!(", {}", paint("1;31", &format!("{hazards} hazard{}", plural(hazards))))
+        } else {
+            String::new()
+        }
+    );
+    out.push('\n');
+    for step in &plan.steps {
+        let (marker, code) = match step.change.verb() {
+            Verb::Create => ("+", "32"),
+            Verb::Alter => ("~", "33"),
+            Verb::Drop => ("-", "31"),
+        };
+        let mut line = format!("  {} {}", paint(code, marker), describe(&step.change));
+        if let Some(by) = &step.implied_by {
+            line.push_str(&paint("2", &format!("  (dropped with {by})")));
+        }
+        if let Some(source) = &step.source {
+            line.push_str(&paint("2", &format!("  {source}")));
+        }
+        let _ = writeln!(out, "{line}");
+        if let Some(reason) = &step.reason {
+            let _ = writeln!(out, "      {}", paint("2", reason));
+        }
+        for h in &step.hazards {
+            let _ = writeln!(out, "      {} {}", paint("1;31", &format!("⚠ {}:", h.kind)), h.message);
+        }
+    }
+    out
+}
+
+fn heading(step: &Step) -> String {
+    match &step.source {
+        Some(source) => format!("{}  ({source})", describe(&step.change)),
+        None => describe(&step.change),
+    }
+}
+
+fn write_step_notes(out: &mut String, step: &Step) {
+    if let Some(reason) = &step.reason {
+        let _ = writeln!(out, "-- {reason}");
+    }
+    for h in &step.hazards {
+        let _ = writeln!(out, "-- hazard {}: {}", h.kind, h.message);
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

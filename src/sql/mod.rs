@@ -1,0 +1,60 @@
+//! The SQL each change becomes.
+//!
+//! One function renders a `Change` in the forward direction; the rollback of a
+//! change is the rendering of `change.reverse()`, so forward and rollback SQL
+//! come from the same code. Every identifier is quoted by `ident`. Statements
+//! are returned without the trailing semicolon.
+
+mod ident;
+mod objects;
+mod sequences;
+mod tables;
+
+pub use ident::{column_ref, ident, literal, qualified};
+
+use crate::diff::Change;
+
+/// The statements that carry out `change`.
+pub fn statements(change: &Change) -> Vec<String> {
+    use Change::*;
+    match change {
+        CreateSchema(s) => objects::create_schema(s),
+        DropSchema(s) => vec![format!("DROP SCHEMA {}", ident(&s.name))],
+        CreateExtension(e) => objects::create_extension(e),
+        DropExtension(e) => vec![format!("DROP EXTENSION {}", ident(&e.name))],
+        AlterExtension { from, to } => objects::alter_extension(from, to),
+        CreateEnum(e) => objects::create_enum(e),
+        DropEnum(e) => vec![format!("DROP TYPE {}", qualified(&e.name))],
+        AlterEnum { from, to, uses } => objects::alter_enum(from, to, uses),
+        CreateSequence(s) => sequences::create(s),
+        DropSequence(s) => vec![format!("DROP SEQUENCE {}", qualified(&s.name))],
+        AlterSequence { from, to } => sequences::alter(from, to),
+        SetSequenceOwner { sequence, to, .. } => vec![format!(
+            "ALTER SEQUENCE {} OWNED BY {}",
+            qualified(sequence),
+            to.as_ref().map(column_ref).unwrap_or_else(|| "NONE".into())
+        )],
+        CreateTable(t) => tables::create(t),
+        DropTable(t) => vec![format!("DROP TABLE {}", qualified(&t.name))],
+        SetLogged { table, unlogged } => vec![format!(
+            "ALTER TABLE {} SET {}",
+            qualified(table),
+            if *unlogged { "UNLOGGED" } else { "LOGGED" }
+        )],
+        AddColumn { table, column } => tables::add_column(table, column),
+        DropColumn { table, column } => {
+            vec![format!("ALTER TABLE {} DROP COLUMN {}", qualified(table), ident(&column.name))]
+        }
+        AlterColumn { table, from, to } => tables::alter_column(table, from, to),
+        AddConstraint { table, constraint } => tables::add_constraint(table, constraint),
+        DropConstraint { table, constraint } => vec![format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            qualified(table),
+            ident(&constraint.name)
+        )],
+        AlterConstraint { table, from, to } => tables::alter_constraint(table, from, to),
+        CreateIndex(i) => objects::create_index(i),
+        DropIndex(i) => vec![format!("DROP INDEX {}", qualified(&i.name))],
+        SetComment { object, to, .. } => vec![objects::comment(object, to.as_deref())],
+    }
+}

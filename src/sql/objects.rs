@@ -1,0 +1,129 @@
+//! SQL for schemas, extensions, enum types, indexes and comments.
+
+use super::ident::{ident, literal, qualified};
+use crate::catalog::*;
+use crate::diff::EnumUse;
+
+pub fn create_schema(s: &Schema) -> Vec<String> {
+    let mut out = vec![format!("CREATE SCHEMA {}", ident(&s.name))];
+    push_comment(&mut out, &ObjectId::Schema(s.name.clone()), s.comment.as_deref());
+    out
+}
+
+pub fn create_extension(e: &Extension) -> Vec<String> {
+    let mut out = vec![format!(
+        "CREATE EXTENSION {} WITH SCHEMA {} VERSION {}",
+        ident(&e.name),
+        ident(&e.schema),
+        literal(&e.version)
+    )];
+    // Every extension comes with a comment; setting it again is harmless and
+    // keeps a changed one.
+    push_comment(&mut out, &ObjectId::Extension(e.name.clone()), e.comment.as_deref());
+    out
+}
+
+pub fn alter_extension(from: &Extension, to: &Extension) -> Vec<String> {
+    let mut out = Vec::new();
+    if from.schema != to.schema {
+        out.push(format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&to.name), ident(&to.schema)));
+    }
+    if from.version != to.version {
+        out.push(format!("ALTER EXTENSION {} UPDATE TO {}", ident(&to.name), literal(&to.version)));
+    }
+    out
+}
+
+pub fn create_enum(e: &EnumType) -> Vec<String> {
+    let labels: Vec<String> = e.labels.iter().map(|l| literal(l)).collect();
+    let mut out = vec![format!("CREATE TYPE {} AS ENUM ({})", qualified(&e.name), labels.join(", "))];
+    push_comment(&mut out, &ObjectId::Type(e.name.clone()), e.comment.as_deref());
+    out
+}
+
+/// New labels are added where they belong; anything else recreates the type
+/// under its name and recasts every column that uses it through text.
+pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse]) -> Vec<String> {
+    let name = qualified(&to.name);
+    if crate::diff::only_adds_labels(&from.labels, &to.labels) {
+        let mut out = Vec::new();
+        for (i, label) in to.labels.iter().enumerate() {
+            if from.labels.contains(label) {
+                continue;
+            }
+            let position = match (i.checked_sub(1).map(|p| &to.labels[p]), to.labels.get(i + 1)) {
+                (Some(prev), _) => format!(" AFTER {}", literal(prev)),
+                (None, Some(next)) => format!(" BEFORE {}", literal(next)),
+                (None, None) => String::new(),
+            };
+            out.push(format!("ALTER TYPE {name} ADD VALUE {}{position}", literal(label)));
+        }
+        return out;
+    }
+    let old_name = QualifiedName::new(
+        to.name.schema.clone(),
+        format!("{}__converge_old", truncate(&to.name.name, 48)),
+    );
+    let mut out = vec![format!("ALTER TYPE {name} RENAME TO {}", ident(&old_name.name))];
+    let labels: Vec<String> = to.labels.iter().map(|l| literal(l)).collect();
+    out.push(format!("CREATE TYPE {name} AS ENUM ({})", labels.join(", ")));
+    for u in uses {
+        let table = qualified(&u.table);
+        let column = ident(&u.column);
+        if u.default_before.is_some() {
+            out.push(format!("ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"));
+        }
+        let (text, target) = if u.data_type.ends_with("[]") {
+            ("text[]", format!("{name}[]"))
+        } else {
+            ("text", name.clone())
+        };
+        out.push(format!(
+            "ALTER TABLE {table} ALTER COLUMN {column} TYPE {target} USING {column}::{text}::{target}"
+        ));
+        if let Some(default) = &u.default_after {
+            out.push(format!("ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}"));
+        }
+    }
+    out.push(format!("DROP TYPE {}", qualified(&old_name)));
+    // The new type starts without a comment.
+    push_comment(&mut out, &ObjectId::Type(to.name.clone()), to.comment.as_deref());
+    out
+}
+
+pub fn create_index(i: &Index) -> Vec<String> {
+    let mut out = vec![i.definition.clone()];
+    push_comment(&mut out, &ObjectId::Index(i.name.clone()), i.comment.as_deref());
+    out
+}
+
+/// `COMMENT ON <object> IS ...` (or `IS NULL` to remove it).
+pub fn comment(object: &ObjectId, text: Option<&str>) -> String {
+    let target = match object {
+        ObjectId::Schema(s) => format!("SCHEMA {}", ident(s)),
+        ObjectId::Extension(e) => format!("EXTENSION {}", ident(e)),
+        ObjectId::Type(q) => format!("TYPE {}", qualified(q)),
+        ObjectId::Sequence(q) | ObjectId::SequenceOwner(q) => format!("SEQUENCE {}", qualified(q)),
+        ObjectId::Table(q) => format!("TABLE {}", qualified(q)),
+        ObjectId::Column(t, c) => format!("COLUMN {}.{}", qualified(t), ident(c)),
+        ObjectId::Constraint(t, c) => format!("CONSTRAINT {} ON {}", ident(c), qualified(t)),
+        ObjectId::Index(q) => format!("INDEX {}", qualified(q)),
+    };
+    let value = text.map(literal).unwrap_or_else(|| "NULL".into());
+    format!("COMMENT ON {target} IS {value}")
+}
+
+/// Appends a `COMMENT ON` for a newly created object that has a comment.
+pub fn push_comment(out: &mut Vec<String>, object: &ObjectId, text: Option<&str>) {
+    if let Some(text) = text {
+        out.push(comment(object, Some(text)));
+    }
+}
+
+fn truncate(name: &str, max_bytes: usize) -> &str {
+    let mut end = name.len().min(max_bytes);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}

@@ -1,0 +1,269 @@
+//! SQL for tables, columns and constraints.
+
+use super::ident::{ident, qualified};
+use super::objects::push_comment;
+use super::sequences;
+use crate::catalog::*;
+
+pub fn create(t: &Table) -> Vec<String> {
+    let mut lines: Vec<String> = t.columns.iter().map(|c| column_definition(&t.name, c)).collect();
+    lines.extend(
+        t.constraints
+            .values()
+            .map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition)),
+    );
+    let body = if lines.is_empty() {
+        String::from("()")
+    } else {
+        format!("(\n    {}\n)", lines.join(",\n    "))
+    };
+    let mut out = vec![format!(
+        "CREATE {}TABLE {} {body}",
+        if t.unlogged { "UNLOGGED " } else { "" },
+        qualified(&t.name)
+    )];
+    push_comment(&mut out, &ObjectId::Table(t.name.clone()), t.comment.as_deref());
+    for c in &t.columns {
+        push_comment(&mut out, &ObjectId::Column(t.name.clone(), c.name.clone()), c.comment.as_deref());
+    }
+    for c in t.constraints.values() {
+        push_comment(&mut out, &ObjectId::Constraint(t.name.clone(), c.name.clone()), c.comment.as_deref());
+    }
+    out
+}
+
+/// `name type [COLLATE ..] [GENERATED ..] [DEFAULT ..] [NOT NULL]`.
+pub fn column_definition(table: &QualifiedName, c: &Column) -> String {
+    let mut d = format!("{} {}", ident(&c.name), c.data_type);
+    if let Some(collation) = &c.collation {
+        d.push_str(&format!(" COLLATE {collation}"));
+    }
+    if let Some(expr) = &c.generated {
+        d.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"));
+    }
+    if let Some(identity) = &c.identity {
+        d.push_str(&format!(" {}", identity_clause(table, c, identity)));
+    }
+    if let Some(default) = &c.default {
+        d.push_str(&format!(" DEFAULT {default}"));
+    }
+    if c.not_null {
+        d.push_str(" NOT NULL");
+    }
+    d
+}
+
+/// `GENERATED {ALWAYS|BY DEFAULT} AS IDENTITY [(options)]`.
+fn identity_clause(table: &QualifiedName, c: &Column, identity: &Identity) -> String {
+    let kind = match identity.kind {
+        IdentityKind::Always => "ALWAYS",
+        IdentityKind::ByDefault => "BY DEFAULT",
+    };
+    let mut options = Vec::new();
+    if identity.sequence != default_identity_sequence(table, &c.name) {
+        options.push(format!("SEQUENCE NAME {}", qualified(&identity.sequence)));
+    }
+    options.extend(sequences::options(&identity.options, Some(&c.data_type)));
+    if options.is_empty() {
+        format!("GENERATED {kind} AS IDENTITY")
+    } else {
+        format!("GENERATED {kind} AS IDENTITY ({})", options.join(" "))
+    }
+}
+
+/// The name PostgreSQL gives an identity sequence when none is given (for
+/// names short enough not to be truncated).
+fn default_identity_sequence(table: &QualifiedName, column: &str) -> QualifiedName {
+    QualifiedName::new(table.schema.clone(), format!("{}_{}_seq", table.name, column))
+}
+
+pub fn add_column(table: &QualifiedName, c: &Column) -> Vec<String> {
+    let mut out = vec![format!(
+        "ALTER TABLE {} ADD COLUMN {}",
+        qualified(table),
+        column_definition(table, c)
+    )];
+    push_comment(&mut out, &ObjectId::Column(table.clone(), c.name.clone()), c.comment.as_deref());
+    out
+}
+
+/// Everything but the comment of a column that stays; in the order
+/// PostgreSQL accepts (an identity needs NOT NULL first and must go before
+/// NOT NULL can be dropped; a type change drops the default it could not
+/// cast).
+pub fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
+    let t = qualified(table);
+    let c = ident(&to.name);
+    let alter = |action: String| format!("ALTER TABLE {t} ALTER COLUMN {c} {action}");
+    let mut out = Vec::new();
+
+    if from.generated.is_some() && to.generated.is_none() {
+        out.push(alter("DROP EXPRESSION".into()));
+    }
+    if from.identity.is_some() && to.identity.is_none() {
+        out.push(alter("DROP IDENTITY".into()));
+    }
+    let type_changes = from.data_type != to.data_type;
+    let mut default_dropped = false;
+    if type_changes || from.collation != to.collation {
+        if type_changes && from.default.is_some() {
+            out.push(alter("DROP DEFAULT".into()));
+            default_dropped = true;
+        }
+        let mut action = format!("TYPE {}", to.data_type);
+        if from.collation != to.collation {
+            let collation = to.collation.as_deref().unwrap_or("pg_catalog.\"default\"");
+            action.push_str(&format!(" COLLATE {collation}"));
+        }
+        if type_changes && base_type(&from.data_type) != base_type(&to.data_type) {
+            action.push_str(&format!(" USING {c}::{}", to.data_type));
+        }
+        out.push(alter(action));
+    }
+    match (&to.default, default_dropped) {
+        (Some(d), true) => out.push(alter(format!("SET DEFAULT {d}"))),
+        (Some(d), false) if from.default.as_ref() != Some(d) => out.push(alter(format!("SET DEFAULT {d}"))),
+        (None, false) if from.default.is_some() => out.push(alter("DROP DEFAULT".into())),
+        _ => {}
+    }
+    if to.not_null && !from.not_null {
+        out.push(alter("SET NOT NULL".into()));
+    }
+    match (&from.identity, &to.identity) {
+        (None, Some(identity)) => {
+            out.push(alter(format!("ADD {}", identity_clause(table, to, identity))));
+        }
+        (Some(a), Some(b)) => {
+            if a.kind != b.kind {
+                out.push(alter(match b.kind {
+                    IdentityKind::Always => "SET GENERATED ALWAYS".into(),
+                    IdentityKind::ByDefault => "SET GENERATED BY DEFAULT".into(),
+                }));
+            }
+            // A type change already retyped the identity's sequence.
+            let mut before = a.options.clone();
+            if type_changes {
+                before.data_type = b.options.data_type.clone();
+            }
+            for option in sequences::changed_options(&before, &b.options) {
+                out.push(alter(format!("SET {option}")));
+            }
+            if a.sequence != b.sequence {
+                out.push(format!(
+                    "ALTER SEQUENCE {} RENAME TO {}",
+                    qualified(&a.sequence),
+                    ident(&b.sequence.name)
+                ));
+            }
+        }
+        _ => {}
+    }
+    if !to.not_null && from.not_null {
+        out.push(alter("DROP NOT NULL".into()));
+    }
+    out
+}
+
+/// A type without its modifiers and array brackets: `character varying`.
+fn base_type(data_type: &str) -> &str {
+    let t = data_type.trim_end_matches("[]");
+    match t.find('(') {
+        Some(i) => t[..i].trim_end(),
+        None => t,
+    }
+}
+
+pub fn add_constraint(table: &QualifiedName, c: &Constraint) -> Vec<String> {
+    let mut out = vec![format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} {}",
+        qualified(table),
+        ident(&c.name),
+        c.definition
+    )];
+    push_comment(&mut out, &ObjectId::Constraint(table.clone(), c.name.clone()), c.comment.as_deref());
+    out
+}
+
+/// In place where PostgreSQL can (validate, foreign key deferrability);
+/// otherwise drop and add (un-validating a constraint, say, for a rollback).
+pub fn alter_constraint(table: &QualifiedName, from: &Constraint, to: &Constraint) -> Vec<String> {
+    let t = qualified(table);
+    let name = ident(&to.name);
+    if !crate::diff::alterable(from, to) {
+        let mut out = vec![format!("ALTER TABLE {t} DROP CONSTRAINT {name}")];
+        out.extend(add_constraint(table, to));
+        return out;
+    }
+    let mut out = Vec::new();
+    if (from.deferrable, from.initially_deferred) != (to.deferrable, to.initially_deferred) {
+        let mode = match (to.deferrable, to.initially_deferred) {
+            (false, _) => "NOT DEFERRABLE",
+            (true, false) => "DEFERRABLE INITIALLY IMMEDIATE",
+            (true, true) => "DEFERRABLE INITIALLY DEFERRED",
+        };
+        out.push(format!("ALTER TABLE {t} ALTER CONSTRAINT {name} {mode}"));
+    }
+    if to.validated && !from.validated {
+        out.push(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(name: &str, data_type: &str) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            not_null: false,
+            default: None,
+            identity: None,
+            generated: None,
+            collation: None,
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn type_change_recasts_and_restores_the_default() {
+        let t = QualifiedName::new("public", "t");
+        let from = Column { default: Some("'0'::text".into()), ..col("n", "text") };
+        let to = Column { default: Some("0".into()), not_null: true, ..col("n", "integer") };
+        assert_eq!(
+            alter_column(&t, &from, &to),
+            vec![
+                "ALTER TABLE public.t ALTER COLUMN n DROP DEFAULT",
+                "ALTER TABLE public.t ALTER COLUMN n TYPE integer USING n::integer",
+                "ALTER TABLE public.t ALTER COLUMN n SET DEFAULT 0",
+                "ALTER TABLE public.t ALTER COLUMN n SET NOT NULL",
+            ]
+        );
+    }
+
+    #[test]
+    fn widening_a_varchar_needs_no_using() {
+        let t = QualifiedName::new("public", "t");
+        let out = alter_column(&t, &col("s", "character varying(10)"), &col("s", "character varying(20)"));
+        assert_eq!(out, vec!["ALTER TABLE public.t ALTER COLUMN s TYPE character varying(20)"]);
+    }
+
+    #[test]
+    fn identity_is_added_after_not_null() {
+        let t = QualifiedName::new("public", "t");
+        let identity = Identity {
+            kind: IdentityKind::Always,
+            sequence: QualifiedName::new("public", "t_id_seq"),
+            options: SequenceOptions::defaults_for("integer", 1),
+        };
+        let to = Column { not_null: true, identity: Some(identity), ..col("id", "integer") };
+        assert_eq!(
+            alter_column(&t, &col("id", "integer"), &to),
+            vec![
+                "ALTER TABLE public.t ALTER COLUMN id SET NOT NULL",
+                "ALTER TABLE public.t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY",
+            ]
+        );
+    }
+}
