@@ -9,17 +9,17 @@
 //! verified transaction (`apply`). `cli` is the thin edge that turns arguments
 //! into calls and outcomes into exit codes.
 
+pub mod apply;
 pub mod catalog;
-pub mod diagnostic;
-pub mod source;
+pub mod cli;
 pub mod cluster;
 pub mod db;
-pub mod introspect;
-pub mod shadow;
+pub mod diagnostic;
 pub mod diff;
-pub mod plan;
-pub mod sql;
+pub mod introspect;
 pub mod pipeline;
+pub mod plan;
 pub mod render;
-pub mod apply;
-pub mod cli;
+pub mod shadow;
+pub mod source;
+pub mod sql;

@@ -33,11 +33,17 @@ pub struct Planned {
 }
 
 /// Reads the desired state through a shadow database on `shadow_server`.
-pub async fn read_desired(desired: &Desired, shadow_server: &Endpoint, janitor: &Janitor) -> Result<Snapshot, PipelineError> {
-    desired_snapshot(shadow_server, desired, janitor).await.map_err(|e| match e {
-        ShadowError::Load(d) => PipelineError::Source(vec![*d]),
-        other => PipelineError::Shadow(other),
-    })
+pub async fn read_desired(
+    desired: &Desired,
+    shadow_server: &Endpoint,
+    janitor: &Janitor,
+) -> Result<Snapshot, PipelineError> {
+    desired_snapshot(shadow_server, desired, janitor)
+        .await
+        .map_err(|e| match e {
+            ShadowError::Load(d) => PipelineError::Source(vec![*d]),
+            other => PipelineError::Shadow(other),
+        })
 }
 
 /// Reads the target database.
@@ -59,7 +65,11 @@ pub async fn plan(
 }
 
 /// The pure part: both snapshots are known.
-pub fn plan_snapshots(desired: Desired, desired_snapshot: Snapshot, current: Snapshot) -> Result<Planned, PipelineError> {
+pub fn plan_snapshots(
+    desired: Desired,
+    desired_snapshot: Snapshot,
+    current: Snapshot,
+) -> Result<Planned, PipelineError> {
     let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
     let plan = crate::plan::build(changes, &current, &desired_snapshot, Some(&desired))?;
     let fingerprints = PlanFingerprints {

@@ -106,6 +106,20 @@ impl Shadow {
                 };
                 let file = &desired.sources.files[stmt.file];
                 let mut span = desired.span(stmt);
+                if db.position().is_none() {
+                    // No position: point at the name the message is about
+                    // (`relation "coupons" does not exist`), when the statement has it.
+                    if let Some(at) =
+                        quoted_name(db.message()).and_then(|name| find_word(sql, name))
+                    {
+                        let start = stmt.start + at;
+                        span = Span {
+                            path: file.path.clone(),
+                            start,
+                            end: start + quoted_name(db.message()).map(str::len).unwrap_or(1),
+                        };
+                    }
+                }
                 if let Some(tokio_postgres::error::ErrorPosition::Original(pos)) = db.position() {
                     let at = stmt.start + char_to_byte(sql, (*pos as usize).saturating_sub(1));
                     let end = file.text[at..stmt.end]
@@ -118,13 +132,17 @@ impl Shadow {
                         end: end.max(at + 1).min(file.text.len()),
                     };
                 }
-                let mut d = Diagnostic::new(Code::ShadowLoad, format!("PostgreSQL rejects this statement: {}", db.message()))
-                    .at(span, "rejected here");
+                let mut d = Diagnostic::new(
+                    Code::ShadowLoad,
+                    format!("PostgreSQL rejects this statement: {}", db.message()),
+                )
+                .at(span, "rejected here");
                 if let Some(detail) = db.detail() {
                     d = d.note(detail.to_string());
                 }
                 d = d.help(db.hint().map(str::to_string).unwrap_or_else(|| {
-                    "fix the statement; the desired files must load into an empty database".to_string()
+                    "fix the statement; the desired files must load into an empty database"
+                        .to_string()
                 }));
                 return Err(ShadowError::Load(Box::new(d)));
             }
@@ -141,7 +159,11 @@ impl Shadow {
 
 /// Loads the desired statements into a fresh shadow database on `server` and
 /// reads it back. The shadow database is dropped before this returns.
-pub async fn desired_snapshot(server: &Endpoint, desired: &Desired, janitor: &Janitor) -> Result<Snapshot, ShadowError> {
+pub async fn desired_snapshot(
+    server: &Endpoint,
+    desired: &Desired,
+    janitor: &Janitor,
+) -> Result<Snapshot, ShadowError> {
     let shadow = Shadow::create(server, janitor).await?;
     let result = async {
         shadow.load(desired).await?;
@@ -153,12 +175,38 @@ pub async fn desired_snapshot(server: &Endpoint, desired: &Desired, janitor: &Ja
     result
 }
 
+/// The first `"quoted"` name in a server message.
+fn quoted_name(message: &str) -> Option<&str> {
+    let start = message.find('"')? + 1;
+    let len = message[start..].find('"')?;
+    (len > 0).then(|| &message[start..start + len])
+}
+
+/// The byte offset of `word` in `sql` as a whole word, ignoring case, skipping
+/// the statement's first line (the object being created is named there).
+fn find_word(sql: &str, word: &str) -> Option<usize> {
+    let lower = sql.to_lowercase();
+    let word = word.to_lowercase();
+    if lower.len() != sql.len() {
+        return None;
+    }
+    let first_line_end = sql.find('\n').unwrap_or(0);
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    lower.match_indices(&word).map(|(i, _)| i).find(|&i| {
+        i > first_line_end
+            && !is_word(lower[..i].chars().next_back())
+            && !is_word(lower[i + word.len()..].chars().next())
+    })
+}
+
 async fn drop_database(server: &Endpoint, name: &str) -> Result<(), DbError> {
     let client = server.connect().await?;
     client
         .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await
-        .map_err(query_error(format!("cannot drop the shadow database {name}")))
+        .map_err(query_error(format!(
+            "cannot drop the shadow database {name}"
+        )))
 }
 
 fn unique_suffix() -> String {

@@ -80,7 +80,10 @@ impl std::fmt::Display for FailedStatement {
         writeln!(f, "  statement: {}", self.statement)?;
         match &self.source {
             Some(source) => writeln!(f, "  caused by: {source}")?,
-            None => writeln!(f, "  caused by: an object that is not in the desired files (a drop)")?,
+            None => writeln!(
+                f,
+                "  caused by: an object that is not in the desired files (a drop)"
+            )?,
         }
         write!(f, "nothing was changed: the transaction was rolled back")
     }
@@ -111,7 +114,11 @@ pub fn refused(planned: &Planned, allowed: &Allowed) -> Vec<RefusedStep> {
 }
 
 /// Applies `planned` to `target` (see the module comment).
-pub async fn apply(target: &Endpoint, planned: &Planned, allowed: &Allowed) -> Result<Applied, ApplyError> {
+pub async fn apply(
+    target: &Endpoint,
+    planned: &Planned,
+    allowed: &Allowed,
+) -> Result<Applied, ApplyError> {
     let refused = refused(planned, allowed);
     if !refused.is_empty() {
         return Err(ApplyError::Refused(refused));
@@ -152,7 +159,10 @@ pub async fn apply(target: &Endpoint, planned: &Planned, allowed: &Allowed) -> R
             let id = async {
                 history::ensure(&client).await?;
                 let id = history::record(&client, &entry("applied")).await?;
-                client.batch_execute("COMMIT").await.map_err(query_error("cannot commit"))?;
+                client
+                    .batch_execute("COMMIT")
+                    .await
+                    .map_err(query_error("cannot commit"))?;
                 Ok::<_, DbError>(id)
             }
             .await;
@@ -180,7 +190,9 @@ pub async fn apply(target: &Endpoint, planned: &Planned, allowed: &Allowed) -> R
                 }
                 .await;
                 if let Err(h) = recorded {
-                    eprintln!("warning: could not record the failed attempt in converge.history: {h}");
+                    eprintln!(
+                        "warning: could not record the failed attempt in converge.history: {h}"
+                    );
                 }
             }
             Err(e)
@@ -190,7 +202,10 @@ pub async fn apply(target: &Endpoint, planned: &Planned, allowed: &Allowed) -> R
 
 /// Opens the transaction, checks for drift, runs the steps and verifies.
 /// Leaves the transaction open on success; the caller commits.
-async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<Fingerprint, ApplyError> {
+async fn run(
+    client: &mut tokio_postgres::Client,
+    planned: &Planned,
+) -> Result<Fingerprint, ApplyError> {
     client
         .batch_execute("BEGIN")
         .await
@@ -235,7 +250,10 @@ async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<F
 
     let after = crate::introspect::introspect_in_transaction(&*client).await?;
     if !after.catalog.same_as(&planned.desired_snapshot.catalog) {
-        return Err(ApplyError::Verify(differences(&after.catalog, &planned.desired_snapshot.catalog)));
+        return Err(ApplyError::Verify(differences(
+            &after.catalog,
+            &planned.desired_snapshot.catalog,
+        )));
     }
     Ok(Fingerprint::of_catalog(&after.catalog))
 }

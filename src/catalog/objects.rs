@@ -50,7 +50,11 @@ impl SequenceOptions {
             "integer" => (i32::MIN as i64, i32::MAX as i64),
             _ => (i64::MIN, i64::MAX),
         };
-        let (min, max) = if increment > 0 { (1, type_max) } else { (type_min, -1) };
+        let (min, max) = if increment > 0 {
+            (1, type_max)
+        } else {
+            (type_min, -1)
+        };
         SequenceOptions {
             data_type: data_type.to_string(),
             start: if increment > 0 { min } else { max },
@@ -152,6 +156,9 @@ pub struct Constraint {
     pub initially_deferred: bool,
     pub validated: bool,
     pub comment: Option<String>,
+    /// The comment on the index behind a primary key, unique or exclusion
+    /// constraint (`COMMENT ON INDEX`).
+    pub index_comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

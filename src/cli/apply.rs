@@ -22,7 +22,10 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
         Err(status) => return status,
     };
     if planned.plan.is_empty() {
-        let _ = writeln!(output.err, "No changes: {target} already matches the desired schema.");
+        let _ = writeln!(
+            output.err,
+            "No changes: {target} already matches the desired schema."
+        );
         return ExitStatus::Success;
     }
     let refusals = refused(&planned, &allowed);
@@ -36,8 +39,17 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
                 "refusing to apply without confirmation: standard input is not a terminal; pass --yes",
             );
         }
-        let _ = write!(output.err, "{}\n{}\n", summary(&planned.plan, output.color), forward_sql(&planned.plan));
-        let _ = write!(output.err, "Apply these {} steps to {target}? [y/N] ", planned.plan.steps.len());
+        let _ = write!(
+            output.err,
+            "{}\n{}\n",
+            summary(&planned.plan, output.color),
+            forward_sql(&planned.plan)
+        );
+        let _ = write!(
+            output.err,
+            "Apply these {} steps to {target}? [y/N] ",
+            planned.plan.steps.len()
+        );
         let _ = output.err.flush();
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
@@ -68,10 +80,18 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
 }
 
 fn report_refusal(output: &mut Output<'_>, refusals: &[crate::apply::RefusedStep]) -> ExitStatus {
-    let _ = writeln!(output.err, "error: refused to apply: {} step(s) have hazards that are not allowed", refusals.len());
+    let _ = writeln!(
+        output.err,
+        "error: refused to apply: {} step(s) have hazards that are not allowed",
+        refusals.len()
+    );
     let mut kinds: Vec<&str> = Vec::new();
     for r in refusals {
-        let _ = writeln!(output.err, "  step {} ({}): {}: {}", r.index, r.description, r.kind, r.message);
+        let _ = writeln!(
+            output.err,
+            "  step {} ({}): {}: {}",
+            r.index, r.description, r.kind, r.message
+        );
         if !kinds.contains(&r.kind.as_str()) {
             kinds.push(r.kind.as_str());
         }
@@ -85,7 +105,11 @@ fn report_refusal(output: &mut Output<'_>, refusals: &[crate::apply::RefusedStep
 }
 
 /// Loads the desired files and plans against the target (shared by `plan`).
-pub async fn make_plan(common: &Common, context: &Context, output: &mut Output<'_>) -> Result<Planned, ExitStatus> {
+pub async fn make_plan(
+    common: &Common,
+    context: &Context,
+    output: &mut Output<'_>,
+) -> Result<Planned, ExitStatus> {
     let desired = super::plan::load_desired(&common.schema, output)?;
     let sources = desired.sources.clone();
     let target = context

@@ -68,15 +68,17 @@ impl Context {
     /// The embedded server's maintenance database, starting the server on
     /// first use.
     async fn embedded(&self) -> Result<Endpoint, String> {
-        let mut slot = self.cluster.lock().map_err(|_| "internal error: cluster lock poisoned".to_string())?;
+        let mut slot = self
+            .cluster
+            .lock()
+            .map_err(|_| "internal error: cluster lock poisoned".to_string())?;
         if slot.is_none() {
             let options = ClusterOptions {
                 data_dir: self.home.join("pgdata"),
                 throwaway: false,
             };
-            let cluster = tokio::task::block_in_place(|| Cluster::start(&options)).map_err(|e| {
-                format!("cannot start converge's local PostgreSQL server: {e}")
-            })?;
+            let cluster = tokio::task::block_in_place(|| Cluster::start(&options))
+                .map_err(|e| format!("cannot start converge's local PostgreSQL server: {e}"))?;
             *slot = Some(cluster);
         }
         let cluster = slot.as_ref().ok_or("internal error: no cluster")?;
@@ -97,13 +99,19 @@ impl Context {
 pub async fn ensure_database(server: &Endpoint, name: &str) -> Result<(), DbError> {
     let client = server.connect().await?;
     let exists = client
-        .query_opt("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", &[&name])
+        .query_opt(
+            "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",
+            &[&name],
+        )
         .await
         .map_err(query_error("cannot list databases"))?
         .is_some();
     if !exists {
         client
-            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", crate::sql::ident(name)))
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                crate::sql::ident(name)
+            ))
             .await
             .map_err(query_error(format!("cannot create the database {name}")))?;
     }

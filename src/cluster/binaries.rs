@@ -12,7 +12,10 @@ pub fn find_bin_dir() -> Result<PathBuf, String> {
         return if has_server(&dir) {
             Ok(dir)
         } else {
-            Err(format!("CONVERGE_PG_BIN={} has no initdb and postgres", dir.display()))
+            Err(format!(
+                "CONVERGE_PG_BIN={} has no initdb and postgres",
+                dir.display()
+            ))
         };
     }
     let mut tried = Vec::new();
@@ -44,7 +47,11 @@ pub fn find_bin_dir() -> Result<PathBuf, String> {
     Err(format!(
         "looked in {}; install the PostgreSQL server package (on Debian: apt-get install postgresql) \
          or set CONVERGE_PG_BIN, or point converge at a server with --url and --dev-url",
-        if tried.is_empty() { "pg_config and /usr/lib/postgresql".to_string() } else { tried.join(", ") }
+        if tried.is_empty() {
+            "pg_config and /usr/lib/postgresql".to_string()
+        } else {
+            tried.join(", ")
+        }
     ))
 }
 

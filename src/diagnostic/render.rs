@@ -37,10 +37,14 @@ pub fn render_text(diagnostic: &Diagnostic, sources: &dyn SourceText, color: boo
     }
     let mut report = vec![group];
     for note in location_only.iter().chain(diagnostic.notes.iter()) {
-        report.push(Group::with_title(Level::NOTE.secondary_title(note.as_str())));
+        report.push(Group::with_title(
+            Level::NOTE.secondary_title(note.as_str()),
+        ));
     }
     if let Some(help) = &diagnostic.help {
-        report.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+        report.push(Group::with_title(
+            Level::HELP.secondary_title(help.as_str()),
+        ));
     }
     renderer.render(&report).to_string()
 }

@@ -39,16 +39,30 @@ pub enum Change {
     DropSchema(Schema),
     CreateExtension(Extension),
     DropExtension(Extension),
-    AlterExtension { from: Extension, to: Extension },
+    AlterExtension {
+        from: Extension,
+        to: Extension,
+    },
     CreateEnum(EnumType),
     DropEnum(EnumType),
-    /// New labels are added in place; removing or reordering labels recreates
-    /// the type and recasts `uses`.
-    AlterEnum { from: EnumType, to: EnumType, uses: Vec<EnumUse> },
+    /// New labels are added in place, unless `recreate`: when labels are
+    /// removed or reordered, or a new label is used in the same transaction
+    /// (PostgreSQL refuses that), the type is recreated and `uses` recast.
+    /// `recreate_back` is the same judgement for the reverse change.
+    AlterEnum {
+        from: EnumType,
+        to: EnumType,
+        uses: Vec<EnumUse>,
+        recreate: bool,
+        recreate_back: bool,
+    },
     CreateSequence(Sequence),
     DropSequence(Sequence),
     /// Options only; ownership is `SetSequenceOwner`.
-    AlterSequence { from: Sequence, to: Sequence },
+    AlterSequence {
+        from: Sequence,
+        to: Sequence,
+    },
     SetSequenceOwner {
         sequence: QualifiedName,
         from: Option<ColumnRef>,
@@ -58,14 +72,49 @@ pub enum Change {
     /// table's indexes are `CreateIndex` changes of their own.
     CreateTable(Table),
     DropTable(Table),
-    SetLogged { table: QualifiedName, unlogged: bool },
-    AddColumn { table: QualifiedName, column: Column },
-    DropColumn { table: QualifiedName, column: Column },
-    AlterColumn { table: QualifiedName, from: Column, to: Column },
-    AddConstraint { table: QualifiedName, constraint: Constraint },
-    DropConstraint { table: QualifiedName, constraint: Constraint },
+    SetLogged {
+        table: QualifiedName,
+        unlogged: bool,
+    },
+    AddColumn {
+        table: QualifiedName,
+        column: Column,
+    },
+    DropColumn {
+        table: QualifiedName,
+        column: Column,
+    },
+    /// Everything but adding or dropping identity, which are changes of their
+    /// own so that a sequence can be dropped between them (serial → identity).
+    AlterColumn {
+        table: QualifiedName,
+        from: Column,
+        to: Column,
+    },
+    /// `ADD GENERATED ... AS IDENTITY`; `column` is the desired column.
+    AddIdentity {
+        table: QualifiedName,
+        column: Column,
+    },
+    /// `DROP IDENTITY`; `column` is the current column.
+    DropIdentity {
+        table: QualifiedName,
+        column: Column,
+    },
+    AddConstraint {
+        table: QualifiedName,
+        constraint: Constraint,
+    },
+    DropConstraint {
+        table: QualifiedName,
+        constraint: Constraint,
+    },
     /// Validation or (foreign keys) deferrability only.
-    AlterConstraint { table: QualifiedName, from: Constraint, to: Constraint },
+    AlterConstraint {
+        table: QualifiedName,
+        from: Constraint,
+        to: Constraint,
+    },
     CreateIndex(Index),
     DropIndex(Index),
     SetComment {
@@ -87,10 +136,18 @@ impl Change {
             AlterExtension { from, to } => AlterExtension { from: to, to: from },
             CreateEnum(e) => DropEnum(e),
             DropEnum(e) => CreateEnum(e),
-            AlterEnum { from, to, uses } => AlterEnum {
+            AlterEnum {
+                from,
+                to,
+                uses,
+                recreate,
+                recreate_back,
+            } => AlterEnum {
                 from: to,
                 to: from,
                 uses: uses.iter().map(EnumUse::reversed).collect(),
+                recreate: recreate_back,
+                recreate_back: recreate,
             },
             CreateSequence(s) => DropSequence(s),
             DropSequence(s) => CreateSequence(s),
@@ -108,13 +165,27 @@ impl Change {
             },
             AddColumn { table, column } => DropColumn { table, column },
             DropColumn { table, column } => AddColumn { table, column },
-            AlterColumn { table, from, to } => AlterColumn { table, from: to, to: from },
+            AlterColumn { table, from, to } => AlterColumn {
+                table,
+                from: to,
+                to: from,
+            },
+            AddIdentity { table, column } => DropIdentity { table, column },
+            DropIdentity { table, column } => AddIdentity { table, column },
             AddConstraint { table, constraint } => DropConstraint { table, constraint },
             DropConstraint { table, constraint } => AddConstraint { table, constraint },
-            AlterConstraint { table, from, to } => AlterConstraint { table, from: to, to: from },
+            AlterConstraint { table, from, to } => AlterConstraint {
+                table,
+                from: to,
+                to: from,
+            },
             CreateIndex(i) => DropIndex(i),
             DropIndex(i) => CreateIndex(i),
-            SetComment { object, from, to } => SetComment { object, from: to, to: from },
+            SetComment { object, from, to } => SetComment {
+                object,
+                from: to,
+                to: from,
+            },
         }
     }
 
@@ -123,18 +194,32 @@ impl Change {
         use Change::*;
         match self {
             CreateSchema(s) | DropSchema(s) => ObjectId::Schema(s.name.clone()),
-            CreateExtension(e) | DropExtension(e) | AlterExtension { to: e, .. } => ObjectId::Extension(e.name.clone()),
+            CreateExtension(e) | DropExtension(e) | AlterExtension { to: e, .. } => {
+                ObjectId::Extension(e.name.clone())
+            }
             CreateEnum(e) | DropEnum(e) | AlterEnum { to: e, .. } => ObjectId::Type(e.name.clone()),
-            CreateSequence(s) | DropSequence(s) | AlterSequence { to: s, .. } => ObjectId::Sequence(s.name.clone()),
+            CreateSequence(s) | DropSequence(s) | AlterSequence { to: s, .. } => {
+                ObjectId::Sequence(s.name.clone())
+            }
             SetSequenceOwner { sequence, .. } => ObjectId::SequenceOwner(sequence.clone()),
             CreateTable(t) | DropTable(t) => ObjectId::Table(t.name.clone()),
             SetLogged { table, .. } => ObjectId::Table(table.clone()),
-            AddColumn { table, column } | DropColumn { table, column } | AlterColumn { table, to: column, .. } => {
+            AddColumn { table, column }
+            | DropColumn { table, column }
+            | AlterColumn {
+                table, to: column, ..
+            }
+            | AddIdentity { table, column }
+            | DropIdentity { table, column } => {
                 ObjectId::Column(table.clone(), column.name.clone())
             }
             AddConstraint { table, constraint }
             | DropConstraint { table, constraint }
-            | AlterConstraint { table, to: constraint, .. } => ObjectId::Constraint(table.clone(), constraint.name.clone()),
+            | AlterConstraint {
+                table,
+                to: constraint,
+                ..
+            } => ObjectId::Constraint(table.clone(), constraint.name.clone()),
             CreateIndex(i) | DropIndex(i) => ObjectId::Index(i.name.clone()),
             SetComment { object, .. } => object.clone(),
         }
@@ -144,10 +229,22 @@ impl Change {
     pub fn verb(&self) -> Verb {
         use Change::*;
         match self {
-            CreateSchema(_) | CreateExtension(_) | CreateEnum(_) | CreateSequence(_) | CreateTable(_)
-            | AddColumn { .. } | AddConstraint { .. } | CreateIndex(_) => Verb::Create,
-            DropSchema(_) | DropExtension(_) | DropEnum(_) | DropSequence(_) | DropTable(_) | DropColumn { .. }
-            | DropConstraint { .. } | DropIndex(_) => Verb::Drop,
+            CreateSchema(_)
+            | CreateExtension(_)
+            | CreateEnum(_)
+            | CreateSequence(_)
+            | CreateTable(_)
+            | AddColumn { .. }
+            | AddConstraint { .. }
+            | CreateIndex(_) => Verb::Create,
+            DropSchema(_)
+            | DropExtension(_)
+            | DropEnum(_)
+            | DropSequence(_)
+            | DropTable(_)
+            | DropColumn { .. }
+            | DropConstraint { .. }
+            | DropIndex(_) => Verb::Drop,
             SetSequenceOwner { from: None, .. } => Verb::Create,
             SetSequenceOwner { to: None, .. } => Verb::Drop,
             _ => Verb::Alter,

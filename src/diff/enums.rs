@@ -2,7 +2,7 @@
 //! removed or reordered is recreated, and the columns using it recast.
 
 use super::{Change, EnumUse, comment, paired};
-use crate::catalog::{Catalog, ObjectId, QualifiedName};
+use crate::catalog::{Catalog, EnumType, ObjectId, QualifiedName};
 
 pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     for pair in paired(&current.enums, &desired.enums) {
@@ -15,6 +15,8 @@ pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
                         from: a.clone(),
                         to: b.clone(),
                         uses: uses(current, desired, &a.name),
+                        recreate: needs_recreate(a, b, desired),
+                        recreate_back: needs_recreate(b, a, current),
                     });
                 }
                 comment(ObjectId::Type(a.name.clone()), &a.comment, &b.comment, out);
@@ -29,6 +31,30 @@ pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
 pub fn only_adds_labels(from: &[String], to: &[String]) -> bool {
     let mut remaining = to.iter();
     from.iter().all(|label| remaining.any(|l| l == label))
+}
+
+/// Whether going from `from` to `to` needs the type recreated: labels are
+/// removed or reordered, or a new label appears in an expression of `after`
+/// (a default, a check, an index predicate), which PostgreSQL does not allow
+/// in the transaction that added the label.
+fn needs_recreate(from: &EnumType, to: &EnumType, after: &Catalog) -> bool {
+    if !only_adds_labels(&from.labels, &to.labels) {
+        return true;
+    }
+    let type_name = crate::sql::qualified(&to.name);
+    let added: Vec<&String> = to
+        .labels
+        .iter()
+        .filter(|l| !from.labels.contains(l))
+        .collect();
+    let mentions =
+        |expr: &str| expr.contains(&type_name) && added.iter().any(|l| expr.contains(l.as_str()));
+    after.tables.values().any(|t| {
+        t.columns.iter().any(|c| {
+            c.default.as_deref().is_some_and(mentions)
+                || c.generated.as_deref().is_some_and(mentions)
+        }) || t.constraints.values().any(|c| mentions(&c.definition))
+    }) || after.indexes.values().any(|i| mentions(&i.definition))
 }
 
 /// The columns that use the type (directly or as an array) on both sides.

@@ -25,8 +25,10 @@ fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
     }
     comment(ObjectId::Table(name.clone()), &a.comment, &b.comment, out);
 
-    let columns_a: BTreeMap<&str, &Column> = a.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-    let columns_b: BTreeMap<&str, &Column> = b.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    let columns_a: BTreeMap<&str, &Column> =
+        a.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    let columns_b: BTreeMap<&str, &Column> =
+        b.columns.iter().map(|c| (c.name.as_str(), c)).collect();
     for pair in paired(&columns_a, &columns_b) {
         match pair {
             (Some(x), None) => out.push(Change::DropColumn {
@@ -73,6 +75,31 @@ fn column(table: &QualifiedName, a: &Column, b: &Column, out: &mut Vec<Change>) 
         });
         return;
     }
+    let without_identity = |c: &Column| Column {
+        identity: None,
+        ..c.clone()
+    };
+    match (&a.identity, &b.identity) {
+        (Some(_), None) => {
+            out.push(Change::DropIdentity {
+                table: table.clone(),
+                column: a.clone(),
+            });
+            alter_column(table, &without_identity(a), b, out);
+        }
+        (None, Some(_)) => {
+            alter_column(table, a, &without_identity(b), out);
+            out.push(Change::AddIdentity {
+                table: table.clone(),
+                column: b.clone(),
+            });
+        }
+        _ => alter_column(table, a, b, out),
+    }
+    comment(id, &a.comment, &b.comment, out);
+}
+
+fn alter_column(table: &QualifiedName, a: &Column, b: &Column, out: &mut Vec<Change>) {
     let without_comment = |c: &Column| Column {
         comment: None,
         ..c.clone()
@@ -84,7 +111,6 @@ fn column(table: &QualifiedName, a: &Column, b: &Column, out: &mut Vec<Change>) 
             to: b.clone(),
         });
     }
-    comment(id, &a.comment, &b.comment, out);
 }
 
 fn constraint(table: &QualifiedName, a: &Constraint, b: &Constraint, out: &mut Vec<Change>) {
@@ -113,6 +139,12 @@ fn constraint(table: &QualifiedName, a: &Constraint, b: &Constraint, out: &mut V
         &b.comment,
         out,
     );
+    comment(
+        ObjectId::Index(QualifiedName::new(table.schema.clone(), a.name.clone())),
+        &a.index_comment,
+        &b.index_comment,
+        out,
+    );
 }
 
 /// Can `ALTER TABLE ... VALIDATE CONSTRAINT` or `ALTER CONSTRAINT` take `a`
@@ -128,7 +160,8 @@ pub fn alterable(a: &Constraint, b: &Constraint) -> bool {
     }
     let validates = !a.validated && b.validated;
     let same_validation = a.validated == b.validated;
-    let deferrability_changes = (a.deferrable, a.initially_deferred) != (b.deferrable, b.initially_deferred);
+    let deferrability_changes =
+        (a.deferrable, a.initially_deferred) != (b.deferrable, b.initially_deferred);
     // Only foreign keys can change deferrability in place (PostgreSQL 15).
     if deferrability_changes && a.kind != ConstraintKind::ForeignKey {
         return false;
@@ -139,7 +172,13 @@ pub fn alterable(a: &Constraint, b: &Constraint) -> bool {
 /// A constraint definition without its validation and deferrability clauses.
 pub fn core_definition(definition: &str) -> String {
     let mut d = definition.to_string();
-    for suffix in [" NOT VALID", " INITIALLY DEFERRED", " INITIALLY IMMEDIATE", " DEFERRABLE", " NOT DEFERRABLE"] {
+    for suffix in [
+        " NOT VALID",
+        " INITIALLY DEFERRED",
+        " INITIALLY IMMEDIATE",
+        " DEFERRABLE",
+        " NOT DEFERRABLE",
+    ] {
         d = d.replace(suffix, "");
     }
     d
@@ -159,6 +198,7 @@ mod tests {
             initially_deferred: deferred,
             validated,
             comment: None,
+            index_comment: None,
         }
     }
 
@@ -167,11 +207,24 @@ mod tests {
         let base = "FOREIGN KEY (a) REFERENCES public.t(id)";
         let not_valid = fk(&format!("{base} NOT VALID"), false, false, false);
         let valid = fk(base, true, false, false);
-        let deferred = fk(&format!("{base} DEFERRABLE INITIALLY DEFERRED"), true, true, true);
+        let deferred = fk(
+            &format!("{base} DEFERRABLE INITIALLY DEFERRED"),
+            true,
+            true,
+            true,
+        );
         assert!(alterable(&not_valid, &valid));
-        assert!(!alterable(&valid, &not_valid), "un-validating needs drop and add");
+        assert!(
+            !alterable(&valid, &not_valid),
+            "un-validating needs drop and add"
+        );
         assert!(alterable(&valid, &deferred));
-        let other = fk("FOREIGN KEY (b) REFERENCES public.t(id)", true, false, false);
+        let other = fk(
+            "FOREIGN KEY (b) REFERENCES public.t(id)",
+            true,
+            false,
+            false,
+        );
         assert!(!alterable(&valid, &other));
     }
 }

@@ -64,8 +64,10 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
     }
     for r in &rows.enums {
         let q = QualifiedName::new(get::<String>(r, 2, "enum")?, get::<String>(r, 3, "enum")?);
-        oids.types.insert(get(r, 0, "enum")?, ObjectId::Type(q.clone()));
-        oids.types.insert(get(r, 1, "enum")?, ObjectId::Type(q.clone()));
+        oids.types
+            .insert(get(r, 0, "enum")?, ObjectId::Type(q.clone()));
+        oids.types
+            .insert(get(r, 1, "enum")?, ObjectId::Type(q.clone()));
         c.enums.insert(
             q.clone(),
             EnumType {
@@ -76,8 +78,14 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
         );
     }
     for r in &rows.sequences {
-        let q = QualifiedName::new(get::<String>(r, 1, "sequence")?, get::<String>(r, 2, "sequence")?);
-        oids.classes.insert(get(r, 0, "sequence")?, ClassObject::Other(ObjectId::Sequence(q.clone())));
+        let q = QualifiedName::new(
+            get::<String>(r, 1, "sequence")?,
+            get::<String>(r, 2, "sequence")?,
+        );
+        oids.classes.insert(
+            get(r, 0, "sequence")?,
+            ClassObject::Other(ObjectId::Sequence(q.clone())),
+        );
         let owner_table: Option<String> = get(r, 12, "sequence")?;
         let owned_by = match (get::<Option<String>>(r, 11, "sequence")?, owner_table) {
             (Some(schema), Some(table)) => Some(ColumnRef {
@@ -109,7 +117,8 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
         let oid: u32 = get(r, 0, "table")?;
         let q = QualifiedName::new(get::<String>(r, 2, "table")?, get::<String>(r, 3, "table")?);
         oids.classes.insert(oid, ClassObject::Table(q.clone()));
-        oids.types.insert(get(r, 1, "table")?, ObjectId::Table(q.clone()));
+        oids.types
+            .insert(get(r, 1, "table")?, ObjectId::Table(q.clone()));
         tables_by_oid.insert(oid, q.clone());
         let persistence: String = get(r, 4, "table")?;
         c.tables.insert(
@@ -140,7 +149,8 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
         let identity_kind: String = get(r, 7, "column")?;
         let identity = match (identity_kind.as_str(), get::<Option<u32>>(r, 11, "column")?) {
             ("a" | "d", Some(seq_oid)) => {
-                oids.classes.insert(seq_oid, ClassObject::Other(column_id.clone()));
+                oids.classes
+                    .insert(seq_oid, ClassObject::Other(column_id.clone()));
                 Some(Identity {
                     kind: if identity_kind == "a" {
                         IdentityKind::Always
@@ -168,7 +178,11 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             name,
             data_type: get(r, 3, "column")?,
             not_null: get(r, 4, "column")?,
-            default: if generated.is_empty() { expr.clone() } else { None },
+            default: if generated.is_empty() {
+                expr.clone()
+            } else {
+                None
+            },
             identity,
             generated: if generated.is_empty() { None } else { expr },
             collation: get(r, 9, "column")?,
@@ -184,8 +198,10 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             continue;
         };
         let name: String = get(r, 2, "constraint")?;
-        oids.constraints
-            .insert(get(r, 0, "constraint")?, ObjectId::Constraint(table_name.clone(), name.clone()));
+        oids.constraints.insert(
+            get(r, 0, "constraint")?,
+            ObjectId::Constraint(table_name.clone(), name.clone()),
+        );
         let kind = match get::<String>(r, 3, "constraint")?.as_str() {
             "p" => ConstraintKind::PrimaryKey,
             "u" => ConstraintKind::Unique,
@@ -193,7 +209,10 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             "c" => ConstraintKind::Check,
             _ => ConstraintKind::Exclusion,
         };
-        let references = match (get::<Option<String>>(r, 8, "constraint")?, get::<Option<String>>(r, 9, "constraint")?) {
+        let references = match (
+            get::<Option<String>>(r, 8, "constraint")?,
+            get::<Option<String>>(r, 9, "constraint")?,
+        ) {
             (Some(s), Some(t)) => Some(QualifiedName::new(s, t)),
             _ => None,
         };
@@ -206,6 +225,7 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             initially_deferred: get(r, 6, "constraint")?,
             validated: get(r, 7, "constraint")?,
             comment: get(r, 10, "constraint")?,
+            index_comment: None,
         };
         if let Some(t) = c.tables.get_mut(table_name) {
             t.constraints.insert(name, constraint);
@@ -218,13 +238,25 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
         };
         let oid: u32 = get(r, 0, "index")?;
         if let Some(constraint_oid) = get::<Option<u32>>(r, 8, "index")? {
-            if let Some(id) = oids.constraints.get(&constraint_oid) {
-                oids.classes.insert(oid, ClassObject::Other(id.clone()));
+            if let Some(ObjectId::Constraint(table, name)) = oids.constraints.get(&constraint_oid) {
+                oids.classes.insert(
+                    oid,
+                    ClassObject::Other(ObjectId::Constraint(table.clone(), name.clone())),
+                );
+                let comment: Option<String> = get(r, 7, "index")?;
+                if let Some(c) = c
+                    .tables
+                    .get_mut(table)
+                    .and_then(|t| t.constraints.get_mut(name))
+                {
+                    c.index_comment = comment;
+                }
             }
             continue;
         }
         let q = QualifiedName::new(get::<String>(r, 1, "index")?, get::<String>(r, 2, "index")?);
-        oids.classes.insert(oid, ClassObject::Other(ObjectId::Index(q.clone())));
+        oids.classes
+            .insert(oid, ClassObject::Other(ObjectId::Index(q.clone())));
         c.indexes.insert(
             q.clone(),
             Index {

@@ -80,8 +80,14 @@ pub(crate) fn dependencies(rows: &[Row], oids: &Oids) -> Result<Dependencies, Db
             PG_TYPE => oids.types.get(&objid).cloned(),
             PG_CONSTRAINT => oids.constraints.get(&objid).cloned(),
             PG_ATTRDEF => oids.attrdefs.get(&objid).cloned(),
-            PG_NAMESPACE => oids.namespaces.get(&objid).map(|n| ObjectId::Schema(n.clone())),
-            PG_EXTENSION => oids.extensions.get(&objid).map(|n| ObjectId::Extension(n.clone())),
+            PG_NAMESPACE => oids
+                .namespaces
+                .get(&objid)
+                .map(|n| ObjectId::Schema(n.clone())),
+            PG_EXTENSION => oids
+                .extensions
+                .get(&objid)
+                .map(|n| ObjectId::Extension(n.clone())),
             _ => None,
         }
     };
@@ -103,7 +109,11 @@ pub(crate) fn dependencies(rows: &[Row], oids: &Oids) -> Result<Dependencies, Db
             // A sequence OWNED BY a column: the ownership, not the sequence,
             // needs the column.
             (ObjectId::Sequence(s), ObjectId::Column(..), DependencyKind::Auto) => {
-                deps.insert(ObjectId::SequenceOwner(s.clone()), from.clone(), DependencyKind::Internal);
+                deps.insert(
+                    ObjectId::SequenceOwner(s.clone()),
+                    from.clone(),
+                    DependencyKind::Internal,
+                );
                 ObjectId::SequenceOwner(s.clone())
             }
             _ => from,

@@ -110,20 +110,32 @@ pub async fn introspect(client: &mut Client) -> Result<Snapshot, DbError> {
         .await
         .map_err(query_error("cannot start a read-only transaction"))?;
     let snapshot = introspect_in_transaction(&tx).await?;
-    tx.commit().await.map_err(query_error("cannot end the read-only transaction"))?;
+    tx.commit()
+        .await
+        .map_err(query_error("cannot end the read-only transaction"))?;
     Ok(snapshot)
 }
 
 /// Reads the database from inside a transaction the caller owns (apply uses
-/// this to verify its own changes before committing). Sets `search_path` to
-/// empty for the rest of that transaction.
+/// this to verify its own changes before committing). Sets `search_path` (empty),
+/// `TimeZone`, `DateStyle` and `IntervalStyle` for the rest of that transaction.
 pub async fn introspect_in_transaction(client: &impl GenericClient) -> Result<Snapshot, DbError> {
+    // Every name schema-qualified, every constant printed the same way
+    // whatever the session's defaults.
     client
-        .batch_execute("SELECT pg_catalog.set_config('search_path', '', true)")
+        .batch_execute(
+            "SELECT pg_catalog.set_config('search_path', '', true), \
+                    pg_catalog.set_config('TimeZone', 'UTC', true), \
+                    pg_catalog.set_config('DateStyle', 'ISO, MDY', true), \
+                    pg_catalog.set_config('IntervalStyle', 'postgres', true)",
+        )
         .await
-        .map_err(query_error("cannot set search_path for introspection"))?;
+        .map_err(query_error("cannot set the session for introspection"))?;
     let version: i32 = client
-        .query_one("SELECT pg_catalog.current_setting('server_version_num')::int", &[])
+        .query_one(
+            "SELECT pg_catalog.current_setting('server_version_num')::int",
+            &[],
+        )
         .await
         .map_err(query_error("cannot read the server version"))?
         .get(0);

@@ -9,7 +9,11 @@ use crate::diff::Change;
 pub struct Effects {
     pub creates: Vec<ObjectId>,
     pub drops: Vec<ObjectId>,
+    /// Changed in place, including what the object needs.
     pub alters: Vec<ObjectId>,
+    /// Changed in place without touching what the object needs (identity):
+    /// ordered only among the other changes of the same object.
+    pub touches: Vec<ObjectId>,
 }
 
 pub fn effects(change: &Change) -> Effects {
@@ -19,13 +23,29 @@ pub fn effects(change: &Change) -> Effects {
     match change {
         CreateTable(t) => {
             e.creates.push(id);
-            e.creates.extend(t.columns.iter().map(|c| ObjectId::Column(t.name.clone(), c.name.clone())));
-            e.creates.extend(t.constraints.keys().map(|n| ObjectId::Constraint(t.name.clone(), n.clone())));
+            e.creates.extend(
+                t.columns
+                    .iter()
+                    .map(|c| ObjectId::Column(t.name.clone(), c.name.clone())),
+            );
+            e.creates.extend(
+                t.constraints
+                    .keys()
+                    .map(|n| ObjectId::Constraint(t.name.clone(), n.clone())),
+            );
         }
         DropTable(t) => {
             e.drops.push(id);
-            e.drops.extend(t.columns.iter().map(|c| ObjectId::Column(t.name.clone(), c.name.clone())));
-            e.drops.extend(t.constraints.keys().map(|n| ObjectId::Constraint(t.name.clone(), n.clone())));
+            e.drops.extend(
+                t.columns
+                    .iter()
+                    .map(|c| ObjectId::Column(t.name.clone(), c.name.clone())),
+            );
+            e.drops.extend(
+                t.constraints
+                    .keys()
+                    .map(|n| ObjectId::Constraint(t.name.clone(), n.clone())),
+            );
         }
         SetSequenceOwner { from, to, .. } => match (from, to) {
             (None, Some(_)) => e.creates.push(id),
@@ -34,6 +54,7 @@ pub fn effects(change: &Change) -> Effects {
         },
         // A comment changes nothing another step could depend on.
         SetComment { .. } => {}
+        AddIdentity { .. } | DropIdentity { .. } => e.touches.push(id),
         _ => match change.verb() {
             crate::diff::Verb::Create => e.creates.push(id),
             crate::diff::Verb::Drop => e.drops.push(id),

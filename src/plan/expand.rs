@@ -5,9 +5,11 @@
 //! PostgreSQL refuses to drop an object others depend on (a primary key a
 //! foreign key uses) or drops dependents silently (an index on a column that
 //! is dropped and added again); either way the desired dependents have to be
-//! put back explicitly. Only kinds that can be recreated without losing data
-//! (indexes and constraints) are recreated this way; columns are recast in
-//! place by their own changes.
+//! put back explicitly. Only what can be recreated without losing data is
+//! recreated this way: indexes, constraints, and generated columns (whose
+//! values are computed). A column whose type changes disturbs only the
+//! dependents PostgreSQL cannot carry through `ALTER COLUMN ... TYPE`:
+//! generated columns. Other columns are recast in place by their own changes.
 
 use crate::catalog::{Catalog, ObjectId, Snapshot};
 use crate::diff::Change;
@@ -22,17 +24,27 @@ pub struct Added {
 /// Adds drop + create pairs for dependents of what `changes` drop or
 /// replace, and removes comment changes on objects that are recreated (their
 /// create sets the comment).
-pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desired: &Snapshot) -> Vec<Added> {
+pub fn recreate_dependents(
+    changes: &mut Vec<Change>,
+    current: &Snapshot,
+    desired: &Snapshot,
+) -> Vec<Added> {
     let mut disturbed: BTreeMap<ObjectId, &'static str> = BTreeMap::new();
     let mut recreated: BTreeSet<ObjectId> = BTreeSet::new();
     for change in changes.iter() {
         for id in super::effects::effects(change).drops {
             disturbed.insert(id, "dropped");
         }
-        if let Change::AlterEnum { from, to, .. } = change {
-            if !crate::diff::only_adds_labels(&from.labels, &to.labels) {
+        match change {
+            Change::AlterEnum { recreate: true, .. } => {
                 disturbed.insert(change.object(), "recreated");
             }
+            Change::AlterColumn { from, to, .. }
+                if from.data_type != to.data_type || from.collation != to.collation =>
+            {
+                disturbed.entry(change.object()).or_insert(RETYPED);
+            }
+            _ => {}
         }
     }
     // Objects that are dropped and created again count as recreated.
@@ -41,15 +53,15 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
         .flat_map(|c| super::effects::effects(c).creates)
         .collect();
     for (id, why) in disturbed.iter_mut() {
-        if created.contains(id) {
+        if created.contains(id) && *why != RETYPED {
             *why = "recreated";
             recreated.insert(id.clone());
         }
     }
     let dropped_for_good: BTreeSet<ObjectId> = disturbed
-        .keys()
-        .filter(|id| !created.contains(*id))
-        .cloned()
+        .iter()
+        .filter(|(id, why)| **why != RETYPED && !created.contains(*id))
+        .map(|(id, _)| id.clone())
         .collect();
 
     let mut by_target: BTreeMap<&ObjectId, Vec<&ObjectId>> = BTreeMap::new();
@@ -64,15 +76,26 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
         let why = disturbed.get(&target).copied().unwrap_or("recreated");
         for dependent in by_target.get(&target).into_iter().flatten() {
             let dependent = (*dependent).clone();
-            if disturbed.contains_key(&dependent) || dropped_for_good.contains(&dependent) || !seen.insert(dependent.clone()) {
+            let already = disturbed.get(&dependent).is_some_and(|w| *w != RETYPED);
+            if already || dropped_for_good.contains(&dependent) || !seen.insert(dependent.clone()) {
                 continue;
             }
-            let Some((drop, create)) = recreation(&dependent, &current.catalog, &desired.catalog) else {
+            if why == RETYPED && !is_generated_column(&dependent, &current.catalog) {
+                continue;
+            }
+            let Some((drop, create)) = recreation(&dependent, &current.catalog, &desired.catalog)
+            else {
                 continue;
             };
             let reason = format!("recreated because {target} is {why}");
-            added.push(Added { change: drop, reason: reason.clone() });
-            added.push(Added { change: create, reason });
+            added.push(Added {
+                change: drop,
+                reason: reason.clone(),
+            });
+            added.push(Added {
+                change: create,
+                reason,
+            });
             disturbed.insert(dependent.clone(), "recreated");
             recreated.insert(dependent.clone());
             queue.push(dependent);
@@ -81,10 +104,32 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
     // A recreated object gets its desired state (comment included) from its
     // create: drop the in-place changes the diff made for it.
     changes.retain(|c| {
-        let in_place = matches!(c, Change::SetComment { .. } | Change::AlterConstraint { .. });
+        let in_place = matches!(
+            c,
+            Change::SetComment { .. }
+                | Change::AlterConstraint { .. }
+                | Change::AlterColumn { .. }
+                | Change::AddIdentity { .. }
+                | Change::DropIdentity { .. }
+        );
         !(in_place && recreated.contains(&c.object()))
     });
     added
+}
+
+/// A column whose type changes: only generated columns that use it must be
+/// recreated.
+const RETYPED: &str = "retyped";
+
+fn is_generated_column(id: &ObjectId, catalog: &Catalog) -> bool {
+    match id {
+        ObjectId::Column(t, c) => catalog
+            .tables
+            .get(t)
+            .and_then(|t| t.column(c))
+            .is_some_and(|c| c.generated.is_some()),
+        _ => false,
+    }
 }
 
 /// The drop and create of an object that exists on both sides and can be
@@ -94,7 +139,10 @@ fn recreation(id: &ObjectId, current: &Catalog, desired: &Catalog) -> Option<(Ch
         ObjectId::Index(q) => {
             let old = current.indexes.get(q)?;
             let new = desired.indexes.get(q)?;
-            Some((Change::DropIndex(old.clone()), Change::CreateIndex(new.clone())))
+            Some((
+                Change::DropIndex(old.clone()),
+                Change::CreateIndex(new.clone()),
+            ))
         }
         ObjectId::Constraint(table, name) => {
             let old = current.tables.get(table)?.constraints.get(name)?;
@@ -109,6 +157,22 @@ fn recreation(id: &ObjectId, current: &Catalog, desired: &Catalog) -> Option<(Ch
                     constraint: new.clone(),
                 },
             ))
+        }
+        ObjectId::Column(table, name) => {
+            let old = current.tables.get(table)?.column(name)?;
+            let new = desired.tables.get(table)?.column(name)?;
+            (old.generated.is_some() && new.generated.is_some()).then(|| {
+                (
+                    Change::DropColumn {
+                        table: table.clone(),
+                        column: old.clone(),
+                    },
+                    Change::AddColumn {
+                        table: table.clone(),
+                        column: new.clone(),
+                    },
+                )
+            })
         }
         _ => None,
     }

@@ -8,7 +8,9 @@
 //! same plan.
 
 use super::effects::Effects;
-use crate::catalog::{ConstraintKind, Dependencies, ObjectId, QualifiedName};
+use crate::catalog::{
+    Column, Constraint, ConstraintKind, Dependencies, ObjectId, QualifiedName, Table,
+};
 use crate::diff::Change;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
@@ -43,7 +45,9 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
             alters.entry(id).or_default().push(i);
         }
     }
-    let lookup = |map: &HashMap<&ObjectId, Vec<usize>>, id: &ObjectId| map.get(id).cloned().unwrap_or_default();
+    let lookup = |map: &HashMap<&ObjectId, Vec<usize>>, id: &ObjectId| {
+        map.get(id).cloned().unwrap_or_default()
+    };
     let mut out = BTreeSet::new();
     let mut must_run = |before: usize, after: usize| {
         if before != after {
@@ -94,41 +98,98 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
         }
     }
     // 4. A name is freed before it is taken: relations (tables, sequences,
-    //    indexes, constraint indexes) share one namespace per schema, and
-    //    types another.
-    let mut freed: HashMap<(u8, QualifiedName), Vec<usize>> = HashMap::new();
-    for (i, n) in nodes.iter().enumerate() {
-        for slot in n.effects.drops.iter().filter_map(|id| name_slot(id, n.change)) {
+    //    indexes, constraint indexes, identity sequences) share one namespace
+    //    per schema, and types another.
+    let slots: Vec<(Vec<Slot>, Vec<Slot>)> = nodes.iter().map(|n| name_slots(n.change)).collect();
+    let mut freed: HashMap<&Slot, Vec<usize>> = HashMap::new();
+    for (i, (_, frees)) in slots.iter().enumerate() {
+        for slot in frees {
             freed.entry(slot).or_default().push(i);
         }
     }
-    for (i, n) in nodes.iter().enumerate() {
-        for slot in n.effects.creates.iter().filter_map(|id| name_slot(id, n.change)) {
-            for &d in freed.get(&slot).into_iter().flatten() {
+    for (i, (claims, _)) in slots.iter().enumerate() {
+        for slot in claims {
+            for &d in freed.get(slot).into_iter().flatten() {
                 must_run(d, i);
             }
+        }
+    }
+    // 5. Several changes to one object run in the order the diff made them
+    //    (drop identity, then drop NOT NULL; set NOT NULL, then add identity).
+    let mut altered: Vec<(&ObjectId, usize)> = nodes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, n)| {
+            n.effects
+                .alters
+                .iter()
+                .chain(&n.effects.touches)
+                .map(move |id| (id, i))
+        })
+        .collect();
+    altered.sort();
+    for pair in altered.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            must_run(pair[0].1, pair[1].1);
         }
     }
     out
 }
 
-/// The namespace slot an object's name occupies: (0 = relation, 1 = type).
-fn name_slot(id: &ObjectId, change: &Change) -> Option<(u8, QualifiedName)> {
-    match id {
-        ObjectId::Table(q) | ObjectId::Sequence(q) | ObjectId::Index(q) => Some((0, q.clone())),
-        ObjectId::Type(q) => Some((1, q.clone())),
-        ObjectId::Constraint(table, name) => {
-            let kind = match change {
-                Change::AddConstraint { constraint, .. } | Change::DropConstraint { constraint, .. } => {
-                    Some(constraint.kind)
-                }
-                Change::CreateTable(t) | Change::DropTable(t) => t.constraints.get(name).map(|c| c.kind),
-                _ => None,
-            }?;
-            matches!(kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion)
-                .then(|| (0, QualifiedName::new(table.schema.clone(), name.clone())))
+/// A name in one of PostgreSQL's namespaces: (0 = relations, 1 = types).
+type Slot = (u8, QualifiedName);
+
+/// The names a change takes and the names it frees.
+fn name_slots(change: &Change) -> (Vec<Slot>, Vec<Slot>) {
+    use Change::*;
+    let relation = |q: &QualifiedName| (0u8, q.clone());
+    let key_index = |table: &QualifiedName, c: &Constraint| {
+        matches!(
+            c.kind,
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion
+        )
+        .then(|| {
+            (
+                0u8,
+                QualifiedName::new(table.schema.clone(), c.name.clone()),
+            )
+        })
+    };
+    let identity = |c: &Column| c.identity.as_ref().map(|i| (0u8, i.sequence.clone()));
+    let table_names = |t: &Table| {
+        let mut names = vec![relation(&t.name), (1u8, t.name.clone())];
+        names.extend(t.constraints.values().filter_map(|c| key_index(&t.name, c)));
+        names.extend(t.columns.iter().filter_map(identity));
+        names
+    };
+    match change {
+        CreateTable(t) => (table_names(t), Vec::new()),
+        DropTable(t) => (Vec::new(), table_names(t)),
+        CreateSequence(s) => (vec![relation(&s.name)], Vec::new()),
+        DropSequence(s) => (Vec::new(), vec![relation(&s.name)]),
+        CreateIndex(i) => (vec![relation(&i.name)], Vec::new()),
+        DropIndex(i) => (Vec::new(), vec![relation(&i.name)]),
+        CreateEnum(e) => (vec![(1, e.name.clone())], Vec::new()),
+        DropEnum(e) => (Vec::new(), vec![(1, e.name.clone())]),
+        AddConstraint { table, constraint } => (
+            key_index(table, constraint).into_iter().collect(),
+            Vec::new(),
+        ),
+        DropConstraint { table, constraint } => (
+            Vec::new(),
+            key_index(table, constraint).into_iter().collect(),
+        ),
+        AddColumn { column, .. } | AddIdentity { column, .. } => {
+            (identity(column).into_iter().collect(), Vec::new())
         }
-        _ => None,
+        DropColumn { column, .. } | DropIdentity { column, .. } => {
+            (Vec::new(), identity(column).into_iter().collect())
+        }
+        AlterColumn { from, to, .. } if identity(from) != identity(to) => (
+            identity(to).into_iter().collect(),
+            identity(from).into_iter().collect(),
+        ),
+        _ => (Vec::new(), Vec::new()),
     }
 }
 
@@ -186,13 +247,27 @@ mod tests {
     #[test]
     fn sort_respects_edges_then_keys() {
         let keys = [3, 1, 2];
-        let edges: BTreeSet<Edge> = [Edge { before: 0, after: 1 }].into();
+        let edges: BTreeSet<Edge> = [Edge {
+            before: 0,
+            after: 1,
+        }]
+        .into();
         assert_eq!(sort(&keys, &edges), Some(vec![2, 0, 1]));
     }
 
     #[test]
     fn cycles_are_found_not_sorted() {
-        let edges: BTreeSet<Edge> = [Edge { before: 0, after: 1 }, Edge { before: 1, after: 0 }].into();
+        let edges: BTreeSet<Edge> = [
+            Edge {
+                before: 0,
+                after: 1,
+            },
+            Edge {
+                before: 1,
+                after: 0,
+            },
+        ]
+        .into();
         assert_eq!(sort(&[0, 0, 0], &edges), None);
         assert_eq!(cycles(3, &edges), vec![vec![0, 1]]);
     }

@@ -135,7 +135,9 @@ pub fn build(
         }
     }
     let Some(order) = order else {
-        return Err(PlanError::Cycle("(foreign keys could not break the cycle)".into()));
+        return Err(PlanError::Cycle(
+            "(foreign keys could not break the cycle)".into(),
+        ));
     };
 
     let implied = implied_drops(&drafts, current);
@@ -189,7 +191,9 @@ fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>]) -> bool {
         let foreign: Vec<String> = t
             .constraints
             .values()
-            .filter(|c| c.kind == ConstraintKind::ForeignKey && c.references.as_ref() != Some(&t.name))
+            .filter(|c| {
+                c.kind == ConstraintKind::ForeignKey && c.references.as_ref() != Some(&t.name)
+            })
             .map(|c| c.name.clone())
             .collect();
         for name in foreign {
@@ -206,7 +210,9 @@ fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>]) -> bool {
             } else {
                 Change::DropConstraint { table, constraint }
             },
-            reason: Some("moved out of the table's statement: the tables reference each other".into()),
+            reason: Some(
+                "moved out of the table's statement: the tables reference each other".into(),
+            ),
             detached: true,
         });
     }
@@ -274,8 +280,8 @@ fn phase(change: &Change) -> u8 {
         CreateTable(_) => 17,
         SetLogged { .. } => 18,
         AddColumn { .. } => 19,
-        AlterColumn { .. } => 20,
-        SetSequenceOwner { .. } => 21,
+        DropIdentity { .. } | AlterColumn { .. } => 20,
+        AddIdentity { .. } | SetSequenceOwner { .. } => 21,
         AddConstraint { constraint, .. } if constraint.kind == ConstraintKind::ForeignKey => 23,
         AddConstraint { .. } => 22,
         AlterConstraint { .. } => 24,
@@ -286,19 +292,46 @@ fn phase(change: &Change) -> u8 {
 
 /// One line for a change: `create table public.users`.
 pub fn describe(change: &Change) -> String {
-    let verb = match change {
-        Change::SetComment { to: None, .. } => "remove comment on",
-        Change::SetComment { .. } => "set comment on",
-        Change::SetSequenceOwner { to: None, .. } => "drop",
-        Change::SetSequenceOwner { from: None, .. } => "set",
-        Change::AlterEnum { from, to, .. } if !crate::diff::only_adds_labels(&from.labels, &to.labels) => "recreate",
-        Change::AlterEnum { .. } => "add values to",
-        Change::AlterConstraint { .. } => "alter",
-        _ => match change.verb() {
-            Verb::Create => "create",
-            Verb::Drop => "drop",
-            Verb::Alter => "alter",
-        },
-    };
-    format!("{verb} {}", change.object())
+    use Change::*;
+    let object = change.object();
+    match change {
+        SetComment { to: None, .. } => format!("remove comment on {object}"),
+        SetComment { .. } => format!("set comment on {object}"),
+        SetSequenceOwner {
+            sequence, to: None, ..
+        } => format!("drop ownership of sequence {sequence}"),
+        SetSequenceOwner {
+            sequence,
+            to: Some(c),
+            ..
+        } => format!("set owner of sequence {sequence} to {c}"),
+        AlterEnum { recreate: true, .. } => format!("recreate {object}"),
+        AlterEnum { .. } => format!("add values to {object}"),
+        AddColumn { .. } => format!("add {object}"),
+        AddIdentity { .. } => format!("add identity to {object}"),
+        DropIdentity { .. } => format!("drop identity of {object}"),
+        AddConstraint { table, constraint } => format!(
+            "add {} {} on {table}",
+            constraint.kind.describe(),
+            constraint.name
+        ),
+        DropConstraint { table, constraint } => format!(
+            "drop {} {} on {table}",
+            constraint.kind.describe(),
+            constraint.name
+        ),
+        AlterConstraint { table, to, .. } => {
+            format!("alter {} {} on {table}", to.kind.describe(), to.name)
+        }
+        SetLogged { unlogged: true, .. } => format!("make {object} unlogged"),
+        SetLogged { .. } => format!("make {object} logged"),
+        _ => {
+            let verb = match change.verb() {
+                Verb::Create => "create",
+                Verb::Drop => "drop",
+                Verb::Alter => "alter",
+            };
+            format!("{verb} {object}")
+        }
+    }
 }

@@ -17,7 +17,11 @@ use std::fmt::Write;
 pub fn forward_sql(plan: &Plan) -> String {
     let mut out = String::new();
     let n = plan.steps.len();
-    let _ = writeln!(out, "-- converge: {n} step{} to apply, in this order", plural(n));
+    let _ = writeln!(
+        out,
+        "-- converge: {n} step{} to apply, in this order",
+        plural(n)
+    );
     for (i, step) in plan.steps.iter().enumerate() {
         out.push('\n');
         let _ = writeln!(out, "-- step {}/{n}: {}", i + 1, heading(step));
@@ -38,12 +42,28 @@ pub fn forward_sql(plan: &Plan) -> String {
 pub fn rollback_sql(plan: &Plan) -> String {
     let mut out = String::new();
     let n = plan.steps.len();
-    let _ = writeln!(out, "-- converge rollback: undoes the {n} step{} of the plan, last first", plural(n));
+    let _ = writeln!(
+        out,
+        "-- converge rollback: undoes the {n} step{} of the plan, last first",
+        plural(n)
+    );
     for (i, step) in plan.steps.iter().enumerate().rev() {
         out.push('\n');
-        let _ = writeln!(out, "-- undo step {}/{n}: {}", i + 1, describe(&step.change));
-        if step.hazards.iter().any(|h| h.kind == crate::plan::HazardKind::DataLoss) {
-            let _ = writeln!(out, "-- note: this restores the structure, not the data the step destroyed");
+        let _ = writeln!(
+            out,
+            "-- undo step {}/{n}: {}",
+            i + 1,
+            describe(&step.change)
+        );
+        if step
+            .hazards
+            .iter()
+            .any(|h| h.kind == crate::plan::HazardKind::DataLoss)
+        {
+            let _ = writeln!(
+                out,
+                "-- note: this restores the structure, not the data the step destroyed"
+            );
         }
         for stmt in &step.rollback {
             let _ = writeln!(out, "{stmt};");
@@ -64,7 +84,12 @@ pub fn summary(plan: &Plan, color: bool) -> String {
     if plan.is_empty() {
         return "No changes: the target matches the desired schema.\n".into();
     }
-    let count = |verb: Verb| plan.steps.iter().filter(|s| s.change.verb() == verb && s.implied_by.is_none()).count();
+    let count = |verb: Verb| {
+        plan.steps
+            .iter()
+            .filter(|s| s.change.verb() == verb && s.implied_by.is_none())
+            .count()
+    };
     let hazards = plan.hazards().count();
     let mut out = String::new();
     let _ = writeln!(
@@ -74,7 +99,10 @@ pub fn summary(plan: &Plan, color: bool) -> String {
         count(Verb::Alter),
         count(Verb::Drop),
         if hazards > 0 {
-            format!(", {}", paint("1;31", &format!("{hazards} hazard{}", plural(hazards))))
+            format!(
+                ", {}",
+                paint("1;31", &format!("{hazards} hazard{}", plural(hazards)))
+            )
         } else {
             String::new()
         }
@@ -98,7 +126,12 @@ pub fn summary(plan: &Plan, color: bool) -> String {
             let _ = writeln!(out, "      {}", paint("2", reason));
         }
         for h in &step.hazards {
-            let _ = writeln!(out, "      {} {}", paint("1;31", &format!("⚠ {}:", h.kind)), h.message);
+            let _ = writeln!(
+                out,
+                "      {} {}",
+                paint("1;31", &format!("⚠ {}:", h.kind)),
+                h.message
+            );
         }
     }
     out

@@ -21,6 +21,8 @@ pub enum Key {
     Relation(QualifiedName),
     /// Types, including the row type of every table.
     Type(QualifiedName),
+    /// The unique indexes of a table, which foreign keys to it need.
+    UniqueIndexOn(QualifiedName),
 }
 
 /// An accepted statement's role in the desired state.
@@ -67,7 +69,10 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
             phase: 1,
             creates: vec![Key::Extension(s.extname.clone())],
             defines: vec![ObjectId::Extension(s.extname.clone())],
-            references: option_string(node, "schema").map(Key::Schema).into_iter().collect(),
+            references: option_string(node, "schema")
+                .map(Key::Schema)
+                .into_iter()
+                .collect(),
             ..Default::default()
         },
         N::CreateEnumStmt(s) => {
@@ -133,6 +138,9 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
                 info.creates.push(Key::Relation(q.clone()));
                 info.defines.push(ObjectId::Index(q));
             }
+            if s.unique {
+                info.creates.push(Key::UniqueIndexOn(table));
+            }
             if s.concurrent {
                 return Err(not_schema(
                     "CREATE INDEX CONCURRENTLY",
@@ -153,13 +161,23 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
     info.references.sort();
     info.references.dedup();
     let creates = info.creates.clone();
-    info.references.retain(|r| !creates.contains(r));
+    info.references.retain(|r| match r {
+        // A table's foreign key to itself uses the keys the table declares.
+        Key::UniqueIndexOn(q) => {
+            !creates.contains(&Key::Relation(q.clone())) && !creates.contains(r)
+        }
+        _ => !creates.contains(r),
+    });
     Ok(info)
 }
 
 fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Refusal> {
     let q = range_var(s.relation.as_ref());
-    let persistence = s.relation.as_ref().map(|r| r.relpersistence.as_str()).unwrap_or("p");
+    let persistence = s
+        .relation
+        .as_ref()
+        .map(|r| r.relpersistence.as_str())
+        .unwrap_or("p");
     if persistence == "t" {
         return Err(not_schema(
             "CREATE TEMPORARY TABLE",
@@ -167,13 +185,22 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
         ));
     }
     if s.partspec.is_some() || s.partbound.is_some() {
-        return Err(unsupported("partitioned tables", "define a plain table for now"));
+        return Err(unsupported(
+            "partitioned tables",
+            "define a plain table for now",
+        ));
     }
     if !s.inh_relations.is_empty() {
-        return Err(unsupported("table inheritance (INHERITS)", "define a plain table for now"));
+        return Err(unsupported(
+            "table inheritance (INHERITS)",
+            "define a plain table for now",
+        ));
     }
     if s.of_typename.is_some() {
-        return Err(unsupported("typed tables (CREATE TABLE ... OF type)", "list the columns instead"));
+        return Err(unsupported(
+            "typed tables (CREATE TABLE ... OF type)",
+            "list the columns instead",
+        ));
     }
     if !s.options.is_empty() || !s.tablespacename.is_empty() || !s.access_method.is_empty() {
         return Err(unsupported(
@@ -190,17 +217,20 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
     for elt in s.table_elts.iter().chain(s.constraints.iter()) {
         match elt.node.as_ref() {
             Some(NodeEnum::ColumnDef(c)) => {
-                info.defines.push(ObjectId::Column(q.clone(), c.colname.clone()));
+                info.defines
+                    .push(ObjectId::Column(q.clone(), c.colname.clone()));
                 for con in &c.constraints {
                     if let Some(NodeEnum::Constraint(con)) = con.node.as_ref() {
                         if !con.conname.is_empty() {
-                            info.defines.push(ObjectId::Constraint(q.clone(), con.conname.clone()));
+                            info.defines
+                                .push(ObjectId::Constraint(q.clone(), con.conname.clone()));
                         }
                     }
                 }
             }
             Some(NodeEnum::Constraint(con)) if !con.conname.is_empty() => {
-                info.defines.push(ObjectId::Constraint(q.clone(), con.conname.clone()));
+                info.defines
+                    .push(ObjectId::Constraint(q.clone(), con.conname.clone()));
             }
             _ => {}
         }
@@ -228,14 +258,19 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
         let subtype = A::try_from(cmd.subtype).unwrap_or(A::Undefined);
         match subtype {
             A::AtAddColumn => {
-                if let Some(NodeEnum::ColumnDef(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
-                    info.defines.push(ObjectId::Column(q.clone(), c.colname.clone()));
+                if let Some(NodeEnum::ColumnDef(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref())
+                {
+                    info.defines
+                        .push(ObjectId::Column(q.clone(), c.colname.clone()));
                 }
             }
             A::AtAddConstraint => {
-                if let Some(NodeEnum::Constraint(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                if let Some(NodeEnum::Constraint(c)) =
+                    cmd.def.as_ref().and_then(|d| d.node.as_ref())
+                {
                     if !c.conname.is_empty() {
-                        info.defines.push(ObjectId::Constraint(q.clone(), c.conname.clone()));
+                        info.defines
+                            .push(ObjectId::Constraint(q.clone(), c.conname.clone()));
                     }
                 }
             }
@@ -250,7 +285,8 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
             | A::AtAlterConstraint
             | A::AtValidateConstraint => {
                 if !cmd.name.is_empty() {
-                    info.defines.push(ObjectId::Column(q.clone(), cmd.name.clone()));
+                    info.defines
+                        .push(ObjectId::Column(q.clone(), cmd.name.clone()));
                 }
             }
             A::AtDropColumn | A::AtDropConstraint => {
@@ -291,7 +327,10 @@ fn comment(s: &pg_query::protobuf::CommentStmt) -> Result<StatementInfo, Refusal
         ObjectType::ObjectIndex => Some(ObjectId::Index(qualified(&names))),
         ObjectType::ObjectType => Some(ObjectId::Type(qualified(&names))),
         ObjectType::ObjectColumn | ObjectType::ObjectTabconstraint => {
-            let (last, table) = names.split_last().map(|(l, t)| (l.clone(), t.to_vec())).unwrap_or_default();
+            let (last, table) = names
+                .split_last()
+                .map(|(l, t)| (l.clone(), t.to_vec()))
+                .unwrap_or_default();
             let table = qualified(&table);
             Some(if kind == ObjectType::ObjectColumn {
                 ObjectId::Column(table, last)
@@ -316,7 +355,9 @@ fn comment(s: &pg_query::protobuf::CommentStmt) -> Result<StatementInfo, Refusal
             ObjectId::Schema(s) => Key::Schema(s.clone()),
             ObjectId::Extension(e) => Key::Extension(e.clone()),
             ObjectId::Type(q) => Key::Type(q.clone()),
-            ObjectId::Table(q) | ObjectId::Sequence(q) | ObjectId::Index(q) => Key::Relation(q.clone()),
+            ObjectId::Table(q) | ObjectId::Sequence(q) | ObjectId::Index(q) => {
+                Key::Relation(q.clone())
+            }
             ObjectId::Column(q, _) | ObjectId::Constraint(q, _) => Key::Relation(q.clone()),
             ObjectId::SequenceOwner(q) => Key::Relation(q.clone()),
         });
@@ -335,7 +376,10 @@ fn refuse(node: &NodeEnum) -> Refusal {
         N::MergeStmt(_) => not_schema("MERGE", data),
         N::CopyStmt(_) => not_schema("COPY", data),
         N::TruncateStmt(_) => not_schema("TRUNCATE", data),
-        N::SelectStmt(_) => not_schema("SELECT", "remove it; desired files hold only schema definitions"),
+        N::SelectStmt(_) => not_schema(
+            "SELECT",
+            "remove it; desired files hold only schema definitions",
+        ),
         N::TransactionStmt(_) => not_schema(
             "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT)",
             "remove it; converge applies the whole change in one transaction itself",
@@ -356,27 +400,58 @@ fn refuse(node: &NodeEnum) -> Refusal {
             "DO / CALL",
             "remove it; desired files hold only schema definitions, which converge runs itself",
         ),
-        N::ExplainStmt(_) | N::VacuumStmt(_) | N::LockStmt(_) | N::CheckPointStmt(_) | N::NotifyStmt(_)
-        | N::ListenStmt(_) | N::ClusterStmt(_) | N::ReindexStmt(_) | N::DiscardStmt(_) => {
-            not_schema("this statement", "remove it; desired files hold only schema definitions")
-        }
-        N::CreateRoleStmt(_) | N::AlterRoleStmt(_) | N::DropRoleStmt(_) | N::CreatedbStmt(_) | N::DropdbStmt(_) => {
-            not_schema(
-                "roles and databases",
-                "they belong to the whole server, not to one database's schema; manage them outside converge",
-            )
-        }
+        N::ExplainStmt(_)
+        | N::VacuumStmt(_)
+        | N::LockStmt(_)
+        | N::CheckPointStmt(_)
+        | N::NotifyStmt(_)
+        | N::ListenStmt(_)
+        | N::ClusterStmt(_)
+        | N::ReindexStmt(_)
+        | N::DiscardStmt(_) => not_schema(
+            "this statement",
+            "remove it; desired files hold only schema definitions",
+        ),
+        N::CreateRoleStmt(_)
+        | N::AlterRoleStmt(_)
+        | N::DropRoleStmt(_)
+        | N::CreatedbStmt(_)
+        | N::DropdbStmt(_) => not_schema(
+            "roles and databases",
+            "they belong to the whole server, not to one database's schema; manage them outside converge",
+        ),
         N::ViewStmt(_) => unsupported("views", "views arrive in a later converge release"),
-        N::CreateTableAsStmt(_) => unsupported("materialized views and CREATE TABLE AS", "define the table with CREATE TABLE"),
-        N::CreateFunctionStmt(_) => unsupported("functions and procedures", "functions arrive in a later converge release"),
-        N::CreateTrigStmt(_) => unsupported("triggers", "triggers arrive in a later converge release"),
-        N::CreateDomainStmt(_) => unsupported("domains", "use the domain's base type and a CHECK constraint for now"),
-        N::CompositeTypeStmt(_) | N::CreateRangeStmt(_) => unsupported("composite and range types", "only enum types are managed for now"),
-        N::CreatePolicyStmt(_) => unsupported("row-level security policies", "policies arrive in a later converge release"),
-        N::GrantStmt(_) | N::GrantRoleStmt(_) | N::AlterDefaultPrivilegesStmt(_) => {
-            unsupported("privileges (GRANT, REVOKE)", "privileges arrive in a later converge release")
+        N::CreateTableAsStmt(_) => unsupported(
+            "materialized views and CREATE TABLE AS",
+            "define the table with CREATE TABLE",
+        ),
+        N::CreateFunctionStmt(_) => unsupported(
+            "functions and procedures",
+            "functions arrive in a later converge release",
+        ),
+        N::CreateTrigStmt(_) => {
+            unsupported("triggers", "triggers arrive in a later converge release")
         }
-        N::AlterOwnerStmt(_) => unsupported("ownership (OWNER TO)", "ownership arrives in a later converge release"),
+        N::CreateDomainStmt(_) => unsupported(
+            "domains",
+            "use the domain's base type and a CHECK constraint for now",
+        ),
+        N::CompositeTypeStmt(_) | N::CreateRangeStmt(_) => unsupported(
+            "composite and range types",
+            "only enum types are managed for now",
+        ),
+        N::CreatePolicyStmt(_) => unsupported(
+            "row-level security policies",
+            "policies arrive in a later converge release",
+        ),
+        N::GrantStmt(_) | N::GrantRoleStmt(_) | N::AlterDefaultPrivilegesStmt(_) => unsupported(
+            "privileges (GRANT, REVOKE)",
+            "privileges arrive in a later converge release",
+        ),
+        N::AlterOwnerStmt(_) => unsupported(
+            "ownership (OWNER TO)",
+            "ownership arrives in a later converge release",
+        ),
         _ => unsupported(
             "this kind of statement",
             "converge manages schemas, extensions, enum types, sequences, tables, indexes and comments for now",
@@ -401,7 +476,11 @@ fn unsupported(what: &str, help: &str) -> Refusal {
 fn range_var(r: Option<&pg_query::protobuf::RangeVar>) -> QualifiedName {
     match r {
         Some(r) => QualifiedName::new(
-            if r.schemaname.is_empty() { "public" } else { r.schemaname.as_str() },
+            if r.schemaname.is_empty() {
+                "public"
+            } else {
+                r.schemaname.as_str()
+            },
             r.relname.clone(),
         ),
         None => QualifiedName::new("public", ""),
@@ -488,10 +567,26 @@ fn find_def_elem<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
 fn collect_references(v: &Value, out: &mut Vec<Key>) {
     match v {
         Value::Object(map) => {
+            if let Some(Value::Object(pk)) = map.get("pktable") {
+                if let (Some(Value::String(rel)), Some(Value::String(schema))) =
+                    (pk.get("relname"), pk.get("schemaname"))
+                {
+                    let schema = if schema.is_empty() {
+                        "public"
+                    } else {
+                        schema.as_str()
+                    };
+                    out.push(Key::UniqueIndexOn(QualifiedName::new(schema, rel.clone())));
+                }
+            }
             if let (Some(Value::String(rel)), Some(Value::String(schema))) =
                 (map.get("relname"), map.get("schemaname"))
             {
-                let schema = if schema.is_empty() { "public" } else { schema.as_str() };
+                let schema = if schema.is_empty() {
+                    "public"
+                } else {
+                    schema.as_str()
+                };
                 if !rel.is_empty() {
                     out.push(Key::Relation(QualifiedName::new(schema, rel.clone())));
                     out.push(Key::Schema(schema.to_string()));
@@ -509,7 +604,10 @@ fn collect_references(v: &Value, out: &mut Vec<Key>) {
             } else if let Some(func) = map.get("funcname") {
                 let mut parts = Vec::new();
                 collect_strings(func, &mut parts);
-                if matches!(parts.last().map(String::as_str), Some("nextval" | "setval" | "currval")) {
+                if matches!(
+                    parts.last().map(String::as_str),
+                    Some("nextval" | "setval" | "currval")
+                ) {
                     if let Some(args) = map.get("args") {
                         let mut consts = Vec::new();
                         collect_strings(args, &mut consts);
@@ -559,7 +657,13 @@ mod tests {
 
     fn info(sql: &str) -> Result<StatementInfo, Refusal> {
         let parsed = pg_query::parse(sql, 0).unwrap();
-        let node = parsed.protobuf.stmts[0].stmt.as_ref().unwrap().node.clone().unwrap();
+        let node = parsed.protobuf.stmts[0]
+            .stmt
+            .as_ref()
+            .unwrap()
+            .node
+            .clone()
+            .unwrap();
         classify(&node)
     }
 
@@ -580,30 +684,55 @@ mod tests {
         assert!(i.references.contains(&Key::Relation(q("public", "users"))));
         assert!(i.references.contains(&Key::Schema("app".into())));
         assert!(!i.references.contains(&Key::Relation(q("app", "orders"))));
-        assert!(i.defines.contains(&ObjectId::Constraint(q("app", "orders"), "ok".into())));
-        assert!(i.defines.contains(&ObjectId::Column(q("app", "orders"), "status".into())));
+        assert!(
+            i.defines
+                .contains(&ObjectId::Constraint(q("app", "orders"), "ok".into()))
+        );
+        assert!(
+            i.defines
+                .contains(&ObjectId::Column(q("app", "orders"), "status".into()))
+        );
     }
 
     #[test]
     fn builtin_types_are_not_references() {
         let i = info("create table t (a int, b varchar(3), c timestamptz)").unwrap();
-        assert!(i.references.iter().all(|k| !matches!(k, Key::Type(t) if t.schema == "pg_catalog")));
+        assert!(
+            i.references
+                .iter()
+                .all(|k| !matches!(k, Key::Type(t) if t.schema == "pg_catalog"))
+        );
     }
 
     #[test]
     fn data_and_session_statements_are_refused() {
-        for sql in ["insert into t values (1)", "begin", "set search_path = x", "drop table t", "copy t from stdin"] {
+        for sql in [
+            "insert into t values (1)",
+            "begin",
+            "set search_path = x",
+            "drop table t",
+            "copy t from stdin",
+        ] {
             assert!(matches!(info(sql), Err(Refusal::NotSchema { .. })), "{sql}");
         }
-        assert!(matches!(info("create view v as select 1"), Err(Refusal::Unsupported { .. })));
+        assert!(matches!(
+            info("create view v as select 1"),
+            Err(Refusal::Unsupported { .. })
+        ));
     }
 
     #[test]
     fn comments_name_their_object() {
         let i = info("comment on column app.t.c is 'x'").unwrap();
-        assert_eq!(i.comments_on, Some(ObjectId::Column(q("app", "t"), "c".into())));
+        assert_eq!(
+            i.comments_on,
+            Some(ObjectId::Column(q("app", "t"), "c".into()))
+        );
         let i = info("comment on constraint ck on t is 'x'").unwrap();
-        assert_eq!(i.comments_on, Some(ObjectId::Constraint(q("public", "t"), "ck".into())));
+        assert_eq!(
+            i.comments_on,
+            Some(ObjectId::Constraint(q("public", "t"), "ck".into()))
+        );
     }
 
     #[test]

@@ -91,9 +91,8 @@ impl Sources {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Diagnostic> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Diagnostic::new(Code::Io, format!("cannot list {}: {e}", dir.display()))
-    })?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Diagnostic::new(Code::Io, format!("cannot list {}: {e}", dir.display())))?;
     for entry in entries {
         let entry = entry.map_err(|e| {
             Diagnostic::new(Code::Io, format!("cannot list {}: {e}", dir.display()))

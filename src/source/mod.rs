@@ -15,7 +15,7 @@ pub use classify::{Key, StatementInfo};
 pub use files::{SourceFile, Sources};
 
 use crate::catalog::{Fingerprint, ObjectId};
-use crate::diagnostic::{Code, Diagnostic, Span, SourceText, line_column};
+use crate::diagnostic::{Code, Diagnostic, SourceText, Span, line_column};
 use classify::Refusal;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -89,14 +89,20 @@ impl Desired {
                         });
                     }
                     Err(Refusal::NotSchema { what, help }) => problems.push(
-                        Diagnostic::new(Code::NotSchema, format!("{what} is not a schema definition"))
-                            .at(span, "not schema")
-                            .help(help),
+                        Diagnostic::new(
+                            Code::NotSchema,
+                            format!("{what} is not a schema definition"),
+                        )
+                        .at(span, "not schema")
+                        .help(help),
                     ),
                     Err(Refusal::Unsupported { what, help }) => problems.push(
-                        Diagnostic::new(Code::Unsupported, format!("converge does not manage {what} yet"))
-                            .at(span, "not supported yet")
-                            .help(help),
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            format!("converge does not manage {what} yet"),
+                        )
+                        .at(span, "not supported yet")
+                        .help(help),
                     ),
                 }
             }
@@ -114,7 +120,8 @@ impl Desired {
             .collect();
         let order = order::load_order(&nodes);
         let mut slots: Vec<Option<Statement>> = statements.into_iter().map(Some).collect();
-        let statements: Vec<Statement> = order.into_iter().filter_map(|i| slots[i].take()).collect();
+        let statements: Vec<Statement> =
+            order.into_iter().filter_map(|i| slots[i].take()).collect();
         let mut definitions = BTreeMap::new();
         let mut comments = BTreeMap::new();
         for (i, s) in statements.iter().enumerate() {
@@ -183,7 +190,10 @@ impl SourceText for Desired {
 }
 
 fn first_line_span(file: &SourceFile, start: usize, end: usize) -> Span {
-    let line_end = file.text[start..end].find('\n').map(|i| start + i).unwrap_or(end);
+    let line_end = file.text[start..end]
+        .find('\n')
+        .map(|i| start + i)
+        .unwrap_or(end);
     Span {
         path: file.path.clone(),
         start,
@@ -195,7 +205,7 @@ fn reserved(info: &StatementInfo, span: Span) -> Option<Diagnostic> {
     let uses_reserved = info.creates.iter().any(|k| match k {
         Key::Schema(s) => s == RESERVED_SCHEMA,
         Key::Relation(q) | Key::Type(q) => q.schema == RESERVED_SCHEMA,
-        Key::Extension(_) => false,
+        Key::Extension(_) | Key::UniqueIndexOn(_) => false,
     });
     uses_reserved.then(|| {
         Diagnostic::new(
@@ -221,7 +231,10 @@ mod tests {
     fn statements_across_files_load_in_dependency_order() {
         let d = desired(&[
             ("a.sql", "create table app.orders (id int, s app.status);"),
-            ("b.sql", "create type app.status as enum ('a');\ncreate schema app;"),
+            (
+                "b.sql",
+                "create type app.status as enum ('a');\ncreate schema app;",
+            ),
         ])
         .unwrap();
         let order: Vec<&str> = d.statements.iter().map(|s| d.sql(s)).collect();
@@ -233,13 +246,20 @@ mod tests {
                 "create table app.orders (id int, s app.status)"
             ]
         );
-        let t = d.defining(&ObjectId::Column(crate::catalog::QualifiedName::new("app", "orders"), "s".into()));
+        let t = d.defining(&ObjectId::Column(
+            crate::catalog::QualifiedName::new("app", "orders"),
+            "s".into(),
+        ));
         assert_eq!(d.location(t.unwrap()).to_string(), "a.sql:1:1");
     }
 
     #[test]
     fn every_refused_statement_is_reported() {
-        let problems = desired(&[("a.sql", "create table t (id int);\ninsert into t values (1);\nbegin;\n")]).unwrap_err();
+        let problems = desired(&[(
+            "a.sql",
+            "create table t (id int);\ninsert into t values (1);\nbegin;\n",
+        )])
+        .unwrap_err();
         assert_eq!(problems.len(), 2);
         assert!(problems.iter().all(|p| p.code == Code::NotSchema));
     }

@@ -82,10 +82,26 @@ mod tests {
         let b_creates = [rel("b")];
         let c_creates = [rel("c")];
         let nodes = [
-            Node { phase: 4, creates: &a_creates, references: &a_refs },
-            Node { phase: 9, creates: &[], references: &[] },
-            Node { phase: 4, creates: &b_creates, references: &[] },
-            Node { phase: 0, creates: &c_creates, references: &[] },
+            Node {
+                phase: 4,
+                creates: &a_creates,
+                references: &a_refs,
+            },
+            Node {
+                phase: 9,
+                creates: &[],
+                references: &[],
+            },
+            Node {
+                phase: 4,
+                creates: &b_creates,
+                references: &[],
+            },
+            Node {
+                phase: 0,
+                creates: &c_creates,
+                references: &[],
+            },
         ];
         assert_eq!(load_order(&nodes), vec![3, 2, 0, 1]);
     }
@@ -94,8 +110,16 @@ mod tests {
     fn cycles_keep_file_order_at_the_end() {
         let (a, b) = ([rel("a")], [rel("b")]);
         let nodes = [
-            Node { phase: 4, creates: &a, references: &b },
-            Node { phase: 4, creates: &b, references: &a },
+            Node {
+                phase: 4,
+                creates: &a,
+                references: &b,
+            },
+            Node {
+                phase: 4,
+                creates: &b,
+                references: &a,
+            },
         ];
         assert_eq!(load_order(&nodes), vec![0, 1]);
     }

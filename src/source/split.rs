@@ -42,17 +42,33 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
         Ok(result) => result.tokens,
         Err(e) => return Err(vec![syntax_error(file, text, 0, &e.to_string())]),
     };
+    // COPY ... FROM stdin is followed by data up to a `\.` line: blank the
+    // data out (keeping every offset) so it is neither split nor parsed; the
+    // COPY statement itself is refused as data.
+    let (text, data_regions) = blank_copy_data(text, &tokens);
+    let text = text.as_str();
+    let in_data = |at: usize| data_regions.iter().any(|(s, e)| (*s..*e).contains(&at));
+
     let mut problems = Vec::new();
-    for token in tokens.iter().filter(|t| t.token == BACKSLASH_TOKEN) {
+    for token in tokens
+        .iter()
+        .filter(|t| t.token == BACKSLASH_TOKEN && !in_data(t.start as usize))
+    {
         let start = token.start as usize;
-        let end = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
+        let end = text[start..]
+            .find('\n')
+            .map(|i| start + i)
+            .unwrap_or(text.len());
         let command = text[start..end].trim_end();
         problems.push(
             Diagnostic::new(
                 Code::MetaCommand,
                 format!("`{command}` is a psql meta-command, not SQL"),
             )
-            .at(span(file, start, start + command.len()), "psql meta-command")
+            .at(
+                span(file, start, start + command.len()),
+                "psql meta-command",
+            )
             .help(
                 "remove it: converge reads every .sql file under the schema paths itself, \
                  in dependency order",
@@ -67,6 +83,31 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
         Ok(pieces) => pieces,
         Err(e) => return Err(vec![syntax_error(file, text, 0, &e.to_string())]),
     };
+    // The scanner drops an unfinished last statement (an unclosed
+    // parenthesis, say): text outside every piece is a syntax error.
+    let ranges: Vec<(usize, usize)> = pieces
+        .iter()
+        .map(|p| {
+            let offset = p.as_ptr() as usize - text.as_ptr() as usize;
+            (offset, offset + p.len())
+        })
+        .collect();
+    let stray = tokens.iter().find(|t| {
+        let at = t.start as usize;
+        t.token != SQL_COMMENT_TOKEN
+            && t.token != C_COMMENT_TOKEN
+            && t.token != b';' as i32
+            && !in_data(at)
+            && !ranges.iter().any(|(s, e)| (*s..*e).contains(&at))
+    });
+    if let Some(t) = stray {
+        return Err(vec![syntax_error(
+            file,
+            text,
+            t.start as usize,
+            "this statement is not complete (an unclosed parenthesis or quote?)",
+        )]);
+    }
     let mut statements = Vec::with_capacity(pieces.len());
     let mut next_token = 0;
     for piece in pieces {
@@ -109,6 +150,71 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
     } else {
         Err(problems)
     }
+}
+
+/// Replaces the data lines after each `COPY ... FROM stdin` (up to and
+/// including the `\.` line) with spaces; returns the new text and the
+/// blanked byte ranges.
+fn blank_copy_data(
+    text: &str,
+    tokens: &[pg_query::protobuf::ScanToken],
+) -> (String, Vec<(usize, usize)>) {
+    let mut regions = Vec::new();
+    let words: Vec<&pg_query::protobuf::ScanToken> = tokens
+        .iter()
+        .filter(|t| t.token != SQL_COMMENT_TOKEN && t.token != C_COMMENT_TOKEN)
+        .collect();
+    let word = |t: &pg_query::protobuf::ScanToken| {
+        text[t.start as usize..t.end as usize].to_ascii_lowercase()
+    };
+    let mut i = 0;
+    while i < words.len() {
+        if word(words[i]) == "copy" {
+            // Find this statement's end and whether it reads FROM stdin.
+            let mut j = i;
+            let mut from_stdin = false;
+            while j < words.len() && words[j].token != b';' as i32 {
+                if word(words[j]) == "from" && words.get(j + 1).is_some_and(|n| word(n) == "stdin")
+                {
+                    from_stdin = true;
+                }
+                j += 1;
+            }
+            if from_stdin && j < words.len() {
+                let data_start = words[j].end as usize;
+                let end_marker = text[data_start..]
+                    .match_indices("\n\\.")
+                    .map(|(k, _)| data_start + k + 1)
+                    .next();
+                let data_end = match end_marker {
+                    Some(m) => text[m..].find('\n').map(|k| m + k).unwrap_or(text.len()),
+                    None => text.len(),
+                };
+                regions.push((data_start, data_end));
+                while i < words.len() && (words[i].start as usize) < data_end {
+                    i += 1;
+                }
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if regions.is_empty() {
+        return (text.to_string(), regions);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for (s, e) in &regions {
+        for b in &mut bytes[*s..*e] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    }
+    // Every byte of a region (whole characters, between a `;` and a line
+    // end) became an ASCII space, so the text is still UTF-8 of equal length.
+    let blanked = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    (blanked, regions)
 }
 
 /// A syntax error in `text[offset..]`, placed where the C parser's cursor is.
@@ -233,7 +339,10 @@ mod tests {
         let stmts = parse_file(&f).unwrap();
         assert_eq!(stmts.len(), 2);
         assert!(f.text[stmts[0].start..].starts_with("create table a"));
-        assert_eq!(&f.text[stmts[1].start..stmts[1].end], "create table b (id int)");
+        assert_eq!(
+            &f.text[stmts[1].start..stmts[1].end],
+            "create table b (id int)"
+        );
     }
 
     #[test]
@@ -243,7 +352,11 @@ mod tests {
         assert_eq!(problems.len(), 1);
         let label = problems[0].primary.as_ref().unwrap();
         assert_eq!(&f.text[label.span.start..label.span.end], "tabel");
-        assert!(problems[0].message.contains("syntax error"), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains("syntax error"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]
@@ -253,6 +366,24 @@ mod tests {
         assert_eq!(problems[0].code, Code::MetaCommand);
         let label = problems[0].primary.as_ref().unwrap();
         assert_eq!(&f.text[label.span.start..label.span.end], "\\i other.sql");
+    }
+
+    #[test]
+    fn an_unfinished_last_statement_is_not_dropped() {
+        let f = file("create table a (id int);\ncreate table b (x numeric(10,2 not null);\n");
+        let problems = parse_file(&f).unwrap_err();
+        let label = problems[0].primary.as_ref().unwrap();
+        assert_eq!(&f.text[label.span.start..label.span.end], "not");
+    }
+
+    #[test]
+    fn copy_data_is_skipped_and_copy_is_refused_later() {
+        let f = file(
+            "create table a (id int);\ncopy a from stdin;\n1\n2\n\\.\ncreate table b (id int);\n",
+        );
+        let stmts = parse_file(&f).unwrap();
+        assert_eq!(stmts.len(), 3);
+        assert!(matches!(stmts[1].node, NodeEnum::CopyStmt(_)));
     }
 
     #[test]

@@ -25,7 +25,13 @@ pub fn statements(change: &Change) -> Vec<String> {
         AlterExtension { from, to } => objects::alter_extension(from, to),
         CreateEnum(e) => objects::create_enum(e),
         DropEnum(e) => vec![format!("DROP TYPE {}", qualified(&e.name))],
-        AlterEnum { from, to, uses } => objects::alter_enum(from, to, uses),
+        AlterEnum {
+            from,
+            to,
+            uses,
+            recreate,
+            ..
+        } => objects::alter_enum(from, to, uses, *recreate),
         CreateSequence(s) => sequences::create(s),
         DropSequence(s) => vec![format!("DROP SEQUENCE {}", qualified(&s.name))],
         AlterSequence { from, to } => sequences::alter(from, to),
@@ -43,9 +49,19 @@ pub fn statements(change: &Change) -> Vec<String> {
         )],
         AddColumn { table, column } => tables::add_column(table, column),
         DropColumn { table, column } => {
-            vec![format!("ALTER TABLE {} DROP COLUMN {}", qualified(table), ident(&column.name))]
+            vec![format!(
+                "ALTER TABLE {} DROP COLUMN {}",
+                qualified(table),
+                ident(&column.name)
+            )]
         }
         AlterColumn { table, from, to } => tables::alter_column(table, from, to),
+        AddIdentity { table, column } => tables::add_identity(table, column),
+        DropIdentity { table, column } => vec![format!(
+            "ALTER TABLE {} ALTER COLUMN {} DROP IDENTITY",
+            qualified(table),
+            ident(&column.name)
+        )],
         AddConstraint { table, constraint } => tables::add_constraint(table, constraint),
         DropConstraint { table, constraint } => vec![format!(
             "ALTER TABLE {} DROP CONSTRAINT {}",

@@ -6,7 +6,11 @@ use crate::diff::EnumUse;
 
 pub fn create_schema(s: &Schema) -> Vec<String> {
     let mut out = vec![format!("CREATE SCHEMA {}", ident(&s.name))];
-    push_comment(&mut out, &ObjectId::Schema(s.name.clone()), s.comment.as_deref());
+    push_comment(
+        &mut out,
+        &ObjectId::Schema(s.name.clone()),
+        s.comment.as_deref(),
+    );
     out
 }
 
@@ -19,44 +23,86 @@ pub fn create_extension(e: &Extension) -> Vec<String> {
     )];
     // Every extension comes with a comment; setting it again is harmless and
     // keeps a changed one.
-    push_comment(&mut out, &ObjectId::Extension(e.name.clone()), e.comment.as_deref());
+    push_comment(
+        &mut out,
+        &ObjectId::Extension(e.name.clone()),
+        e.comment.as_deref(),
+    );
     out
 }
 
+/// Upgrades in place; extensions ship no downgrade scripts, so going back to
+/// an older version drops and creates the extension (PostgreSQL refuses if
+/// other objects still use it).
 pub fn alter_extension(from: &Extension, to: &Extension) -> Vec<String> {
+    if version_key(&to.version) < version_key(&from.version) {
+        let mut out = vec![format!("DROP EXTENSION {}", ident(&from.name))];
+        out.extend(create_extension(to));
+        return out;
+    }
     let mut out = Vec::new();
     if from.schema != to.schema {
-        out.push(format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&to.name), ident(&to.schema)));
+        out.push(format!(
+            "ALTER EXTENSION {} SET SCHEMA {}",
+            ident(&to.name),
+            ident(&to.schema)
+        ));
     }
     if from.version != to.version {
-        out.push(format!("ALTER EXTENSION {} UPDATE TO {}", ident(&to.name), literal(&to.version)));
+        out.push(format!(
+            "ALTER EXTENSION {} UPDATE TO {}",
+            ident(&to.name),
+            literal(&to.version)
+        ));
     }
     out
+}
+
+/// `1.10` sorts after `1.9`: versions compare by their numeric parts.
+fn version_key(version: &str) -> Vec<u64> {
+    version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.parse().ok())
+        .collect()
 }
 
 pub fn create_enum(e: &EnumType) -> Vec<String> {
     let labels: Vec<String> = e.labels.iter().map(|l| literal(l)).collect();
-    let mut out = vec![format!("CREATE TYPE {} AS ENUM ({})", qualified(&e.name), labels.join(", "))];
-    push_comment(&mut out, &ObjectId::Type(e.name.clone()), e.comment.as_deref());
+    let mut out = vec![format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        qualified(&e.name),
+        labels.join(", ")
+    )];
+    push_comment(
+        &mut out,
+        &ObjectId::Type(e.name.clone()),
+        e.comment.as_deref(),
+    );
     out
 }
 
-/// New labels are added where they belong; anything else recreates the type
-/// under its name and recasts every column that uses it through text.
-pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse]) -> Vec<String> {
+/// New labels are added where they belong (the first new labels go before
+/// the first old one); otherwise the type is recreated under its name and
+/// every column that uses it is recast through text.
+pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse], recreate: bool) -> Vec<String> {
     let name = qualified(&to.name);
-    if crate::diff::only_adds_labels(&from.labels, &to.labels) {
+    if !recreate {
         let mut out = Vec::new();
         for (i, label) in to.labels.iter().enumerate() {
             if from.labels.contains(label) {
                 continue;
             }
-            let position = match (i.checked_sub(1).map(|p| &to.labels[p]), to.labels.get(i + 1)) {
+            let first_old = to.labels.iter().find(|l| from.labels.contains(l));
+            let position = match (i.checked_sub(1).map(|p| &to.labels[p]), first_old) {
                 (Some(prev), _) => format!(" AFTER {}", literal(prev)),
                 (None, Some(next)) => format!(" BEFORE {}", literal(next)),
                 (None, None) => String::new(),
             };
-            out.push(format!("ALTER TYPE {name} ADD VALUE {}{position}", literal(label)));
+            out.push(format!(
+                "ALTER TYPE {name} ADD VALUE {}{position}",
+                literal(label)
+            ));
         }
         return out;
     }
@@ -64,14 +110,22 @@ pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse]) -> Vec<Strin
         to.name.schema.clone(),
         format!("{}__converge_old", truncate(&to.name.name, 48)),
     );
-    let mut out = vec![format!("ALTER TYPE {name} RENAME TO {}", ident(&old_name.name))];
+    let mut out = vec![format!(
+        "ALTER TYPE {name} RENAME TO {}",
+        ident(&old_name.name)
+    )];
     let labels: Vec<String> = to.labels.iter().map(|l| literal(l)).collect();
-    out.push(format!("CREATE TYPE {name} AS ENUM ({})", labels.join(", ")));
+    out.push(format!(
+        "CREATE TYPE {name} AS ENUM ({})",
+        labels.join(", ")
+    ));
     for u in uses {
         let table = qualified(&u.table);
         let column = ident(&u.column);
         if u.default_before.is_some() {
-            out.push(format!("ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"));
+            out.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"
+            ));
         }
         let (text, target) = if u.data_type.ends_with("[]") {
             ("text[]", format!("{name}[]"))
@@ -82,18 +136,28 @@ pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse]) -> Vec<Strin
             "ALTER TABLE {table} ALTER COLUMN {column} TYPE {target} USING {column}::{text}::{target}"
         ));
         if let Some(default) = &u.default_after {
-            out.push(format!("ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}"));
+            out.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}"
+            ));
         }
     }
     out.push(format!("DROP TYPE {}", qualified(&old_name)));
     // The new type starts without a comment.
-    push_comment(&mut out, &ObjectId::Type(to.name.clone()), to.comment.as_deref());
+    push_comment(
+        &mut out,
+        &ObjectId::Type(to.name.clone()),
+        to.comment.as_deref(),
+    );
     out
 }
 
 pub fn create_index(i: &Index) -> Vec<String> {
     let mut out = vec![i.definition.clone()];
-    push_comment(&mut out, &ObjectId::Index(i.name.clone()), i.comment.as_deref());
+    push_comment(
+        &mut out,
+        &ObjectId::Index(i.name.clone()),
+        i.comment.as_deref(),
+    );
     out
 }
 

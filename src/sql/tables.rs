@@ -6,10 +6,17 @@ use super::sequences;
 use crate::catalog::*;
 
 pub fn create(t: &Table) -> Vec<String> {
-    let mut lines: Vec<String> = t.columns.iter().map(|c| column_definition(&t.name, c)).collect();
+    let mut lines: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| column_definition(&t.name, c))
+        .collect();
+    // Keys first, then checks, then foreign keys: the order people write.
+    let mut constraints: Vec<&Constraint> = t.constraints.values().collect();
+    constraints.sort_by_key(|c| (c.kind, c.name.as_str()));
     lines.extend(
-        t.constraints
-            .values()
+        constraints
+            .iter()
             .map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition)),
     );
     let body = if lines.is_empty() {
@@ -22,14 +29,35 @@ pub fn create(t: &Table) -> Vec<String> {
         if t.unlogged { "UNLOGGED " } else { "" },
         qualified(&t.name)
     )];
-    push_comment(&mut out, &ObjectId::Table(t.name.clone()), t.comment.as_deref());
+    push_comment(
+        &mut out,
+        &ObjectId::Table(t.name.clone()),
+        t.comment.as_deref(),
+    );
     for c in &t.columns {
-        push_comment(&mut out, &ObjectId::Column(t.name.clone(), c.name.clone()), c.comment.as_deref());
+        push_comment(
+            &mut out,
+            &ObjectId::Column(t.name.clone(), c.name.clone()),
+            c.comment.as_deref(),
+        );
     }
     for c in t.constraints.values() {
-        push_comment(&mut out, &ObjectId::Constraint(t.name.clone(), c.name.clone()), c.comment.as_deref());
+        push_constraint_comments(&mut out, &t.name, c);
     }
     out
+}
+
+fn push_constraint_comments(out: &mut Vec<String>, table: &QualifiedName, c: &Constraint) {
+    push_comment(
+        out,
+        &ObjectId::Constraint(table.clone(), c.name.clone()),
+        c.comment.as_deref(),
+    );
+    push_comment(
+        out,
+        &ObjectId::Index(QualifiedName::new(table.schema.clone(), c.name.clone())),
+        c.index_comment.as_deref(),
+    );
 }
 
 /// `name type [COLLATE ..] [GENERATED ..] [DEFAULT ..] [NOT NULL]`.
@@ -74,7 +102,10 @@ fn identity_clause(table: &QualifiedName, c: &Column, identity: &Identity) -> St
 /// The name PostgreSQL gives an identity sequence when none is given (for
 /// names short enough not to be truncated).
 fn default_identity_sequence(table: &QualifiedName, column: &str) -> QualifiedName {
-    QualifiedName::new(table.schema.clone(), format!("{}_{}_seq", table.name, column))
+    QualifiedName::new(
+        table.schema.clone(),
+        format!("{}_{}_seq", table.name, column),
+    )
 }
 
 pub fn add_column(table: &QualifiedName, c: &Column) -> Vec<String> {
@@ -83,25 +114,44 @@ pub fn add_column(table: &QualifiedName, c: &Column) -> Vec<String> {
         qualified(table),
         column_definition(table, c)
     )];
-    push_comment(&mut out, &ObjectId::Column(table.clone(), c.name.clone()), c.comment.as_deref());
+    push_comment(
+        &mut out,
+        &ObjectId::Column(table.clone(), c.name.clone()),
+        c.comment.as_deref(),
+    );
     out
 }
 
-/// Everything but the comment of a column that stays; in the order
-/// PostgreSQL accepts (an identity needs NOT NULL first and must go before
-/// NOT NULL can be dropped; a type change drops the default it could not
-/// cast).
+/// `ADD GENERATED ... AS IDENTITY` on a column that is already NOT NULL.
+pub fn add_identity(table: &QualifiedName, c: &Column) -> Vec<String> {
+    match &c.identity {
+        Some(identity) => vec![format!(
+            "ALTER TABLE {} ALTER COLUMN {} ADD {}",
+            qualified(table),
+            ident(&c.name),
+            identity_clause(table, c, identity)
+        )],
+        None => Vec::new(),
+    }
+}
+
+/// Everything but the comment and the adding or dropping of identity of a
+/// column that stays, in the order PostgreSQL accepts (a type change drops the
+/// default it could not cast).
 pub fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
     let t = qualified(table);
     let c = ident(&to.name);
     let alter = |action: String| format!("ALTER TABLE {t} ALTER COLUMN {c} {action}");
     let mut out = Vec::new();
 
+    // PostgreSQL 15 cannot make a column generated or change its expression.
+    if to.generated.is_some() && from.generated != to.generated {
+        out.push(format!("ALTER TABLE {t} DROP COLUMN {c}"));
+        out.extend(add_column(table, to));
+        return out;
+    }
     if from.generated.is_some() && to.generated.is_none() {
         out.push(alter("DROP EXPRESSION".into()));
-    }
-    if from.identity.is_some() && to.identity.is_none() {
-        out.push(alter("DROP IDENTITY".into()));
     }
     let type_changes = from.data_type != to.data_type;
     let mut default_dropped = false;
@@ -122,7 +172,9 @@ pub fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<St
     }
     match (&to.default, default_dropped) {
         (Some(d), true) => out.push(alter(format!("SET DEFAULT {d}"))),
-        (Some(d), false) if from.default.as_ref() != Some(d) => out.push(alter(format!("SET DEFAULT {d}"))),
+        (Some(d), false) if from.default.as_ref() != Some(d) => {
+            out.push(alter(format!("SET DEFAULT {d}")))
+        }
         (None, false) if from.default.is_some() => out.push(alter("DROP DEFAULT".into())),
         _ => {}
     }
@@ -130,9 +182,6 @@ pub fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<St
         out.push(alter("SET NOT NULL".into()));
     }
     match (&from.identity, &to.identity) {
-        (None, Some(identity)) => {
-            out.push(alter(format!("ADD {}", identity_clause(table, to, identity))));
-        }
         (Some(a), Some(b)) => {
             if a.kind != b.kind {
                 out.push(alter(match b.kind {
@@ -180,7 +229,7 @@ pub fn add_constraint(table: &QualifiedName, c: &Constraint) -> Vec<String> {
         ident(&c.name),
         c.definition
     )];
-    push_comment(&mut out, &ObjectId::Constraint(table.clone(), c.name.clone()), c.comment.as_deref());
+    push_constraint_comments(&mut out, table, c);
     out
 }
 
@@ -229,8 +278,15 @@ mod tests {
     #[test]
     fn type_change_recasts_and_restores_the_default() {
         let t = QualifiedName::new("public", "t");
-        let from = Column { default: Some("'0'::text".into()), ..col("n", "text") };
-        let to = Column { default: Some("0".into()), not_null: true, ..col("n", "integer") };
+        let from = Column {
+            default: Some("'0'::text".into()),
+            ..col("n", "text")
+        };
+        let to = Column {
+            default: Some("0".into()),
+            not_null: true,
+            ..col("n", "integer")
+        };
         assert_eq!(
             alter_column(&t, &from, &to),
             vec![
@@ -245,25 +301,33 @@ mod tests {
     #[test]
     fn widening_a_varchar_needs_no_using() {
         let t = QualifiedName::new("public", "t");
-        let out = alter_column(&t, &col("s", "character varying(10)"), &col("s", "character varying(20)"));
-        assert_eq!(out, vec!["ALTER TABLE public.t ALTER COLUMN s TYPE character varying(20)"]);
+        let out = alter_column(
+            &t,
+            &col("s", "character varying(10)"),
+            &col("s", "character varying(20)"),
+        );
+        assert_eq!(
+            out,
+            vec!["ALTER TABLE public.t ALTER COLUMN s TYPE character varying(20)"]
+        );
     }
 
     #[test]
-    fn identity_is_added_after_not_null() {
+    fn identity_options_left_at_their_defaults_are_not_written() {
         let t = QualifiedName::new("public", "t");
         let identity = Identity {
             kind: IdentityKind::Always,
             sequence: QualifiedName::new("public", "t_id_seq"),
             options: SequenceOptions::defaults_for("integer", 1),
         };
-        let to = Column { not_null: true, identity: Some(identity), ..col("id", "integer") };
+        let to = Column {
+            not_null: true,
+            identity: Some(identity),
+            ..col("id", "integer")
+        };
         assert_eq!(
-            alter_column(&t, &col("id", "integer"), &to),
-            vec![
-                "ALTER TABLE public.t ALTER COLUMN id SET NOT NULL",
-                "ALTER TABLE public.t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY",
-            ]
+            add_identity(&t, &to),
+            vec!["ALTER TABLE public.t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY"]
         );
     }
 }

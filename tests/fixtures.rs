@@ -1,0 +1,239 @@
+//! The convergence test, once per fixture under `fixtures/<group>/<case>/`
+//! (every group but `errors/`):
+//!
+//! 1. load old.sql (and data.sql) into a fresh database, plan towards new.sql;
+//! 2. plan a second time from the same inputs: the SQL must be byte-identical;
+//! 3. apply;
+//! 4. (a) the result equals a database built from new.sql directly, both by
+//!    converge's catalog and by an independent canonical dump;
+//! 5. (b) a second plan is empty;
+//! 6. (c) the rollback SQL, run in one transaction, gives back old.sql's
+//!    catalog;
+//! 7. the forward and rollback SQL match the reviewed insta snapshot.
+//!
+//! Contract of a case folder: old.sql and new.sql load in file order (new.sql
+//! may be out of order when the case has reference.sql, its loadable
+//! equivalent); data.sql, if present, is run after old.sql.
+
+mod support;
+
+use converge::catalog::Snapshot;
+use converge::pipeline::{plan_snapshots, read_desired, read_target};
+use converge::plan::Allowed;
+use converge::render::{forward_sql, rollback_sql};
+use converge::shadow::Janitor;
+use converge::source::Desired;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let args = Arguments::from_args();
+    let trials = cases()
+        .into_iter()
+        .map(|dir| {
+            let name = case_name(&dir);
+            Trial::test(name, move || run_case(&dir))
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn cases() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let root = Path::new("fixtures");
+    let mut groups: Vec<PathBuf> = std::fs::read_dir(root)
+        .expect("fixtures/ exists")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n != "errors"))
+        .collect();
+    groups.sort();
+    for group in groups {
+        let mut cases: Vec<PathBuf> = std::fs::read_dir(&group)
+            .expect("read a fixture group")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        cases.sort();
+        out.extend(cases);
+    }
+    out
+}
+
+fn case_name(dir: &Path) -> String {
+    let case = dir.file_name().unwrap_or_default().to_string_lossy();
+    let group = dir
+        .parent()
+        .and_then(|p| p.file_name())
+        .unwrap_or_default()
+        .to_string_lossy();
+    format!("{group}/{case}")
+}
+
+fn read(dir: &Path, file: &str) -> Option<String> {
+    std::fs::read_to_string(dir.join(file)).ok()
+}
+
+fn run_case(dir: &Path) -> Result<(), Failed> {
+    let name = case_name(dir);
+    let old = read(dir, "old.sql")
+        .ok_or_else(|| format!("{name}: every case needs old.sql (it may be empty)"))?;
+    if read(dir, "new.sql").is_none() {
+        return Err(format!(
+            "{name}: every case needs new.sql; cases that must fail belong under fixtures/errors/"
+        )
+        .into());
+    }
+    let reference = read(dir, "reference.sql")
+        .or_else(|| read(dir, "new.sql"))
+        .unwrap_or_default();
+    let data = read(dir, "data.sql");
+    let rt = support::runtime();
+    let result = rt.block_on(async {
+        let target = support::fresh_db(&format!("{name}_target")).await;
+        let built = support::fresh_db(&format!("{name}_built")).await;
+        let outcome = converge_case(
+            dir,
+            &name,
+            &target,
+            &built,
+            &old,
+            &reference,
+            data.as_deref(),
+        )
+        .await;
+        support::drop_db(&target).await;
+        support::drop_db(&built).await;
+        outcome
+    });
+    let (forward, rollback) = result.map_err(Failed::from)?;
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../fixtures/snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_description(format!("forward and rollback SQL of fixtures/{name}"));
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            name.replace('/', "__"),
+            format!("{forward}\n-- ======== rollback ========\n\n{rollback}")
+        );
+    });
+    Ok(())
+}
+
+async fn converge_case(
+    dir: &Path,
+    name: &str,
+    target: &converge::db::Endpoint,
+    built: &converge::db::Endpoint,
+    old: &str,
+    reference: &str,
+    data: Option<&str>,
+) -> Result<(String, String), String> {
+    support::load(target, old)
+        .await
+        .map_err(|e| format!("{name}: old.sql does not load: {e}"))?;
+    if let Some(data) = data {
+        support::load(target, data)
+            .await
+            .map_err(|e| format!("{name}: data.sql does not load: {e}"))?;
+    }
+    support::load(built, reference).await.map_err(|e| {
+        format!("{name}: new.sql (or reference.sql) does not load in file order: {e}")
+    })?;
+
+    let janitor = Janitor::default();
+    let desired = Desired::load(&[dir.join("new.sql")])
+        .map_err(|d| format!("{name}: desired files rejected: {d:?}"))?;
+    let desired_snapshot = read_desired(&desired, &support::admin(), &janitor)
+        .await
+        .map_err(|e| format!("{name}: shadow: {e:?}"))?;
+    let before: Snapshot = read_target(target)
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
+    let before_dump = support::canonical::dump(target).await?;
+
+    let planned = plan_snapshots(desired.clone(), desired_snapshot.clone(), before.clone())
+        .map_err(|e| format!("{name}: {e}"))?;
+    let again = plan_snapshots(desired.clone(), desired_snapshot.clone(), before.clone())
+        .map_err(|e| format!("{name}: {e}"))?;
+    let forward = forward_sql(&planned.plan);
+    let rollback = rollback_sql(&planned.plan);
+    if forward != forward_sql(&again.plan) || rollback != rollback_sql(&again.plan) {
+        return Err(format!(
+            "{name}: planning twice from the same inputs gave different SQL"
+        ));
+    }
+    converge::apply::apply(
+        target,
+        &planned,
+        &Allowed::parse(&["all".into()]).unwrap_or_default(),
+    )
+    .await
+    .map_err(|e| format!("{name}: apply failed: {e}\n\nforward SQL:\n{forward}"))?;
+
+    // (a) the target now equals a database built from new.sql
+    let after = read_target(target)
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
+    let built_snapshot = read_target(built)
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
+    if !after.catalog.same_as(&built_snapshot.catalog) {
+        return Err(format!(
+            "{name}: after apply, the catalog differs from one built from new.sql:\n{}",
+            converge::apply::differences(&after.catalog, &built_snapshot.catalog)
+        ));
+    }
+    let (after_dump, built_dump) = (
+        support::canonical::dump(target).await?,
+        support::canonical::dump(built).await?,
+    );
+    if after_dump != built_dump {
+        return Err(format!(
+            "{name}: after apply, the canonical dump differs from one built from new.sql:\n{}",
+            line_diff(&built_dump, &after_dump)
+        ));
+    }
+
+    // (b) a second plan is empty
+    let second = plan_snapshots(desired.clone(), desired_snapshot.clone(), after.clone())
+        .map_err(|e| format!("{name}: {e}"))?;
+    if !second.plan.is_empty() {
+        return Err(format!(
+            "{name}: the plan after apply is not empty:\n{}",
+            forward_sql(&second.plan)
+        ));
+    }
+
+    // (c) the rollback gives back old.sql's catalog
+    support::run_in_transaction(target, &rollback)
+        .await
+        .map_err(|e| format!("{name}: rollback SQL failed: {e}\n\nrollback SQL:\n{rollback}"))?;
+    let restored = read_target(target)
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
+    if !restored.catalog.same_as(&before.catalog) {
+        return Err(format!(
+            "{name}: after rollback, the catalog differs from old.sql's:\n{}",
+            converge::apply::differences(&restored.catalog, &before.catalog)
+        ));
+    }
+    let restored_dump = support::canonical::dump(target).await?;
+    if restored_dump != before_dump {
+        return Err(format!(
+            "{name}: after rollback, the canonical dump differs from old.sql's:\n{}",
+            line_diff(&before_dump, &restored_dump)
+        ));
+    }
+    Ok((forward, rollback))
+}
+
+/// Lines only in `expected` (-) and only in `actual` (+).
+fn line_diff(expected: &str, actual: &str) -> String {
+    let e: std::collections::BTreeSet<&str> = expected.lines().collect();
+    let a: std::collections::BTreeSet<&str> = actual.lines().collect();
+    let mut out: Vec<String> = e.difference(&a).map(|l| format!("- {l}")).collect();
+    out.extend(a.difference(&e).map(|l| format!("+ {l}")));
+    out.join("\n")
+}

@@ -1,0 +1,91 @@
+//! An independent canonical dump of a database's schema, for tests.
+//!
+//! Written separately from converge's introspection (mostly from
+//! `information_schema` and the `pg_get_*def` functions) so that a blind spot
+//! in converge's catalog does not make two different databases look equal.
+//! Column order is ignored, as converge does not converge it.
+
+use converge::db::Endpoint;
+
+const QUERIES: &[(&str, &str)] = &[
+    (
+        "schema",
+        "SELECT nspname || coalesce(' -- ' || obj_description(oid, 'pg_namespace'), '')
+         FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'converge')",
+    ),
+    (
+        "extension",
+        "SELECT extname || ' ' || extversion || ' in ' || extnamespace::regnamespace::text FROM pg_extension",
+    ),
+    (
+        "column",
+        "SELECT concat_ws(' | ', c.table_schema || '.' || c.table_name || '.' || c.column_name,
+                pg_catalog.format_type(a.atttypid, a.atttypmod), c.is_nullable, c.column_default,
+                c.is_identity, c.identity_generation, c.identity_start, c.identity_increment,
+                c.identity_minimum, c.identity_maximum, c.identity_cycle,
+                c.is_generated, c.generation_expression, c.collation_name,
+                col_description(a.attrelid, a.attnum))
+         FROM information_schema.columns c
+         JOIN pg_attribute a ON a.attrelid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass
+                            AND a.attname = c.column_name
+         WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema', 'converge')",
+    ),
+    (
+        "table",
+        "SELECT n.nspname || '.' || c.relname || ' ' || c.relkind::text || c.relpersistence::text
+                || coalesce(' -- ' || obj_description(c.oid, 'pg_class'), '')
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'S', 'i') AND n.nspname NOT LIKE 'pg\\_%'
+           AND n.nspname NOT IN ('information_schema', 'converge')",
+    ),
+    (
+        "constraint",
+        "SELECT conrelid::regclass::text || ' ' || conname || ' ' || contype::text || ' ' || pg_get_constraintdef(oid)
+                || coalesce(' -- ' || obj_description(oid, 'pg_constraint'), '')
+         FROM pg_constraint WHERE conrelid <> 0 AND connamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema', 'converge')",
+    ),
+    (
+        "index",
+        "SELECT indexdef FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'converge')",
+    ),
+    (
+        "sequence",
+        "SELECT concat_ws(' ', schemaname || '.' || sequencename, data_type::text, start_value, min_value, max_value,
+                increment_by, cycle, cache_size,
+                (SELECT d.refobjid::regclass::text || '.' || a.attname FROM pg_depend d
+                 JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                 WHERE d.objid = (quote_ident(schemaname) || '.' || quote_ident(sequencename))::regclass
+                   AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+                   AND d.deptype IN ('a', 'i')))
+         FROM pg_sequences WHERE schemaname <> 'converge'",
+    ),
+    (
+        "enum",
+        "SELECT t.typnamespace::regnamespace::text || '.' || t.typname || ' ' ||
+                string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
+                || coalesce(' -- ' || obj_description(t.oid, 'pg_type'), '')
+         FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.oid, t.typnamespace, t.typname",
+    ),
+];
+
+/// The sorted lines describing the database's schema.
+pub async fn dump(db: &Endpoint) -> Result<String, String> {
+    let client = db.connect().await.map_err(|e| e.to_string())?;
+    client
+        .batch_execute("SET search_path = ''")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut lines = Vec::new();
+    for (kind, sql) in QUERIES {
+        let rows = client
+            .query(*sql, &[])
+            .await
+            .map_err(|e| format!("{kind}: {}", converge::db::error_message(&e)))?;
+        for row in rows {
+            let value: Option<String> = row.get(0);
+            lines.push(format!("{kind} {}", value.unwrap_or_default()));
+        }
+    }
+    lines.sort();
+    Ok(lines.join("\n"))
+}

@@ -1,0 +1,147 @@
+//! Shared test support: one real PostgreSQL per test binary, started with
+//! converge's own embedded-cluster code in a throwaway directory, fresh
+//! databases on it, and an independent canonical dump of a database's schema
+//! to compare catalogs without trusting converge's own introspection.
+
+#![allow(dead_code)]
+
+pub mod canonical;
+
+use converge::cluster::{Cluster, ClusterOptions};
+use converge::db::Endpoint;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+struct Server {
+    socket_dir: String,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+/// Owned here so the `atexit` hook can stop the server and remove its files.
+static RUNNING: Mutex<Option<(Cluster, tempfile::TempDir)>> = Mutex::new(None);
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn stop_server() {
+    if let Ok(mut running) = RUNNING.lock() {
+        // Dropping the cluster stops the server; dropping the directory removes it.
+        drop(running.take());
+    }
+}
+
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("converge-test-")
+            .tempdir()
+            .expect("create a directory for the test cluster");
+        // The server may run as another user (tests run as root here): let it in.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod test dir");
+        let cluster = Cluster::start(&ClusterOptions {
+            data_dir: dir.path().join("data"),
+            throwaway: true,
+        })
+        .unwrap_or_else(|e| panic!("start the test PostgreSQL cluster: {e}"));
+        let socket_dir = cluster.socket_dir().display().to_string();
+        *RUNNING.lock().unwrap() = Some((cluster, dir));
+        // SAFETY: registering a plain extern "C" function.
+        unsafe {
+            libc::atexit(stop_server);
+        }
+        Server { socket_dir }
+    })
+}
+
+/// A connection string for `dbname` on the test server.
+pub fn url(dbname: &str) -> String {
+    format!(
+        "host={} port=5432 user=postgres dbname={dbname}",
+        server().socket_dir
+    )
+}
+
+pub fn endpoint(dbname: &str) -> Endpoint {
+    Endpoint::parse(&url(dbname)).expect("test endpoint")
+}
+
+/// The maintenance database: where shadow databases are made.
+pub fn admin() -> Endpoint {
+    endpoint("postgres")
+}
+
+/// A new, empty database (from template0) named after `label`.
+pub async fn fresh_db(label: &str) -> Endpoint {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let clean: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    let name = format!("t{}_{n}_{clean}", std::process::id());
+    let client = admin().connect().await.expect("connect to the test server");
+    client
+        .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
+        .await
+        .expect("create a test database");
+    endpoint(&name)
+}
+
+pub async fn drop_db(db: &Endpoint) {
+    if let Ok(client) = admin().connect().await {
+        let _ = client
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                db.dbname()
+            ))
+            .await;
+    }
+}
+
+/// Runs a SQL file's statements one by one, in file order, as psql would.
+pub async fn load(db: &Endpoint, sql: &str) -> Result<(), String> {
+    let client = db.connect().await.map_err(|e| e.to_string())?;
+    client
+        .batch_execute("SET client_min_messages = warning")
+        .await
+        .map_err(|e| e.to_string())?;
+    for statement in pg_query::split_with_scanner(sql).map_err(|e| e.to_string())? {
+        if statement.trim().is_empty() {
+            continue;
+        }
+        client.batch_execute(statement).await.map_err(|e| {
+            format!(
+                "{}\n  in: {}",
+                converge::db::error_message(&e),
+                statement.trim()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Runs a whole script in one transaction.
+pub async fn run_in_transaction(db: &Endpoint, sql: &str) -> Result<(), String> {
+    let client = db.connect().await.map_err(|e| e.to_string())?;
+    client
+        .batch_execute(&format!(
+            "SET client_min_messages = warning; BEGIN;\n{sql}\nCOMMIT;"
+        ))
+        .await
+        .map_err(|e| converge::db::error_message(&e))
+}
+
+/// A tokio runtime for one test.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
