@@ -92,7 +92,8 @@ impl std::fmt::Display for FailedStatement {
 /// What a successful apply did.
 #[derive(Debug, Clone)]
 pub struct Applied {
-    pub history_id: i64,
+    /// The history row, unless history is off.
+    pub history_id: Option<i64>,
     pub steps: usize,
     pub catalog_after: Fingerprint,
     pub elapsed: std::time::Duration,
@@ -113,13 +114,21 @@ pub fn refused(planned: &Planned, allowed: &Allowed) -> Vec<RefusedStep> {
         .collect()
 }
 
+/// How to apply.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    pub allowed: Allowed,
+    /// Write the history row (off only for throwaway databases).
+    pub record_history: bool,
+}
+
 /// Applies `planned` to `target` (see the module comment).
 pub async fn apply(
     target: &Endpoint,
     planned: &Planned,
-    allowed: &Allowed,
+    options: &ApplyOptions,
 ) -> Result<Applied, ApplyError> {
-    let refused = refused(planned, allowed);
+    let refused = refused(planned, &options.allowed);
     if !refused.is_empty() {
         return Err(ApplyError::Refused(refused));
     }
@@ -157,8 +166,12 @@ pub async fn apply(
         Ok(catalog_after) => {
             // Still inside the transaction `run` left open.
             let id = async {
-                history::ensure(&client).await?;
-                let id = history::record(&client, &entry("applied")).await?;
+                let id = if options.record_history {
+                    history::ensure(&client).await?;
+                    Some(history::record(&client, &entry("applied")).await?)
+                } else {
+                    None
+                };
                 client
                     .batch_execute("COMMIT")
                     .await
@@ -183,6 +196,9 @@ pub async fn apply(
             let _ = client.batch_execute("ROLLBACK").await;
             // The failed attempt is recorded on a fresh connection (the first
             // may be the reason for the failure).
+            if !options.record_history {
+                return Err(e);
+            }
             if let Ok(fresh) = target.connect().await {
                 let recorded = async {
                     history::ensure(&fresh).await?;

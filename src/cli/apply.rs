@@ -2,7 +2,7 @@
 
 use super::report;
 use super::{ApplyArgs, Common, Context, ExitStatus, Output};
-use crate::apply::{ApplyError, apply, refused};
+use crate::apply::{ApplyError, ApplyOptions, apply, refused};
 use crate::pipeline::Planned;
 use crate::plan::Allowed;
 use crate::render::{forward_sql, summary};
@@ -58,15 +58,22 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
             return ExitStatus::Failure;
         }
     }
-    match apply(&target, &planned, &allowed).await {
+    let options = ApplyOptions {
+        allowed,
+        record_history: !args.no_history,
+    };
+    match apply(&target, &planned, &options).await {
         Ok(applied) => {
             let _ = writeln!(
                 output.err,
-                "Applied {} step{} to {target} in {} ms (converge.history id {}).",
+                "Applied {} step{} to {target} in {} ms{}.",
                 applied.steps,
                 if applied.steps == 1 { "" } else { "s" },
                 applied.elapsed.as_millis(),
-                applied.history_id
+                match applied.history_id {
+                    Some(id) => format!(" (converge.history id {id})"),
+                    None => " (not recorded: --no-history)".to_string(),
+                }
             );
             ExitStatus::Success
         }

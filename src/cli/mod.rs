@@ -109,6 +109,10 @@ pub struct ApplyArgs {
     /// Hazard kinds to allow, comma-separated (data-loss), or `all`
     #[arg(long = "allow-hazards", value_name = "KIND,...", value_delimiter = ',')]
     pub allow_hazards: Vec<String>,
+    /// Do not record the apply in the converge.history table (for throwaway
+    /// databases, such as test fixtures)
+    #[arg(long = "no-history", env = "CONVERGE_NO_HISTORY", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_history: bool,
 }
 
 /// Where commands write: standard output for results, standard error for

@@ -1,0 +1,298 @@
+//! The `converge` binary against a real PostgreSQL: exit codes, plan files,
+//! refusals that change nothing, failures that roll back, the history table,
+//! connection errors, interruption, and the README's quick start.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn converge(args: &[&str], cwd: Option<&Path>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_converge"));
+    cmd.args(args).env_remove("DATABASE_URL").env("NO_COLOR", "1").stdin(Stdio::null());
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    cmd.output().expect("run converge")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn schema_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, sql) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, sql).unwrap();
+    }
+    dir
+}
+
+async fn query_i64(db: &converge::db::Endpoint, sql: &str) -> i64 {
+    let client = db.connect().await.expect("connect");
+    client.query_one(sql, &[]).await.expect(sql).get(0)
+}
+
+#[test]
+fn plan_exit_codes_plan_files_and_apply() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("cli_plan").await;
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let schema = schema_dir(&[
+            ("b.sql", "CREATE TABLE app.orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, status app.status NOT NULL);"),
+            ("a.sql", "CREATE SCHEMA app;\nCREATE TYPE app.status AS ENUM ('new', 'paid');"),
+        ]);
+        let schema_path = schema.path().to_str().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let plan_dir = out.path().join("plan");
+        let plan_dir_s = plan_dir.to_str().unwrap();
+
+        let o = converge(&["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--exit-code", "--out", plan_dir_s], None);
+        assert_eq!(o.status.code(), Some(2), "changes: exit 2\n{}", text(&o.stderr));
+        let stdout = text(&o.stdout);
+        assert!(stdout.contains("Plan: 3 to create, 0 to alter, 0 to drop"), "{stdout}");
+        assert!(stdout.contains("CREATE TYPE app.status AS ENUM ('new', 'paid');"), "{stdout}");
+        assert!(stdout.contains("-- Rollback SQL"), "{stdout}");
+        for file in ["forward.sql", "rollback.sql", "plan.json"] {
+            assert!(plan_dir.join(file).is_file(), "--out writes {file}");
+        }
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(plan_dir.join("plan.json")).unwrap()).unwrap();
+        assert_eq!(json["format_version"], 1);
+        assert_eq!(json["steps"].as_array().map(Vec::len), Some(3));
+        assert_eq!(json["fingerprints"]["desired_files"].as_str().map(str::len), Some(64));
+
+        // The same inputs give byte-identical plans.
+        let again = converge(&["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--format", "sql"], None);
+        assert_eq!(again.status.code(), Some(0), "without --exit-code, changes still exit 0");
+        assert_eq!(text(&again.stdout), std::fs::read_to_string(plan_dir.join("forward.sql")).unwrap());
+
+        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"], None);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("Applied 3 steps"), "{}", text(&o.stderr));
+
+        let o = converge(&["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--exit-code"], None);
+        assert_eq!(o.status.code(), Some(0), "nothing to do: exit 0\n{}", text(&o.stderr));
+        assert!(text(&o.stdout).contains("No changes"));
+
+        // The history row.
+        assert_eq!(query_i64(&db, "SELECT count(*) FROM converge.history WHERE outcome = 'applied'").await, 1);
+        assert_eq!(
+            query_i64(
+                &db,
+                "SELECT count(*) FROM converge.history WHERE length(desired_files_sha256) = 64 \
+                 AND length(plan_sha256) = 64 AND length(catalog_before_sha256) = 64 \
+                 AND length(catalog_after_sha256) = 64 AND forward_sql LIKE '%CREATE TABLE app.orders%' \
+                 AND rollback_sql LIKE '%DROP TABLE app.orders%' AND steps = 3 AND finished_at >= started_at"
+            )
+            .await,
+            1
+        );
+        support::drop_db(&db).await;
+    });
+}
+
+#[test]
+fn data_loss_is_refused_with_exit_3_and_changes_nothing() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("cli_refuse").await;
+        support::load(&db, "CREATE TABLE keep (id int PRIMARY KEY); CREATE TABLE old_events (id int, payload text); INSERT INTO old_events VALUES (1, 'a'), (2, 'b');").await.unwrap();
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let schema = schema_dir(&[("keep.sql", "CREATE TABLE keep (id int PRIMARY KEY, note text);")]);
+        let schema_path = schema.path().to_str().unwrap();
+        let before = support::canonical::dump(&db).await.unwrap();
+
+        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"], None);
+        assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert!(err.contains("drop table public.old_events"), "{err}");
+        assert!(err.contains("--allow-hazards data-loss"), "{err}");
+        assert_eq!(support::canonical::dump(&db).await.unwrap(), before, "a refused apply changes nothing");
+        assert_eq!(query_i64(&db, "SELECT count(*) FROM old_events").await, 2);
+
+        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes", "--allow-hazards", "data-loss"], None);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert_eq!(query_i64(&db, "SELECT count(*) FROM pg_class WHERE relname = 'old_events'").await, 0);
+
+        let o = converge(&["apply", "--url", &url, "--schema", schema_path, "--dev-url", &admin, "--allow-hazards", "data-los"], None);
+        assert_eq!(o.status.code(), Some(1), "an unknown hazard kind is an error");
+        support::drop_db(&db).await;
+    });
+}
+
+#[test]
+fn a_failing_statement_leaves_catalog_and_data_as_they_were() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("cli_fail").await;
+        support::load(&db, "CREATE TABLE accounts (id int PRIMARY KEY, email text); INSERT INTO accounts VALUES (1, 'a@x'), (2, NULL);").await.unwrap();
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        // Creating `audit` succeeds; making email NOT NULL fails on row 2.
+        let schema = schema_dir(&[(
+            "app.sql",
+            "CREATE TABLE audit (id int PRIMARY KEY);\n\nCREATE TABLE accounts (\n    id int PRIMARY KEY,\n    email text NOT NULL\n);\n",
+        )]);
+        let schema_path = schema.path().to_str().unwrap();
+        let before = support::canonical::dump(&db).await.unwrap();
+        let rows_before = query_i64(&db, "SELECT count(*) FROM accounts").await;
+
+        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"], None);
+        assert_eq!(o.status.code(), Some(1));
+        let err = text(&o.stderr);
+        assert!(err.contains("ALTER TABLE public.accounts ALTER COLUMN email SET NOT NULL"), "names the statement: {err}");
+        assert!(err.contains("app.sql:3:1"), "names the desired file and line: {err}");
+        assert!(err.contains("contains null values"), "has the server's message: {err}");
+        assert!(err.contains("nothing was changed"), "{err}");
+        assert_eq!(support::canonical::dump(&db).await.unwrap(), before, "the catalog is as it was");
+        assert_eq!(query_i64(&db, "SELECT count(*) FROM accounts").await, rows_before);
+        assert_eq!(query_i64(&db, "SELECT count(*) FROM accounts WHERE email IS NULL").await, 1);
+        assert_eq!(
+            query_i64(&db, "SELECT count(*) FROM converge.history WHERE outcome = 'failed' AND error LIKE '%null values%'").await,
+            1,
+            "the failed attempt is recorded"
+        );
+        support::drop_db(&db).await;
+    });
+}
+
+#[test]
+fn bad_input_is_an_error_with_its_location() {
+    let admin = support::url("postgres");
+    let schema = schema_dir(&[("t.sql", "CREATE TABLE ok (id int);\nCREATE TABEL broken (id int);\n")]);
+    let o = converge(&["plan", "--url", &admin, "--dev-url", &admin, "--schema", schema.path().to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(err.contains("t.sql:2:8"), "{err}");
+    assert!(err.contains("TABEL"), "{err}");
+
+    let schema = schema_dir(&[("t.sql", "CREATE TABLE ok (id int);\nINSERT INTO ok VALUES (1);\n")]);
+    let o = converge(&["plan", "--url", &admin, "--dev-url", &admin, "--schema", schema.path().to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("INSERT is not a schema definition"), "{}", text(&o.stderr));
+
+    let o = converge(&["plan", "--schema", "/nonexistent/schema"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("/nonexistent/schema"));
+
+    let o = converge(&["plan", "--no-such-flag"], None);
+    assert_eq!(o.status.code(), Some(1), "usage errors exit 1, not 2 (2 means changes)");
+}
+
+#[test]
+fn an_unreachable_server_is_one_line_without_the_password() {
+    let schema = schema_dir(&[("t.sql", "CREATE TABLE t (id int);")]);
+    let admin = support::url("postgres");
+    let o = converge(
+        &["plan", "--url", "postgres://alice:s3cretpw@127.0.0.1:1/app", "--dev-url", &admin, "--schema", schema.path().to_str().unwrap()],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("postgres://alice@127.0.0.1:1/app"), "{err}");
+    assert!(!err.contains("s3cretpw"), "never the password: {err}");
+}
+
+#[test]
+fn apply_without_a_terminal_needs_yes() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("cli_yes").await;
+        let schema = schema_dir(&[("t.sql", "CREATE TABLE t (id int);")]);
+        let o = converge(
+            &["apply", "--url", &support::url(&db.dbname()), "--dev-url", &support::url("postgres"), "--schema", schema.path().to_str().unwrap()],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(1));
+        assert!(text(&o.stderr).contains("pass --yes"), "{}", text(&o.stderr));
+        assert_eq!(query_i64(&db, "SELECT count(*) FROM pg_class WHERE relname = 't'").await, 0);
+        support::drop_db(&db).await;
+    });
+}
+
+#[test]
+fn an_interrupted_plan_drops_its_shadow_database() {
+    // A desired state large enough that loading it takes a while.
+    let mut sql = String::new();
+    for i in 0..3000 {
+        sql.push_str(&format!("CREATE TABLE t{i} (id int PRIMARY KEY, a text, b jsonb);\nCREATE INDEX t{i}_a ON t{i} (a);\n"));
+    }
+    let schema = schema_dir(&[("big.sql", &sql)]);
+    let admin = support::url("postgres");
+    let rt = support::runtime();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_converge"))
+        .args(["plan", "--url", &admin, "--dev-url", &admin, "--schema", schema.path().to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn converge");
+    let pid = child.id() as i32;
+    // Other tests plan at the same time: count only this process's shadows.
+    let pattern = format!("converge_shadow_{pid}_%");
+    let shadows = || async {
+        let client = support::admin().connect().await.expect("connect");
+        let row = client
+            .query_one("SELECT count(*) FROM pg_database WHERE datname LIKE $1", &[&pattern])
+            .await
+            .expect("count shadows");
+        row.get::<_, i64>(0)
+    };
+    rt.block_on(async {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while shadows().await == 0 {
+            assert!(std::time::Instant::now() < deadline, "no shadow database appeared");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    });
+    // SAFETY: signalling the child we spawned.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let output = child.wait_with_output().expect("wait for converge");
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("interrupted"), "{}", text(&output.stderr));
+    rt.block_on(async { assert_eq!(shadows().await, 0, "the shadow database was dropped") });
+}
+
+#[test]
+fn quick_start_converges_the_local_development_database() {
+    let project = tempfile::tempdir().unwrap();
+    // The server runs as another user when the tests run as root: let it in.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(project.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let schema = project.path().join("schema");
+    std::fs::create_dir_all(&schema).unwrap();
+    for entry in walk(Path::new("schema")) {
+        let target = schema.join(entry.strip_prefix("schema").unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+    let o = converge(&["apply", "--yes"], Some(project.path()));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = converge(&["plan", "--exit-code"], Some(project.path()));
+    assert_eq!(o.status.code(), Some(0), "plan after apply is empty: {}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("No changes"));
+    assert!(
+        !project.path().join(".converge/pgdata/postmaster.pid").exists(),
+        "the local server is stopped when the command ends"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "sql") {
+            out.push(p);
+        }
+    }
+    out
+}
