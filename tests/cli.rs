@@ -9,7 +9,10 @@ use std::process::{Command, Output, Stdio};
 
 fn converge(args: &[&str], cwd: Option<&Path>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_converge"));
-    cmd.args(args).env_remove("DATABASE_URL").env("NO_COLOR", "1").stdin(Stdio::null());
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
     if let Some(dir) = cwd {
         cmd.current_dir(dir);
     }
@@ -164,24 +167,60 @@ fn a_failing_statement_leaves_catalog_and_data_as_they_were() {
 #[test]
 fn bad_input_is_an_error_with_its_location() {
     let admin = support::url("postgres");
-    let schema = schema_dir(&[("t.sql", "CREATE TABLE ok (id int);\nCREATE TABEL broken (id int);\n")]);
-    let o = converge(&["plan", "--url", &admin, "--dev-url", &admin, "--schema", schema.path().to_str().unwrap()], None);
+    let schema = schema_dir(&[(
+        "t.sql",
+        "CREATE TABLE ok (id int);\nCREATE TABEL broken (id int);\n",
+    )]);
+    let o = converge(
+        &[
+            "plan",
+            "--url",
+            &admin,
+            "--dev-url",
+            &admin,
+            "--schema",
+            schema.path().to_str().unwrap(),
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert!(err.contains("t.sql:2:8"), "{err}");
     assert!(err.contains("TABEL"), "{err}");
 
-    let schema = schema_dir(&[("t.sql", "CREATE TABLE ok (id int);\nINSERT INTO ok VALUES (1);\n")]);
-    let o = converge(&["plan", "--url", &admin, "--dev-url", &admin, "--schema", schema.path().to_str().unwrap()], None);
+    let schema = schema_dir(&[(
+        "t.sql",
+        "CREATE TABLE ok (id int);\nINSERT INTO ok VALUES (1);\n",
+    )]);
+    let o = converge(
+        &[
+            "plan",
+            "--url",
+            &admin,
+            "--dev-url",
+            &admin,
+            "--schema",
+            schema.path().to_str().unwrap(),
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("INSERT is not a schema definition"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("INSERT is not a schema definition"),
+        "{}",
+        text(&o.stderr)
+    );
 
     let o = converge(&["plan", "--schema", "/nonexistent/schema"], None);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("/nonexistent/schema"));
 
     let o = converge(&["plan", "--no-such-flag"], None);
-    assert_eq!(o.status.code(), Some(1), "usage errors exit 1, not 2 (2 means changes)");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "usage errors exit 1, not 2 (2 means changes)"
+    );
 }
 
 #[test]
@@ -189,7 +228,15 @@ fn an_unreachable_server_is_one_line_without_the_password() {
     let schema = schema_dir(&[("t.sql", "CREATE TABLE t (id int);")]);
     let admin = support::url("postgres");
     let o = converge(
-        &["plan", "--url", "postgres://alice:s3cretpw@127.0.0.1:1/app", "--dev-url", &admin, "--schema", schema.path().to_str().unwrap()],
+        &[
+            "plan",
+            "--url",
+            "postgres://alice:s3cretpw@127.0.0.1:1/app",
+            "--dev-url",
+            &admin,
+            "--schema",
+            schema.path().to_str().unwrap(),
+        ],
         None,
     );
     assert_eq!(o.status.code(), Some(1));
@@ -206,12 +253,27 @@ fn apply_without_a_terminal_needs_yes() {
         let db = support::fresh_db("cli_yes").await;
         let schema = schema_dir(&[("t.sql", "CREATE TABLE t (id int);")]);
         let o = converge(
-            &["apply", "--url", &support::url(&db.dbname()), "--dev-url", &support::url("postgres"), "--schema", schema.path().to_str().unwrap()],
+            &[
+                "apply",
+                "--url",
+                &support::url(&db.dbname()),
+                "--dev-url",
+                &support::url("postgres"),
+                "--schema",
+                schema.path().to_str().unwrap(),
+            ],
             None,
         );
         assert_eq!(o.status.code(), Some(1));
-        assert!(text(&o.stderr).contains("pass --yes"), "{}", text(&o.stderr));
-        assert_eq!(query_i64(&db, "SELECT count(*) FROM pg_class WHERE relname = 't'").await, 0);
+        assert!(
+            text(&o.stderr).contains("pass --yes"),
+            "{}",
+            text(&o.stderr)
+        );
+        assert_eq!(
+            query_i64(&db, "SELECT count(*) FROM pg_class WHERE relname = 't'").await,
+            0
+        );
         support::drop_db(&db).await;
     });
 }
@@ -227,7 +289,15 @@ fn an_interrupted_plan_drops_its_shadow_database() {
     let admin = support::url("postgres");
     let rt = support::runtime();
     let mut child = Command::new(env!("CARGO_BIN_EXE_converge"))
-        .args(["plan", "--url", &admin, "--dev-url", &admin, "--schema", schema.path().to_str().unwrap()])
+        .args([
+            "plan",
+            "--url",
+            &admin,
+            "--dev-url",
+            &admin,
+            "--schema",
+            schema.path().to_str().unwrap(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -238,7 +308,10 @@ fn an_interrupted_plan_drops_its_shadow_database() {
     let shadows = || async {
         let client = support::admin().connect().await.expect("connect");
         let row = client
-            .query_one("SELECT count(*) FROM pg_database WHERE datname LIKE $1", &[&pattern])
+            .query_one(
+                "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
+                &[&pattern],
+            )
             .await
             .expect("count shadows");
         row.get::<_, i64>(0)
@@ -246,7 +319,10 @@ fn an_interrupted_plan_drops_its_shadow_database() {
     rt.block_on(async {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while shadows().await == 0 {
-            assert!(std::time::Instant::now() < deadline, "no shadow database appeared");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no shadow database appeared"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     });
@@ -256,7 +332,11 @@ fn an_interrupted_plan_drops_its_shadow_database() {
     }
     let output = child.wait_with_output().expect("wait for converge");
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("interrupted"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("interrupted"),
+        "{}",
+        text(&output.stderr)
+    );
     rt.block_on(async { assert_eq!(shadows().await, 0, "the shadow database was dropped") });
 }
 
@@ -276,10 +356,19 @@ fn quick_start_converges_the_local_development_database() {
     let o = converge(&["apply", "--yes"], Some(project.path()));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let o = converge(&["plan", "--exit-code"], Some(project.path()));
-    assert_eq!(o.status.code(), Some(0), "plan after apply is empty: {}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "plan after apply is empty: {}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
     assert!(text(&o.stdout).contains("No changes"));
     assert!(
-        !project.path().join(".converge/pgdata/postmaster.pid").exists(),
+        !project
+            .path()
+            .join(".converge/pgdata/postmaster.pid")
+            .exists(),
         "the local server is stopped when the command ends"
     );
 }

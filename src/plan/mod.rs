@@ -335,3 +335,6 @@ pub fn describe(change: &Change) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -87,7 +87,10 @@ pub async fn fresh_db(label: &str) -> Endpoint {
     let name = format!("t{}_{n}_{clean}", std::process::id());
     let client = admin().connect().await.expect("connect to the test server");
     client
-        .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
+        // FILE_COPY (PostgreSQL 15+) is several times faster for small databases.
+        .batch_execute(&format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE template0 STRATEGY FILE_COPY"
+        ))
         .await
         .expect("create a test database");
     endpoint(&name)
