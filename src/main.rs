@@ -12,11 +12,7 @@ fn main() -> ExitCode {
             let _ = e.print();
             // --help and --version are not errors; usage errors exit 1 (2 means
             // "plan found changes").
-            return ExitCode::from(if e.use_stderr() {
-                ExitStatus::Failure as u8
-            } else {
-                0
-            });
+            return ExitCode::from(if e.use_stderr() { ExitStatus::Failure as u8 } else { 0 });
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -109,9 +109,7 @@ impl Shadow {
                 if db.position().is_none() {
                     // No position: point at the name the message is about
                     // (`relation "coupons" does not exist`), when the statement has it.
-                    if let Some(at) =
-                        quoted_name(db.message()).and_then(|name| find_word(sql, name))
-                    {
+                    if let Some(at) = quoted_name(db.message()).and_then(|name| find_word(sql, name)) {
                         let start = stmt.start + at;
                         span = Span {
                             path: file.path.clone(),
@@ -141,8 +139,7 @@ impl Shadow {
                     d = d.note(detail.to_string());
                 }
                 d = d.help(db.hint().map(str::to_string).unwrap_or_else(|| {
-                    "fix the statement; the desired files must load into an empty database"
-                        .to_string()
+                    "fix the statement; the desired files must load into an empty database".to_string()
                 }));
                 return Err(ShadowError::Load(Box::new(d)));
             }
@@ -204,9 +201,7 @@ async fn drop_database(server: &Endpoint, name: &str) -> Result<(), DbError> {
     client
         .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await
-        .map_err(query_error(format!(
-            "cannot drop the shadow database {name}"
-        )))
+        .map_err(query_error(format!("cannot drop the shadow database {name}")))
 }
 
 fn unique_suffix() -> String {

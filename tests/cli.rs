@@ -167,10 +167,7 @@ fn a_failing_statement_leaves_catalog_and_data_as_they_were() {
 #[test]
 fn bad_input_is_an_error_with_its_location() {
     let admin = support::url("postgres");
-    let schema = schema_dir(&[(
-        "t.sql",
-        "CREATE TABLE ok (id int);\nCREATE TABEL broken (id int);\n",
-    )]);
+    let schema = schema_dir(&[("t.sql", "CREATE TABLE ok (id int);\nCREATE TABEL broken (id int);\n")]);
     let o = converge(
         &[
             "plan",
@@ -188,10 +185,7 @@ fn bad_input_is_an_error_with_its_location() {
     assert!(err.contains("t.sql:2:8"), "{err}");
     assert!(err.contains("TABEL"), "{err}");
 
-    let schema = schema_dir(&[(
-        "t.sql",
-        "CREATE TABLE ok (id int);\nINSERT INTO ok VALUES (1);\n",
-    )]);
+    let schema = schema_dir(&[("t.sql", "CREATE TABLE ok (id int);\nINSERT INTO ok VALUES (1);\n")]);
     let o = converge(
         &[
             "plan",
@@ -216,11 +210,7 @@ fn bad_input_is_an_error_with_its_location() {
     assert!(text(&o.stderr).contains("/nonexistent/schema"));
 
     let o = converge(&["plan", "--no-such-flag"], None);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "usage errors exit 1, not 2 (2 means changes)"
-    );
+    assert_eq!(o.status.code(), Some(1), "usage errors exit 1, not 2 (2 means changes)");
 }
 
 #[test]
@@ -265,11 +255,7 @@ fn apply_without_a_terminal_needs_yes() {
             None,
         );
         assert_eq!(o.status.code(), Some(1));
-        assert!(
-            text(&o.stderr).contains("pass --yes"),
-            "{}",
-            text(&o.stderr)
-        );
+        assert!(text(&o.stderr).contains("pass --yes"), "{}", text(&o.stderr));
         assert_eq!(
             query_i64(&db, "SELECT count(*) FROM pg_class WHERE relname = 't'").await,
             0
@@ -283,7 +269,9 @@ fn an_interrupted_plan_drops_its_shadow_database() {
     // A desired state large enough that loading it takes a while.
     let mut sql = String::new();
     for i in 0..3000 {
-        sql.push_str(&format!("CREATE TABLE t{i} (id int PRIMARY KEY, a text, b jsonb);\nCREATE INDEX t{i}_a ON t{i} (a);\n"));
+        sql.push_str(&format!(
+            "CREATE TABLE t{i} (id int PRIMARY KEY, a text, b jsonb);\nCREATE INDEX t{i}_a ON t{i} (a);\n"
+        ));
     }
     let schema = schema_dir(&[("big.sql", &sql)]);
     let admin = support::url("postgres");
@@ -308,10 +296,7 @@ fn an_interrupted_plan_drops_its_shadow_database() {
     let shadows = || async {
         let client = support::admin().connect().await.expect("connect");
         let row = client
-            .query_one(
-                "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
-                &[&pattern],
-            )
+            .query_one("SELECT count(*) FROM pg_database WHERE datname LIKE $1", &[&pattern])
             .await
             .expect("count shadows");
         row.get::<_, i64>(0)
@@ -319,10 +304,7 @@ fn an_interrupted_plan_drops_its_shadow_database() {
     rt.block_on(async {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while shadows().await == 0 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no shadow database appeared"
-            );
+            assert!(std::time::Instant::now() < deadline, "no shadow database appeared");
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     });
@@ -332,11 +314,7 @@ fn an_interrupted_plan_drops_its_shadow_database() {
     }
     let output = child.wait_with_output().expect("wait for converge");
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
-    assert!(
-        text(&output.stderr).contains("interrupted"),
-        "{}",
-        text(&output.stderr)
-    );
+    assert!(text(&output.stderr).contains("interrupted"), "{}", text(&output.stderr));
     rt.block_on(async { assert_eq!(shadows().await, 0, "the shadow database was dropped") });
 }
 
@@ -365,10 +343,7 @@ fn quick_start_converges_the_local_development_database() {
     );
     assert!(text(&o.stdout).contains("No changes"));
     assert!(
-        !project
-            .path()
-            .join(".converge/pgdata/postmaster.pid")
-            .exists(),
+        !project.path().join(".converge/pgdata/postmaster.pid").exists(),
         "the local server is stopped when the command ends"
     );
 }

@@ -25,10 +25,7 @@ fn main() {
     let trials = cases
         .into_iter()
         .map(|dir| {
-            let name = format!(
-                "errors/{}",
-                dir.file_name().unwrap_or_default().to_string_lossy()
-            );
+            let name = format!("errors/{}", dir.file_name().unwrap_or_default().to_string_lossy());
             Trial::test(name, move || run_case(&dir))
         })
         .collect();
@@ -36,11 +33,7 @@ fn main() {
 }
 
 fn run_case(dir: &Path) -> Result<(), Failed> {
-    let case = dir
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .to_string();
+    let case = dir.file_name().unwrap_or_default().to_string_lossy().to_string();
     let expect = std::fs::read_to_string(dir.join("expect.txt"))
         .map_err(|_| format!("errors/{case}: needs expect.txt (`<kind> <line>`)"))?;
     let mut parts = expect.split_whitespace();
@@ -55,8 +48,7 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
     };
     let old = std::fs::read_to_string(dir.join("old.sql")).ok();
 
-    let sources =
-        Sources::read(&[desired_path]).map_err(|d| format!("errors/{case}: {}", d.message))?;
+    let sources = Sources::read(&[desired_path]).map_err(|d| format!("errors/{case}: {}", d.message))?;
     let rt = support::runtime();
     let diagnostics = rt.block_on(async {
         let desired = match Desired::from_sources(sources.clone()) {
@@ -115,10 +107,7 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
             .into());
         }
     }
-    let rendered: Vec<String> = diagnostics
-        .iter()
-        .map(|d| render_text(d, &sources, false))
-        .collect();
+    let rendered: Vec<String> = diagnostics.iter().map(|d| render_text(d, &sources, false)).collect();
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../fixtures/snapshots");
     settings.set_prepend_module_to_snapshot(false);

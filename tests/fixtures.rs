@@ -77,13 +77,11 @@ fn read(dir: &Path, file: &str) -> Option<String> {
 
 fn run_case(dir: &Path) -> Result<(), Failed> {
     let name = case_name(dir);
-    let old = read(dir, "old.sql")
-        .ok_or_else(|| format!("{name}: every case needs old.sql (it may be empty)"))?;
+    let old = read(dir, "old.sql").ok_or_else(|| format!("{name}: every case needs old.sql (it may be empty)"))?;
     if read(dir, "new.sql").is_none() {
-        return Err(format!(
-            "{name}: every case needs new.sql; cases that must fail belong under fixtures/errors/"
-        )
-        .into());
+        return Err(
+            format!("{name}: every case needs new.sql; cases that must fail belong under fixtures/errors/").into(),
+        );
     }
     let reference = read(dir, "reference.sql")
         .or_else(|| read(dir, "new.sql"))
@@ -93,16 +91,7 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
     let result = rt.block_on(async {
         let target = support::fresh_db(&format!("{name}_target")).await;
         let built = support::fresh_db(&format!("{name}_built")).await;
-        let outcome = converge_case(
-            dir,
-            &name,
-            &target,
-            &built,
-            &old,
-            &reference,
-            data.as_deref(),
-        )
-        .await;
+        let outcome = converge_case(dir, &name, &target, &built, &old, &reference, data.as_deref()).await;
         support::drop_db(&target).await;
         support::drop_db(&built).await;
         outcome
@@ -138,19 +127,17 @@ async fn converge_case(
             .await
             .map_err(|e| format!("{name}: data.sql does not load: {e}"))?;
     }
-    support::load(built, reference).await.map_err(|e| {
-        format!("{name}: new.sql (or reference.sql) does not load in file order: {e}")
-    })?;
+    support::load(built, reference)
+        .await
+        .map_err(|e| format!("{name}: new.sql (or reference.sql) does not load in file order: {e}"))?;
 
     let janitor = Janitor::default();
-    let desired = Desired::load(&[dir.join("new.sql")])
-        .map_err(|d| format!("{name}: desired files rejected: {d:?}"))?;
+    let desired =
+        Desired::load(&[dir.join("new.sql")]).map_err(|d| format!("{name}: desired files rejected: {d:?}"))?;
     let desired_snapshot = read_desired(&desired, &support::admin(), &janitor)
         .await
         .map_err(|e| format!("{name}: shadow: {e:?}"))?;
-    let before: Snapshot = read_target(target)
-        .await
-        .map_err(|e| format!("{name}: {e}"))?;
+    let before: Snapshot = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
     let before_dump = support::canonical::dump(target).await?;
 
     let planned = plan_snapshots(desired.clone(), desired_snapshot.clone(), before.clone())
@@ -164,21 +151,13 @@ async fn converge_case(
             "{name}: planning twice from the same inputs gave different SQL"
         ));
     }
-    converge::apply::apply(
-        target,
-        &planned,
-        &Allowed::parse(&["all".into()]).unwrap_or_default(),
-    )
-    .await
-    .map_err(|e| format!("{name}: apply failed: {e}\n\nforward SQL:\n{forward}"))?;
+    converge::apply::apply(target, &planned, &Allowed::parse(&["all".into()]).unwrap_or_default())
+        .await
+        .map_err(|e| format!("{name}: apply failed: {e}\n\nforward SQL:\n{forward}"))?;
 
     // (a) the target now equals a database built from new.sql
-    let after = read_target(target)
-        .await
-        .map_err(|e| format!("{name}: {e}"))?;
-    let built_snapshot = read_target(built)
-        .await
-        .map_err(|e| format!("{name}: {e}"))?;
+    let after = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
+    let built_snapshot = read_target(built).await.map_err(|e| format!("{name}: {e}"))?;
     if !after.catalog.same_as(&built_snapshot.catalog) {
         return Err(format!(
             "{name}: after apply, the catalog differs from one built from new.sql:\n{}",
@@ -197,8 +176,8 @@ async fn converge_case(
     }
 
     // (b) a second plan is empty
-    let second = plan_snapshots(desired.clone(), desired_snapshot.clone(), after.clone())
-        .map_err(|e| format!("{name}: {e}"))?;
+    let second =
+        plan_snapshots(desired.clone(), desired_snapshot.clone(), after.clone()).map_err(|e| format!("{name}: {e}"))?;
     if !second.plan.is_empty() {
         return Err(format!(
             "{name}: the plan after apply is not empty:\n{}",
@@ -210,9 +189,7 @@ async fn converge_case(
     support::run_in_transaction(target, &rollback)
         .await
         .map_err(|e| format!("{name}: rollback SQL failed: {e}\n\nrollback SQL:\n{rollback}"))?;
-    let restored = read_target(target)
-        .await
-        .map_err(|e| format!("{name}: {e}"))?;
+    let restored = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
     if !restored.catalog.same_as(&before.catalog) {
         return Err(format!(
             "{name}: after rollback, the catalog differs from old.sql's:\n{}",

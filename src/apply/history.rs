@@ -9,9 +9,7 @@ pub async fn ensure(client: &impl GenericClient) -> Result<(), DbError> {
     client
         .batch_execute(include_str!("history.sql"))
         .await
-        .map_err(query_error(
-            "cannot create the history table converge.history",
-        ))
+        .map_err(query_error("cannot create the history table converge.history"))
 }
 
 /// One history row.

@@ -80,10 +80,7 @@ impl std::fmt::Display for FailedStatement {
         writeln!(f, "  statement: {}", self.statement)?;
         match &self.source {
             Some(source) => writeln!(f, "  caused by: {source}")?,
-            None => writeln!(
-                f,
-                "  caused by: an object that is not in the desired files (a drop)"
-            )?,
+            None => writeln!(f, "  caused by: an object that is not in the desired files (a drop)")?,
         }
         write!(f, "nothing was changed: the transaction was rolled back")
     }
@@ -123,11 +120,7 @@ pub struct ApplyOptions {
 }
 
 /// Applies `planned` to `target` (see the module comment).
-pub async fn apply(
-    target: &Endpoint,
-    planned: &Planned,
-    options: &ApplyOptions,
-) -> Result<Applied, ApplyError> {
+pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions) -> Result<Applied, ApplyError> {
     let refused = refused(planned, &options.allowed);
     if !refused.is_empty() {
         return Err(ApplyError::Refused(refused));
@@ -206,9 +199,7 @@ pub async fn apply(
                 }
                 .await;
                 if let Err(h) = recorded {
-                    eprintln!(
-                        "warning: could not record the failed attempt in converge.history: {h}"
-                    );
+                    eprintln!("warning: could not record the failed attempt in converge.history: {h}");
                 }
             }
             Err(e)
@@ -218,10 +209,7 @@ pub async fn apply(
 
 /// Opens the transaction, checks for drift, runs the steps and verifies.
 /// Leaves the transaction open on success; the caller commits.
-async fn run(
-    client: &mut tokio_postgres::Client,
-    planned: &Planned,
-) -> Result<Fingerprint, ApplyError> {
+async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<Fingerprint, ApplyError> {
     client
         .batch_execute("BEGIN")
         .await

@@ -62,25 +62,13 @@ impl Catalog {
     pub fn object_ids(&self) -> BTreeSet<ObjectId> {
         let mut ids = BTreeSet::new();
         ids.extend(self.schemas.keys().map(|s| ObjectId::Schema(s.clone())));
-        ids.extend(
-            self.extensions
-                .keys()
-                .map(|s| ObjectId::Extension(s.clone())),
-        );
+        ids.extend(self.extensions.keys().map(|s| ObjectId::Extension(s.clone())));
         ids.extend(self.enums.keys().map(|q| ObjectId::Type(q.clone())));
         ids.extend(self.sequences.keys().map(|q| ObjectId::Sequence(q.clone())));
         for (q, t) in &self.tables {
             ids.insert(ObjectId::Table(q.clone()));
-            ids.extend(
-                t.columns
-                    .iter()
-                    .map(|c| ObjectId::Column(q.clone(), c.name.clone())),
-            );
-            ids.extend(
-                t.constraints
-                    .keys()
-                    .map(|n| ObjectId::Constraint(q.clone(), n.clone())),
-            );
+            ids.extend(t.columns.iter().map(|c| ObjectId::Column(q.clone(), c.name.clone())));
+            ids.extend(t.constraints.keys().map(|n| ObjectId::Constraint(q.clone(), n.clone())));
         }
         ids.extend(self.indexes.keys().map(|q| ObjectId::Index(q.clone())));
         ids
@@ -134,19 +122,15 @@ impl Dependencies {
     }
 
     pub fn contains_edge(&self, from: &ObjectId, to: &ObjectId) -> bool {
-        [
-            DependencyKind::Normal,
-            DependencyKind::Auto,
-            DependencyKind::Internal,
-        ]
-        .into_iter()
-        .any(|kind| {
-            self.edges.contains(&Dependency {
-                from: from.clone(),
-                to: to.clone(),
-                kind,
+        [DependencyKind::Normal, DependencyKind::Auto, DependencyKind::Internal]
+            .into_iter()
+            .any(|kind| {
+                self.edges.contains(&Dependency {
+                    from: from.clone(),
+                    to: to.clone(),
+                    kind,
+                })
             })
-        })
     }
 }
 

@@ -50,11 +50,7 @@ impl SequenceOptions {
             "integer" => (i32::MIN as i64, i32::MAX as i64),
             _ => (i64::MIN, i64::MAX),
         };
-        let (min, max) = if increment > 0 {
-            (1, type_max)
-        } else {
-            (type_min, -1)
-        };
+        let (min, max) = if increment > 0 { (1, type_max) } else { (type_min, -1) };
         SequenceOptions {
             data_type: data_type.to_string(),
             start: if increment > 0 { min } else { max },

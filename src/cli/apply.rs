@@ -22,10 +22,7 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
         Err(status) => return status,
     };
     if planned.plan.is_empty() {
-        let _ = writeln!(
-            output.err,
-            "No changes: {target} already matches the desired schema."
-        );
+        let _ = writeln!(output.err, "No changes: {target} already matches the desired schema.");
         return ExitStatus::Success;
     }
     let refusals = refused(&planned, &allowed);
@@ -112,11 +109,7 @@ fn report_refusal(output: &mut Output<'_>, refusals: &[crate::apply::RefusedStep
 }
 
 /// Loads the desired files and plans against the target (shared by `plan`).
-pub async fn make_plan(
-    common: &Common,
-    context: &Context,
-    output: &mut Output<'_>,
-) -> Result<Planned, ExitStatus> {
+pub async fn make_plan(common: &Common, context: &Context, output: &mut Output<'_>) -> Result<Planned, ExitStatus> {
     let desired = super::plan::load_desired(&common.schema, output)?;
     let sources = desired.sources.clone();
     let target = context

@@ -99,10 +99,7 @@ impl Context {
 pub async fn ensure_database(server: &Endpoint, name: &str) -> Result<(), DbError> {
     let client = server.connect().await?;
     let exists = client
-        .query_opt(
-            "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",
-            &[&name],
-        )
+        .query_opt("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", &[&name])
         .await
         .map_err(query_error("cannot list databases"))?
         .is_some();

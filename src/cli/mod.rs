@@ -149,10 +149,7 @@ async fn dispatch(cli: &Cli, context: &Context, output: &mut Output<'_>) -> Exit
 /// Resolves when SIGINT or SIGTERM arrives.
 async fn interrupted() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
         return std::future::pending().await;
     };
     tokio::select! {

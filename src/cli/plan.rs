@@ -10,17 +10,10 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
         Ok(p) => p,
         Err(status) => return status,
     };
-    let files = PlanFiles::render(
-        &planned.plan,
-        &planned.fingerprints,
-        planned.current.server_version,
-    );
+    let files = PlanFiles::render(&planned.plan, &planned.fingerprints, planned.current.server_version);
     if let Some(dir) = &args.out {
         if let Err(e) = files.write(dir) {
-            return report::error(
-                output,
-                format!("cannot write the plan to {}: {e}", dir.display()),
-            );
+            return report::error(output, format!("cannot write the plan to {}: {e}", dir.display()));
         }
     }
     let text = match args.format {
@@ -36,15 +29,8 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
         }
         Format::Sql => forward_sql(&planned.plan),
         Format::Json => {
-            let json = plan_json(
-                &planned.plan,
-                &planned.fingerprints,
-                planned.current.server_version,
-            );
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            )
+            let json = plan_json(&planned.plan, &planned.fingerprints, planned.current.server_version);
+            format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default())
         }
     };
     if let Err(e) = output.out.write_all(text.as_bytes()) {
@@ -65,10 +51,7 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
 }
 
 /// Reads and parses the desired files, reporting problems.
-pub fn load_desired(
-    paths: &[std::path::PathBuf],
-    output: &mut Output<'_>,
-) -> Result<Desired, ExitStatus> {
+pub fn load_desired(paths: &[std::path::PathBuf], output: &mut Output<'_>) -> Result<Desired, ExitStatus> {
     let sources = Sources::read(paths).map_err(|d| {
         let _ = writeln!(
             output.err,
@@ -77,11 +60,6 @@ pub fn load_desired(
         );
         ExitStatus::Failure
     })?;
-    Desired::from_sources(sources.clone()).map_err(|diagnostics| {
-        report::pipeline(
-            output,
-            crate::pipeline::PipelineError::Source(diagnostics),
-            &sources,
-        )
-    })
+    Desired::from_sources(sources.clone())
+        .map_err(|diagnostics| report::pipeline(output, crate::pipeline::PipelineError::Source(diagnostics), &sources))
 }

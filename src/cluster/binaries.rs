@@ -12,10 +12,7 @@ pub fn find_bin_dir() -> Result<PathBuf, String> {
         return if has_server(&dir) {
             Ok(dir)
         } else {
-            Err(format!(
-                "CONVERGE_PG_BIN={} has no initdb and postgres",
-                dir.display()
-            ))
+            Err(format!("CONVERGE_PG_BIN={} has no initdb and postgres", dir.display()))
         };
     }
     let mut tried = Vec::new();

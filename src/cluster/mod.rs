@@ -79,8 +79,7 @@ impl Cluster {
         let run_as = RunAs::current()?;
         let data_dir = absolute(&options.data_dir)?;
         let parent = data_dir.parent().unwrap_or(Path::new("/")).to_path_buf();
-        std::fs::create_dir_all(&parent)
-            .map_err(io(format!("cannot create {}", parent.display())))?;
+        std::fs::create_dir_all(&parent).map_err(io(format!("cannot create {}", parent.display())))?;
 
         if !data_dir.join("PG_VERSION").exists() {
             initdb(&bin, &data_dir, &run_as)?;
@@ -95,8 +94,7 @@ impl Cluster {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "postgres".into())
         ));
-        let log = std::fs::File::create(&log_path)
-            .map_err(io(format!("cannot create {}", log_path.display())))?;
+        let log = std::fs::File::create(&log_path).map_err(io(format!("cannot create {}", log_path.display())))?;
         run_as.chown(&log_path)?;
 
         let mut command = Command::new(bin.join("postgres"));
@@ -106,12 +104,7 @@ impl Cluster {
             .arg("-k")
             .arg(&socket_dir)
             .args(["-c", "listen_addresses=", "-p", &PORT.to_string()])
-            .args([
-                "-c",
-                "max_connections=100",
-                "-c",
-                "log_min_messages=warning",
-            ]);
+            .args(["-c", "max_connections=100", "-c", "log_min_messages=warning"]);
         if options.throwaway {
             command.args([
                 "-c",
@@ -225,11 +218,7 @@ impl Drop for Cluster {
 }
 
 /// Runs in the keeper thread: spawn, report, wait for the stop request, stop.
-fn keep(
-    mut command: Command,
-    started: mpsc::Sender<std::io::Result<u32>>,
-    stop: mpsc::Receiver<()>,
-) {
+fn keep(mut command: Command, started: mpsc::Sender<std::io::Result<u32>>, stop: mpsc::Receiver<()>) {
     // SAFETY: prctl is async-signal-safe; it runs in the child after the
     // uid/gid change (which would otherwise clear the setting).
     unsafe {
@@ -270,26 +259,15 @@ fn keep(
 }
 
 fn initdb(bin: &Path, data_dir: &Path, run_as: &RunAs) -> Result<(), ClusterError> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(io(format!("cannot create {}", data_dir.display())))?;
-    std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700)).map_err(io(
-        format!("cannot set permissions of {}", data_dir.display()),
-    ))?;
+    std::fs::create_dir_all(data_dir).map_err(io(format!("cannot create {}", data_dir.display())))?;
+    std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(io(format!("cannot set permissions of {}", data_dir.display())))?;
     run_as.chown(data_dir)?;
     let mut command = Command::new(bin.join("initdb"));
     command
         .arg("-D")
         .arg(data_dir)
-        .args([
-            "-U",
-            SUPERUSER,
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--no-sync",
-        ])
+        .args(["-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
         .stdin(Stdio::null())
         .current_dir(data_dir);
     run_as.apply(&mut command);
@@ -373,15 +351,12 @@ impl RunAs {
             return Ok(RunAs { ids: None });
         }
         let name = std::env::var("CONVERGE_PG_USER").unwrap_or_else(|_| "postgres".into());
-        let user = nix::unistd::User::from_name(&name)
-            .ok()
-            .flatten()
-            .ok_or_else(|| {
-                ClusterError::User(format!(
-                    "converge runs as root, and PostgreSQL refuses to; it runs the local server as \
+        let user = nix::unistd::User::from_name(&name).ok().flatten().ok_or_else(|| {
+            ClusterError::User(format!(
+                "converge runs as root, and PostgreSQL refuses to; it runs the local server as \
                      the user `{name}`, which does not exist (create it, or name another with CONVERGE_PG_USER)"
-                ))
-            })?;
+            ))
+        })?;
         Ok(RunAs {
             ids: Some((user.uid.as_raw(), user.gid.as_raw())),
         })
@@ -395,10 +370,8 @@ impl RunAs {
 
     fn chown(&self, path: &Path) -> Result<(), ClusterError> {
         if let Some((uid, gid)) = self.ids {
-            std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(io(format!(
-                "cannot hand {} to the server's user",
-                path.display()
-            )))?;
+            std::os::unix::fs::chown(path, Some(uid), Some(gid))
+                .map_err(io(format!("cannot hand {} to the server's user", path.display())))?;
         }
         Ok(())
     }

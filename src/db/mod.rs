@@ -35,8 +35,7 @@ impl fmt::Debug for Endpoint {
 impl Endpoint {
     /// Parses a `postgres://` URL or a `key=value` connection string.
     pub fn parse(text: &str) -> Result<Endpoint, DbError> {
-        let mut config =
-            Config::from_str(text).map_err(|e| DbError::Invalid(one_line(&e.to_string())))?;
+        let mut config = Config::from_str(text).map_err(|e| DbError::Invalid(one_line(&e.to_string())))?;
         if config.get_user().is_none() {
             let user = std::env::var("PGUSER")
                 .ok()
@@ -85,14 +84,10 @@ impl Endpoint {
     }
 
     pub async fn connect(&self) -> Result<Client, DbError> {
-        let (client, connection) =
-            self.config
-                .connect(NoTls)
-                .await
-                .map_err(|e| DbError::Connect {
-                    endpoint: self.to_string(),
-                    message: error_message(&e),
-                })?;
+        let (client, connection) = self.config.connect(NoTls).await.map_err(|e| DbError::Connect {
+            endpoint: self.to_string(),
+            message: error_message(&e),
+        })?;
         tokio::spawn(async move {
             // The connection ends when the client is dropped; an error here is
             // reported by the next query on the client.

@@ -123,10 +123,7 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// The byte offset of the `chars`-th character (0-based) of `text`.
 pub fn char_to_byte(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map(|(i, _)| i)
-        .unwrap_or(text.len())
+    text.char_indices().nth(chars).map(|(i, _)| i).unwrap_or(text.len())
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {

@@ -5,11 +5,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 /// Renders one diagnostic for a person; `color` adds ANSI styles.
 pub fn render_text(diagnostic: &Diagnostic, sources: &dyn SourceText, color: bool) -> String {
-    let renderer = if color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
     let title = Level::ERROR
         .primary_title(diagnostic.message.as_str())
         .id(diagnostic.code.as_str());
@@ -25,11 +21,7 @@ pub fn render_text(diagnostic: &Diagnostic, sources: &dyn SourceText, color: boo
                         .line_start(1)
                         .path(label.span.path.as_str())
                         .fold(true)
-                        .annotation(
-                            AnnotationKind::Primary
-                                .span(start..end)
-                                .label(label.message.as_str()),
-                        ),
+                        .annotation(AnnotationKind::Primary.span(start..end).label(label.message.as_str())),
                 );
             }
             None => location_only = Some(format!("{}: {}", label.span.path, label.message)),
@@ -37,14 +29,10 @@ pub fn render_text(diagnostic: &Diagnostic, sources: &dyn SourceText, color: boo
     }
     let mut report = vec![group];
     for note in location_only.iter().chain(diagnostic.notes.iter()) {
-        report.push(Group::with_title(
-            Level::NOTE.secondary_title(note.as_str()),
-        ));
+        report.push(Group::with_title(Level::NOTE.secondary_title(note.as_str())));
     }
     if let Some(help) = &diagnostic.help {
-        report.push(Group::with_title(
-            Level::HELP.secondary_title(help.as_str()),
-        ));
+        report.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
     }
     renderer.render(&report).to_string()
 }

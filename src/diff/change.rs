@@ -194,31 +194,21 @@ impl Change {
         use Change::*;
         match self {
             CreateSchema(s) | DropSchema(s) => ObjectId::Schema(s.name.clone()),
-            CreateExtension(e) | DropExtension(e) | AlterExtension { to: e, .. } => {
-                ObjectId::Extension(e.name.clone())
-            }
+            CreateExtension(e) | DropExtension(e) | AlterExtension { to: e, .. } => ObjectId::Extension(e.name.clone()),
             CreateEnum(e) | DropEnum(e) | AlterEnum { to: e, .. } => ObjectId::Type(e.name.clone()),
-            CreateSequence(s) | DropSequence(s) | AlterSequence { to: s, .. } => {
-                ObjectId::Sequence(s.name.clone())
-            }
+            CreateSequence(s) | DropSequence(s) | AlterSequence { to: s, .. } => ObjectId::Sequence(s.name.clone()),
             SetSequenceOwner { sequence, .. } => ObjectId::SequenceOwner(sequence.clone()),
             CreateTable(t) | DropTable(t) => ObjectId::Table(t.name.clone()),
             SetLogged { table, .. } => ObjectId::Table(table.clone()),
             AddColumn { table, column }
             | DropColumn { table, column }
-            | AlterColumn {
-                table, to: column, ..
-            }
+            | AlterColumn { table, to: column, .. }
             | AddIdentity { table, column }
-            | DropIdentity { table, column } => {
-                ObjectId::Column(table.clone(), column.name.clone())
-            }
+            | DropIdentity { table, column } => ObjectId::Column(table.clone(), column.name.clone()),
             AddConstraint { table, constraint }
             | DropConstraint { table, constraint }
             | AlterConstraint {
-                table,
-                to: constraint,
-                ..
+                table, to: constraint, ..
             } => ObjectId::Constraint(table.clone(), constraint.name.clone()),
             CreateIndex(i) | DropIndex(i) => ObjectId::Index(i.name.clone()),
             SetComment { object, .. } => object.clone(),

@@ -42,18 +42,13 @@ fn needs_recreate(from: &EnumType, to: &EnumType, after: &Catalog) -> bool {
         return true;
     }
     let type_name = crate::sql::qualified(&to.name);
-    let added: Vec<&String> = to
-        .labels
-        .iter()
-        .filter(|l| !from.labels.contains(l))
-        .collect();
-    let mentions =
-        |expr: &str| expr.contains(&type_name) && added.iter().any(|l| expr.contains(l.as_str()));
+    let added: Vec<&String> = to.labels.iter().filter(|l| !from.labels.contains(l)).collect();
+    let mentions = |expr: &str| expr.contains(&type_name) && added.iter().any(|l| expr.contains(l.as_str()));
     after.tables.values().any(|t| {
-        t.columns.iter().any(|c| {
-            c.default.as_deref().is_some_and(mentions)
-                || c.generated.as_deref().is_some_and(mentions)
-        }) || t.constraints.values().any(|c| mentions(&c.definition))
+        t.columns
+            .iter()
+            .any(|c| c.default.as_deref().is_some_and(mentions) || c.generated.as_deref().is_some_and(mentions))
+            || t.constraints.values().any(|c| mentions(&c.definition))
     }) || after.indexes.values().any(|i| mentions(&i.definition))
 }
 

@@ -51,12 +51,7 @@ pub(crate) fn paired<'a, K: Ord, V>(
 }
 
 /// A comment change on an object that exists on both sides.
-pub(crate) fn comment(
-    object: ObjectId,
-    from: &Option<String>,
-    to: &Option<String>,
-    out: &mut Vec<Change>,
-) {
+pub(crate) fn comment(object: ObjectId, from: &Option<String>, to: &Option<String>, out: &mut Vec<Change>) {
     if from != to {
         out.push(Change::SetComment {
             object,
@@ -74,16 +69,10 @@ mod tests {
     fn paired_merges_in_key_order() {
         let a: BTreeMap<i32, &str> = [(1, "a1"), (3, "a3")].into();
         let b: BTreeMap<i32, &str> = [(2, "b2"), (3, "b3")].into();
-        let got: Vec<_> = paired(&a, &b)
-            .map(|(x, y)| (x.copied(), y.copied()))
-            .collect();
+        let got: Vec<_> = paired(&a, &b).map(|(x, y)| (x.copied(), y.copied())).collect();
         assert_eq!(
             got,
-            vec![
-                (Some("a1"), None),
-                (None, Some("b2")),
-                (Some("a3"), Some("b3"))
-            ]
+            vec![(Some("a1"), None), (None, Some("b2")), (Some("a3"), Some("b3"))]
         );
     }
 }

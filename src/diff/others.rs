@@ -8,12 +8,7 @@ pub fn schemas(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
         match pair {
             (Some(a), None) => out.push(Change::DropSchema(a.clone())),
             (None, Some(b)) => out.push(Change::CreateSchema(b.clone())),
-            (Some(a), Some(b)) => comment(
-                ObjectId::Schema(a.name.clone()),
-                &a.comment,
-                &b.comment,
-                out,
-            ),
+            (Some(a), Some(b)) => comment(ObjectId::Schema(a.name.clone()), &a.comment, &b.comment, out),
             (None, None) => {}
         }
     }
@@ -31,12 +26,7 @@ pub fn extensions(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
                         to: b.clone(),
                     });
                 }
-                comment(
-                    ObjectId::Extension(a.name.clone()),
-                    &a.comment,
-                    &b.comment,
-                    out,
-                );
+                comment(ObjectId::Extension(a.name.clone()), &a.comment, &b.comment, out);
             }
             (None, None) => {}
         }
@@ -80,12 +70,7 @@ pub fn sequences(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
                         to: b.owned_by.clone(),
                     });
                 }
-                comment(
-                    ObjectId::Sequence(a.name.clone()),
-                    &a.comment,
-                    &b.comment,
-                    out,
-                );
+                comment(ObjectId::Sequence(a.name.clone()), &a.comment, &b.comment, out);
             }
             (None, None) => {}
         }

@@ -25,10 +25,8 @@ fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
     }
     comment(ObjectId::Table(name.clone()), &a.comment, &b.comment, out);
 
-    let columns_a: BTreeMap<&str, &Column> =
-        a.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-    let columns_b: BTreeMap<&str, &Column> =
-        b.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    let columns_a: BTreeMap<&str, &Column> = a.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    let columns_b: BTreeMap<&str, &Column> = b.columns.iter().map(|c| (c.name.as_str(), c)).collect();
     for pair in paired(&columns_a, &columns_b) {
         match pair {
             (Some(x), None) => out.push(Change::DropColumn {
@@ -160,8 +158,7 @@ pub fn alterable(a: &Constraint, b: &Constraint) -> bool {
     }
     let validates = !a.validated && b.validated;
     let same_validation = a.validated == b.validated;
-    let deferrability_changes =
-        (a.deferrable, a.initially_deferred) != (b.deferrable, b.initially_deferred);
+    let deferrability_changes = (a.deferrable, a.initially_deferred) != (b.deferrable, b.initially_deferred);
     // Only foreign keys can change deferrability in place (PostgreSQL 15).
     if deferrability_changes && a.kind != ConstraintKind::ForeignKey {
         return false;
@@ -207,24 +204,11 @@ mod tests {
         let base = "FOREIGN KEY (a) REFERENCES public.t(id)";
         let not_valid = fk(&format!("{base} NOT VALID"), false, false, false);
         let valid = fk(base, true, false, false);
-        let deferred = fk(
-            &format!("{base} DEFERRABLE INITIALLY DEFERRED"),
-            true,
-            true,
-            true,
-        );
+        let deferred = fk(&format!("{base} DEFERRABLE INITIALLY DEFERRED"), true, true, true);
         assert!(alterable(&not_valid, &valid));
-        assert!(
-            !alterable(&valid, &not_valid),
-            "un-validating needs drop and add"
-        );
+        assert!(!alterable(&valid, &not_valid), "un-validating needs drop and add");
         assert!(alterable(&valid, &deferred));
-        let other = fk(
-            "FOREIGN KEY (b) REFERENCES public.t(id)",
-            true,
-            false,
-            false,
-        );
+        let other = fk("FOREIGN KEY (b) REFERENCES public.t(id)", true, false, false);
         assert!(!alterable(&valid, &other));
     }
 }

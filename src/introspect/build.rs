@@ -64,10 +64,8 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
     }
     for r in &rows.enums {
         let q = QualifiedName::new(get::<String>(r, 2, "enum")?, get::<String>(r, 3, "enum")?);
-        oids.types
-            .insert(get(r, 0, "enum")?, ObjectId::Type(q.clone()));
-        oids.types
-            .insert(get(r, 1, "enum")?, ObjectId::Type(q.clone()));
+        oids.types.insert(get(r, 0, "enum")?, ObjectId::Type(q.clone()));
+        oids.types.insert(get(r, 1, "enum")?, ObjectId::Type(q.clone()));
         c.enums.insert(
             q.clone(),
             EnumType {
@@ -78,10 +76,7 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
         );
     }
     for r in &rows.sequences {
-        let q = QualifiedName::new(
-            get::<String>(r, 1, "sequence")?,
-            get::<String>(r, 2, "sequence")?,
-        );
+        let q = QualifiedName::new(get::<String>(r, 1, "sequence")?, get::<String>(r, 2, "sequence")?);
         oids.classes.insert(
             get(r, 0, "sequence")?,
             ClassObject::Other(ObjectId::Sequence(q.clone())),
@@ -117,8 +112,7 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
         let oid: u32 = get(r, 0, "table")?;
         let q = QualifiedName::new(get::<String>(r, 2, "table")?, get::<String>(r, 3, "table")?);
         oids.classes.insert(oid, ClassObject::Table(q.clone()));
-        oids.types
-            .insert(get(r, 1, "table")?, ObjectId::Table(q.clone()));
+        oids.types.insert(get(r, 1, "table")?, ObjectId::Table(q.clone()));
         tables_by_oid.insert(oid, q.clone());
         let persistence: String = get(r, 4, "table")?;
         c.tables.insert(
@@ -149,8 +143,7 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
         let identity_kind: String = get(r, 7, "column")?;
         let identity = match (identity_kind.as_str(), get::<Option<u32>>(r, 11, "column")?) {
             ("a" | "d", Some(seq_oid)) => {
-                oids.classes
-                    .insert(seq_oid, ClassObject::Other(column_id.clone()));
+                oids.classes.insert(seq_oid, ClassObject::Other(column_id.clone()));
                 Some(Identity {
                     kind: if identity_kind == "a" {
                         IdentityKind::Always
@@ -178,11 +171,7 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             name,
             data_type: get(r, 3, "column")?,
             not_null: get(r, 4, "column")?,
-            default: if generated.is_empty() {
-                expr.clone()
-            } else {
-                None
-            },
+            default: if generated.is_empty() { expr.clone() } else { None },
             identity,
             generated: if generated.is_empty() { None } else { expr },
             collation: get(r, 9, "column")?,
@@ -244,19 +233,14 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
                     ClassObject::Other(ObjectId::Constraint(table.clone(), name.clone())),
                 );
                 let comment: Option<String> = get(r, 7, "index")?;
-                if let Some(c) = c
-                    .tables
-                    .get_mut(table)
-                    .and_then(|t| t.constraints.get_mut(name))
-                {
+                if let Some(c) = c.tables.get_mut(table).and_then(|t| t.constraints.get_mut(name)) {
                     c.index_comment = comment;
                 }
             }
             continue;
         }
         let q = QualifiedName::new(get::<String>(r, 1, "index")?, get::<String>(r, 2, "index")?);
-        oids.classes
-            .insert(oid, ClassObject::Other(ObjectId::Index(q.clone())));
+        oids.classes.insert(oid, ClassObject::Other(ObjectId::Index(q.clone())));
         c.indexes.insert(
             q.clone(),
             Index {

@@ -80,14 +80,8 @@ pub(crate) fn dependencies(rows: &[Row], oids: &Oids) -> Result<Dependencies, Db
             PG_TYPE => oids.types.get(&objid).cloned(),
             PG_CONSTRAINT => oids.constraints.get(&objid).cloned(),
             PG_ATTRDEF => oids.attrdefs.get(&objid).cloned(),
-            PG_NAMESPACE => oids
-                .namespaces
-                .get(&objid)
-                .map(|n| ObjectId::Schema(n.clone())),
-            PG_EXTENSION => oids
-                .extensions
-                .get(&objid)
-                .map(|n| ObjectId::Extension(n.clone())),
+            PG_NAMESPACE => oids.namespaces.get(&objid).map(|n| ObjectId::Schema(n.clone())),
+            PG_EXTENSION => oids.extensions.get(&objid).map(|n| ObjectId::Extension(n.clone())),
             _ => None,
         }
     };

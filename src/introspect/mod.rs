@@ -132,10 +132,7 @@ pub async fn introspect_in_transaction(client: &impl GenericClient) -> Result<Sn
         .await
         .map_err(query_error("cannot set the session for introspection"))?;
     let version: i32 = client
-        .query_one(
-            "SELECT pg_catalog.current_setting('server_version_num')::int",
-            &[],
-        )
+        .query_one("SELECT pg_catalog.current_setting('server_version_num')::int", &[])
         .await
         .map_err(query_error("cannot read the server version"))?
         .get(0);

@@ -24,11 +24,7 @@ pub struct Added {
 /// Adds drop + create pairs for dependents of what `changes` drop or
 /// replace, and removes comment changes on objects that are recreated (their
 /// create sets the comment).
-pub fn recreate_dependents(
-    changes: &mut Vec<Change>,
-    current: &Snapshot,
-    desired: &Snapshot,
-) -> Vec<Added> {
+pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desired: &Snapshot) -> Vec<Added> {
     let mut disturbed: BTreeMap<ObjectId, &'static str> = BTreeMap::new();
     let mut recreated: BTreeSet<ObjectId> = BTreeSet::new();
     for change in changes.iter() {
@@ -83,8 +79,7 @@ pub fn recreate_dependents(
             if why == RETYPED && !is_generated_column(&dependent, &current.catalog) {
                 continue;
             }
-            let Some((drop, create)) = recreation(&dependent, &current.catalog, &desired.catalog)
-            else {
+            let Some((drop, create)) = recreation(&dependent, &current.catalog, &desired.catalog) else {
                 continue;
             };
             let reason = format!("recreated because {target} is {why}");
@@ -92,10 +87,7 @@ pub fn recreate_dependents(
                 change: drop,
                 reason: reason.clone(),
             });
-            added.push(Added {
-                change: create,
-                reason,
-            });
+            added.push(Added { change: create, reason });
             disturbed.insert(dependent.clone(), "recreated");
             recreated.insert(dependent.clone());
             queue.push(dependent);
@@ -139,10 +131,7 @@ fn recreation(id: &ObjectId, current: &Catalog, desired: &Catalog) -> Option<(Ch
         ObjectId::Index(q) => {
             let old = current.indexes.get(q)?;
             let new = desired.indexes.get(q)?;
-            Some((
-                Change::DropIndex(old.clone()),
-                Change::CreateIndex(new.clone()),
-            ))
+            Some((Change::DropIndex(old.clone()), Change::CreateIndex(new.clone())))
         }
         ObjectId::Constraint(table, name) => {
             let old = current.tables.get(table)?.constraints.get(name)?;

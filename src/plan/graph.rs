@@ -8,9 +8,7 @@
 //! same plan.
 
 use super::effects::Effects;
-use crate::catalog::{
-    Column, Constraint, ConstraintKind, Dependencies, ObjectId, QualifiedName, Table,
-};
+use crate::catalog::{Column, Constraint, ConstraintKind, Dependencies, ObjectId, QualifiedName, Table};
 use crate::diff::Change;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
@@ -45,9 +43,7 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
             alters.entry(id).or_default().push(i);
         }
     }
-    let lookup = |map: &HashMap<&ObjectId, Vec<usize>>, id: &ObjectId| {
-        map.get(id).cloned().unwrap_or_default()
-    };
+    let lookup = |map: &HashMap<&ObjectId, Vec<usize>>, id: &ObjectId| map.get(id).cloned().unwrap_or_default();
     let mut out = BTreeSet::new();
     let mut must_run = |before: usize, after: usize| {
         if before != after {
@@ -119,13 +115,7 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
     let mut altered: Vec<(&ObjectId, usize)> = nodes
         .iter()
         .enumerate()
-        .flat_map(|(i, n)| {
-            n.effects
-                .alters
-                .iter()
-                .chain(&n.effects.touches)
-                .map(move |id| (id, i))
-        })
+        .flat_map(|(i, n)| n.effects.alters.iter().chain(&n.effects.touches).map(move |id| (id, i)))
         .collect();
     altered.sort();
     for pair in altered.windows(2) {
@@ -148,12 +138,7 @@ fn name_slots(change: &Change) -> (Vec<Slot>, Vec<Slot>) {
             c.kind,
             ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion
         )
-        .then(|| {
-            (
-                0u8,
-                QualifiedName::new(table.schema.clone(), c.name.clone()),
-            )
-        })
+        .then(|| (0u8, QualifiedName::new(table.schema.clone(), c.name.clone())))
     };
     let identity = |c: &Column| c.identity.as_ref().map(|i| (0u8, i.sequence.clone()));
     let table_names = |t: &Table| {
@@ -171,24 +156,13 @@ fn name_slots(change: &Change) -> (Vec<Slot>, Vec<Slot>) {
         DropIndex(i) => (Vec::new(), vec![relation(&i.name)]),
         CreateEnum(e) => (vec![(1, e.name.clone())], Vec::new()),
         DropEnum(e) => (Vec::new(), vec![(1, e.name.clone())]),
-        AddConstraint { table, constraint } => (
-            key_index(table, constraint).into_iter().collect(),
-            Vec::new(),
-        ),
-        DropConstraint { table, constraint } => (
-            Vec::new(),
-            key_index(table, constraint).into_iter().collect(),
-        ),
-        AddColumn { column, .. } | AddIdentity { column, .. } => {
-            (identity(column).into_iter().collect(), Vec::new())
+        AddConstraint { table, constraint } => (key_index(table, constraint).into_iter().collect(), Vec::new()),
+        DropConstraint { table, constraint } => (Vec::new(), key_index(table, constraint).into_iter().collect()),
+        AddColumn { column, .. } | AddIdentity { column, .. } => (identity(column).into_iter().collect(), Vec::new()),
+        DropColumn { column, .. } | DropIdentity { column, .. } => (Vec::new(), identity(column).into_iter().collect()),
+        AlterColumn { from, to, .. } if identity(from) != identity(to) => {
+            (identity(to).into_iter().collect(), identity(from).into_iter().collect())
         }
-        DropColumn { column, .. } | DropIdentity { column, .. } => {
-            (Vec::new(), identity(column).into_iter().collect())
-        }
-        AlterColumn { from, to, .. } if identity(from) != identity(to) => (
-            identity(to).into_iter().collect(),
-            identity(from).into_iter().collect(),
-        ),
         _ => (Vec::new(), Vec::new()),
     }
 }
@@ -247,27 +221,13 @@ mod tests {
     #[test]
     fn sort_respects_edges_then_keys() {
         let keys = [3, 1, 2];
-        let edges: BTreeSet<Edge> = [Edge {
-            before: 0,
-            after: 1,
-        }]
-        .into();
+        let edges: BTreeSet<Edge> = [Edge { before: 0, after: 1 }].into();
         assert_eq!(sort(&keys, &edges), Some(vec![2, 0, 1]));
     }
 
     #[test]
     fn cycles_are_found_not_sorted() {
-        let edges: BTreeSet<Edge> = [
-            Edge {
-                before: 0,
-                after: 1,
-            },
-            Edge {
-                before: 1,
-                after: 0,
-            },
-        ]
-        .into();
+        let edges: BTreeSet<Edge> = [Edge { before: 0, after: 1 }, Edge { before: 1, after: 0 }].into();
         assert_eq!(sort(&[0, 0, 0], &edges), None);
         assert_eq!(cycles(3, &edges), vec![vec![0, 1]]);
     }

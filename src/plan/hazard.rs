@@ -117,21 +117,14 @@ pub fn judge(change: &Change) -> Vec<Hazard> {
                 data_loss(format!(
                     "removes label{} {} from enum {}: rows holding them make the change fail",
                     if removed.len() > 1 { "s" } else { "" },
-                    removed
-                        .iter()
-                        .map(|l| format!("'{l}'"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    removed.iter().map(|l| format!("'{l}'")).collect::<Vec<_>>().join(", "),
                     to.name
                 ))
             }
         }
         DropSequence(s) => data_loss(format!("drops sequence {} and its current value", s.name)),
         DropSchema(s) => data_loss(format!("drops schema {}", s.name)),
-        DropExtension(e) => data_loss(format!(
-            "drops extension {} and everything it installed",
-            e.name
-        )),
+        DropExtension(e) => data_loss(format!("drops extension {} and everything it installed", e.name)),
         _ => Vec::new(),
     }
 }
@@ -212,10 +205,7 @@ mod tests {
         assert!(!widens("numeric(10,2)", "numeric(10,0)"));
         assert!(!widens("text", "integer"));
         assert!(!widens("integer[]", "integer"));
-        assert!(!widens(
-            "timestamp(6) with time zone",
-            "timestamp(3) with time zone"
-        ));
+        assert!(!widens("timestamp(6) with time zone", "timestamp(3) with time zone"));
     }
 
     #[test]
@@ -225,11 +215,7 @@ mod tests {
                 .unwrap()
                 .allows(HazardKind::DataLoss)
         );
-        assert!(
-            Allowed::parse(&["all".into()])
-                .unwrap()
-                .allows(HazardKind::DataLoss)
-        );
+        assert!(Allowed::parse(&["all".into()]).unwrap().allows(HazardKind::DataLoss));
         assert!(!Allowed::parse(&[]).unwrap().allows(HazardKind::DataLoss));
         assert!(Allowed::parse(&["data-los".into()]).is_err());
     }

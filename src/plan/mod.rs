@@ -135,9 +135,7 @@ pub fn build(
         }
     }
     let Some(order) = order else {
-        return Err(PlanError::Cycle(
-            "(foreign keys could not break the cycle)".into(),
-        ));
+        return Err(PlanError::Cycle("(foreign keys could not break the cycle)".into()));
     };
 
     let implied = implied_drops(&drafts, current);
@@ -191,9 +189,7 @@ fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>]) -> bool {
         let foreign: Vec<String> = t
             .constraints
             .values()
-            .filter(|c| {
-                c.kind == ConstraintKind::ForeignKey && c.references.as_ref() != Some(&t.name)
-            })
+            .filter(|c| c.kind == ConstraintKind::ForeignKey && c.references.as_ref() != Some(&t.name))
             .map(|c| c.name.clone())
             .collect();
         for name in foreign {
@@ -210,9 +206,7 @@ fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>]) -> bool {
             } else {
                 Change::DropConstraint { table, constraint }
             },
-            reason: Some(
-                "moved out of the table's statement: the tables reference each other".into(),
-            ),
+            reason: Some("moved out of the table's statement: the tables reference each other".into()),
             detached: true,
         });
     }
@@ -241,7 +235,12 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<ObjectId>> 
             let probe = match &d.change {
                 Change::DropIndex(_) | Change::DropConstraint { .. } => d.change.object(),
                 Change::DropSequence(s) => ObjectId::SequenceOwner(s.name.clone()),
-                Change::SetSequenceOwner { to: None, .. } => d.change.object(),
+                // Dropping the owning column would drop the sequence too: the
+                // ownership goes by itself only when the sequence goes.
+                Change::SetSequenceOwner { sequence, to: None, .. } => {
+                    let seq = ObjectId::Sequence(sequence.clone());
+                    return dropped_by.get(&seq).filter(|&&j| j != i).map(|_| seq);
+                }
                 _ => return None,
             };
             by_source.get(&probe).into_iter().flatten().find_map(|e| {
@@ -297,29 +296,21 @@ pub fn describe(change: &Change) -> String {
     match change {
         SetComment { to: None, .. } => format!("remove comment on {object}"),
         SetComment { .. } => format!("set comment on {object}"),
+        SetSequenceOwner { sequence, to: None, .. } => format!("drop ownership of sequence {sequence}"),
         SetSequenceOwner {
-            sequence, to: None, ..
-        } => format!("drop ownership of sequence {sequence}"),
-        SetSequenceOwner {
-            sequence,
-            to: Some(c),
-            ..
+            sequence, to: Some(c), ..
         } => format!("set owner of sequence {sequence} to {c}"),
         AlterEnum { recreate: true, .. } => format!("recreate {object}"),
         AlterEnum { .. } => format!("add values to {object}"),
         AddColumn { .. } => format!("add {object}"),
         AddIdentity { .. } => format!("add identity to {object}"),
         DropIdentity { .. } => format!("drop identity of {object}"),
-        AddConstraint { table, constraint } => format!(
-            "add {} {} on {table}",
-            constraint.kind.describe(),
-            constraint.name
-        ),
-        DropConstraint { table, constraint } => format!(
-            "drop {} {} on {table}",
-            constraint.kind.describe(),
-            constraint.name
-        ),
+        AddConstraint { table, constraint } => {
+            format!("add {} {} on {table}", constraint.kind.describe(), constraint.name)
+        }
+        DropConstraint { table, constraint } => {
+            format!("drop {} {} on {table}", constraint.kind.describe(), constraint.name)
+        }
         AlterConstraint { table, to, .. } => {
             format!("alter {} {} on {table}", to.kind.describe(), to.name)
         }

@@ -21,12 +21,7 @@ fn column(name: &str) -> Column {
     }
 }
 
-fn constraint(
-    name: &str,
-    kind: ConstraintKind,
-    definition: &str,
-    references: Option<&str>,
-) -> Constraint {
+fn constraint(name: &str, kind: ConstraintKind, definition: &str, references: Option<&str>) -> Constraint {
     Constraint {
         name: name.into(),
         kind,
@@ -86,11 +81,8 @@ fn snapshot(tables: Vec<Table>, indexes: Vec<Index>) -> Snapshot {
     );
     for t in tables {
         let tid = ObjectId::Table(t.name.clone());
-        s.deps.insert(
-            tid.clone(),
-            ObjectId::Schema("public".into()),
-            DependencyKind::Normal,
-        );
+        s.deps
+            .insert(tid.clone(), ObjectId::Schema("public".into()), DependencyKind::Normal);
         for c in t.constraints.values() {
             let cid = ObjectId::Constraint(t.name.clone(), c.name.clone());
             s.deps.insert(
@@ -141,13 +133,7 @@ fn index(name: &str, table: &str) -> Index {
 }
 
 fn plan(current: &Snapshot, desired: &Snapshot) -> Plan {
-    build(
-        diff(&current.catalog, &desired.catalog),
-        current,
-        desired,
-        None,
-    )
-    .expect("plan")
+    build(diff(&current.catalog, &desired.catalog), current, desired, None).expect("plan")
 }
 
 fn descriptions(plan: &Plan) -> Vec<String> {
@@ -156,10 +142,7 @@ fn descriptions(plan: &Plan) -> Vec<String> {
 
 #[test]
 fn a_referenced_table_is_created_first_with_the_foreign_key_inline() {
-    let desired = snapshot(
-        vec![table("orders", Some("users")), table("users", None)],
-        vec![],
-    );
+    let desired = snapshot(vec![table("orders", Some("users")), table("users", None)], vec![]);
     let p = plan(&snapshot(vec![], vec![]), &desired);
     assert_eq!(
         descriptions(&p),
@@ -182,20 +165,13 @@ fn tables_that_reference_each_other_get_their_foreign_keys_afterwards() {
         ]
     );
     assert!(!p.steps[0].forward[0].contains("FOREIGN KEY"));
-    assert!(
-        p.steps[2].reason.is_some(),
-        "the plan says why the key moved"
-    );
+    assert!(p.steps[2].reason.is_some(), "the plan says why the key moved");
 }
 
 #[test]
 fn a_ring_of_three_is_broken_too() {
     let desired = snapshot(
-        vec![
-            table("a", Some("b")),
-            table("b", Some("c")),
-            table("c", Some("a")),
-        ],
+        vec![table("a", Some("b")), table("b", Some("c")), table("c", Some("a"))],
         vec![],
     );
     let p = plan(&snapshot(vec![], vec![]), &desired);
@@ -211,39 +187,25 @@ fn a_ring_of_three_is_broken_too() {
 
 #[test]
 fn drops_run_in_reverse_dependency_order() {
-    let current = snapshot(
-        vec![table("orders", Some("users")), table("users", None)],
-        vec![],
-    );
+    let current = snapshot(vec![table("orders", Some("users")), table("users", None)], vec![]);
     let p = plan(&current, &snapshot(vec![], vec![]));
     assert_eq!(
         descriptions(&p),
         vec!["drop table public.orders", "drop table public.users"]
     );
     // The rollback creates them back in dependency order.
-    let rollback: Vec<&str> = p
-        .steps
-        .iter()
-        .rev()
-        .map(|s| s.rollback[0].as_str())
-        .collect();
+    let rollback: Vec<&str> = p.steps.iter().rev().map(|s| s.rollback[0].as_str()).collect();
     assert!(rollback[0].starts_with("CREATE TABLE public.users"));
     assert!(rollback[1].starts_with("CREATE TABLE public.orders"));
 }
 
 #[test]
 fn an_index_dropped_with_its_table_runs_no_sql_but_comes_back_in_the_rollback() {
-    let current = snapshot(
-        vec![table("events", None)],
-        vec![index("events_other_idx", "events")],
-    );
+    let current = snapshot(vec![table("events", None)], vec![index("events_other_idx", "events")]);
     let p = plan(&current, &snapshot(vec![], vec![]));
     assert_eq!(
         descriptions(&p),
-        vec![
-            "drop index public.events_other_idx",
-            "drop table public.events"
-        ]
+        vec!["drop index public.events_other_idx", "drop table public.events"]
     );
     assert_eq!(
         p.steps[0].implied_by,
@@ -254,25 +216,15 @@ fn an_index_dropped_with_its_table_runs_no_sql_but_comes_back_in_the_rollback() 
         p.steps[0].rollback,
         vec!["CREATE INDEX events_other_idx ON public.events USING btree (other_id)"]
     );
-    assert!(
-        p.steps[0].hazards.is_empty(),
-        "the table's drop carries the hazard"
-    );
+    assert!(p.steps[0].hazards.is_empty(), "the table's drop carries the hazard");
     assert_eq!(p.steps[1].hazards[0].kind, HazardKind::DataLoss);
 }
 
 #[test]
 fn the_same_inputs_give_the_same_plan() {
-    let current = snapshot(
-        vec![table("x", None), table("y", Some("x"))],
-        vec![index("y_idx", "y")],
-    );
+    let current = snapshot(vec![table("x", None), table("y", Some("x"))], vec![index("y_idx", "y")]);
     let desired = snapshot(
-        vec![
-            table("a", Some("b")),
-            table("b", Some("a")),
-            table("x", None),
-        ],
+        vec![table("a", Some("b")), table("b", Some("a")), table("x", None)],
         vec![],
     );
     let first = plan(&current, &desired);
@@ -283,10 +235,7 @@ fn the_same_inputs_give_the_same_plan() {
 
 #[test]
 fn changing_a_primary_key_recreates_the_foreign_keys_that_use_it() {
-    let current = snapshot(
-        vec![table("orders", Some("users")), table("users", None)],
-        vec![],
-    );
+    let current = snapshot(vec![table("orders", Some("users")), table("users", None)], vec![]);
     let mut users = table("users", None);
     users.constraints.insert(
         "users_pkey".into(),
@@ -308,11 +257,5 @@ fn changing_a_primary_key_recreates_the_foreign_keys_that_use_it() {
             "add foreign key orders_other_id_fkey on public.orders",
         ]
     );
-    assert!(
-        p.steps[0]
-            .reason
-            .as_deref()
-            .unwrap_or("")
-            .contains("users_pkey")
-    );
+    assert!(p.steps[0].reason.as_deref().unwrap_or("").contains("users_pkey"));
 }

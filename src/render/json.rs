@@ -71,10 +71,7 @@ impl PlanFiles {
         PlanFiles {
             forward: super::forward_sql(plan),
             rollback: super::rollback_sql(plan),
-            json: format!(
-                "{}\n",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            ),
+            json: format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default()),
         }
     }
 

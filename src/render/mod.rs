@@ -17,11 +17,7 @@ use std::fmt::Write;
 pub fn forward_sql(plan: &Plan) -> String {
     let mut out = String::new();
     let n = plan.steps.len();
-    let _ = writeln!(
-        out,
-        "-- converge: {n} step{} to apply, in this order",
-        plural(n)
-    );
+    let _ = writeln!(out, "-- converge: {n} step{} to apply, in this order", plural(n));
     for (i, step) in plan.steps.iter().enumerate() {
         out.push('\n');
         let _ = writeln!(out, "-- step {}/{n}: {}", i + 1, heading(step));
@@ -49,17 +45,8 @@ pub fn rollback_sql(plan: &Plan) -> String {
     );
     for (i, step) in plan.steps.iter().enumerate().rev() {
         out.push('\n');
-        let _ = writeln!(
-            out,
-            "-- undo step {}/{n}: {}",
-            i + 1,
-            describe(&step.change)
-        );
-        if step
-            .hazards
-            .iter()
-            .any(|h| h.kind == crate::plan::HazardKind::DataLoss)
-        {
+        let _ = writeln!(out, "-- undo step {}/{n}: {}", i + 1, describe(&step.change));
+        if step.hazards.iter().any(|h| h.kind == crate::plan::HazardKind::DataLoss) {
             let _ = writeln!(
                 out,
                 "-- note: this restores the structure, not the data the step destroyed"
@@ -99,10 +86,7 @@ pub fn summary(plan: &Plan, color: bool) -> String {
         count(Verb::Alter),
         count(Verb::Drop),
         if hazards > 0 {
-            format!(
-                ", {}",
-                paint("1;31", &format!("{hazards} hazard{}", plural(hazards)))
-            )
+            format!(", {}", paint("1;31", &format!("{hazards} hazard{}", plural(hazards))))
         } else {
             String::new()
         }
@@ -126,12 +110,7 @@ pub fn summary(plan: &Plan, color: bool) -> String {
             let _ = writeln!(out, "      {}", paint("2", reason));
         }
         for h in &step.hazards {
-            let _ = writeln!(
-                out,
-                "      {} {}",
-                paint("1;31", &format!("⚠ {}:", h.kind)),
-                h.message
-            );
+            let _ = writeln!(out, "      {} {}", paint("1;31", &format!("⚠ {}:", h.kind)), h.message);
         }
     }
     out

@@ -69,10 +69,7 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
             phase: 1,
             creates: vec![Key::Extension(s.extname.clone())],
             defines: vec![ObjectId::Extension(s.extname.clone())],
-            references: option_string(node, "schema")
-                .map(Key::Schema)
-                .into_iter()
-                .collect(),
+            references: option_string(node, "schema").map(Key::Schema).into_iter().collect(),
             ..Default::default()
         },
         N::CreateEnumStmt(s) => {
@@ -163,9 +160,7 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
     let creates = info.creates.clone();
     info.references.retain(|r| match r {
         // A table's foreign key to itself uses the keys the table declares.
-        Key::UniqueIndexOn(q) => {
-            !creates.contains(&Key::Relation(q.clone())) && !creates.contains(r)
-        }
+        Key::UniqueIndexOn(q) => !creates.contains(&Key::Relation(q.clone())) && !creates.contains(r),
         _ => !creates.contains(r),
     });
     Ok(info)
@@ -173,11 +168,7 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
 
 fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Refusal> {
     let q = range_var(s.relation.as_ref());
-    let persistence = s
-        .relation
-        .as_ref()
-        .map(|r| r.relpersistence.as_str())
-        .unwrap_or("p");
+    let persistence = s.relation.as_ref().map(|r| r.relpersistence.as_str()).unwrap_or("p");
     if persistence == "t" {
         return Err(not_schema(
             "CREATE TEMPORARY TABLE",
@@ -185,10 +176,7 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
         ));
     }
     if s.partspec.is_some() || s.partbound.is_some() {
-        return Err(unsupported(
-            "partitioned tables",
-            "define a plain table for now",
-        ));
+        return Err(unsupported("partitioned tables", "define a plain table for now"));
     }
     if !s.inh_relations.is_empty() {
         return Err(unsupported(
@@ -217,20 +205,17 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
     for elt in s.table_elts.iter().chain(s.constraints.iter()) {
         match elt.node.as_ref() {
             Some(NodeEnum::ColumnDef(c)) => {
-                info.defines
-                    .push(ObjectId::Column(q.clone(), c.colname.clone()));
+                info.defines.push(ObjectId::Column(q.clone(), c.colname.clone()));
                 for con in &c.constraints {
                     if let Some(NodeEnum::Constraint(con)) = con.node.as_ref() {
                         if !con.conname.is_empty() {
-                            info.defines
-                                .push(ObjectId::Constraint(q.clone(), con.conname.clone()));
+                            info.defines.push(ObjectId::Constraint(q.clone(), con.conname.clone()));
                         }
                     }
                 }
             }
             Some(NodeEnum::Constraint(con)) if !con.conname.is_empty() => {
-                info.defines
-                    .push(ObjectId::Constraint(q.clone(), con.conname.clone()));
+                info.defines.push(ObjectId::Constraint(q.clone(), con.conname.clone()));
             }
             _ => {}
         }
@@ -258,19 +243,19 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
         let subtype = A::try_from(cmd.subtype).unwrap_or(A::Undefined);
         match subtype {
             A::AtAddColumn => {
-                if let Some(NodeEnum::ColumnDef(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref())
-                {
-                    info.defines
-                        .push(ObjectId::Column(q.clone(), c.colname.clone()));
+                if let Some(NodeEnum::ColumnDef(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    info.defines.push(ObjectId::Column(q.clone(), c.colname.clone()));
                 }
             }
             A::AtAddConstraint => {
-                if let Some(NodeEnum::Constraint(c)) =
-                    cmd.def.as_ref().and_then(|d| d.node.as_ref())
-                {
+                if let Some(NodeEnum::Constraint(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
                     if !c.conname.is_empty() {
-                        info.defines
-                            .push(ObjectId::Constraint(q.clone(), c.conname.clone()));
+                        info.defines.push(ObjectId::Constraint(q.clone(), c.conname.clone()));
+                    }
+                    // PRIMARY KEY / UNIQUE USING INDEX needs that index first.
+                    if !c.indexname.is_empty() {
+                        info.references
+                            .push(Key::Relation(QualifiedName::new(q.schema.clone(), c.indexname.clone())));
                     }
                 }
             }
@@ -285,8 +270,7 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
             | A::AtAlterConstraint
             | A::AtValidateConstraint => {
                 if !cmd.name.is_empty() {
-                    info.defines
-                        .push(ObjectId::Column(q.clone(), cmd.name.clone()));
+                    info.defines.push(ObjectId::Column(q.clone(), cmd.name.clone()));
                 }
             }
             A::AtDropColumn | A::AtDropConstraint => {
@@ -355,9 +339,7 @@ fn comment(s: &pg_query::protobuf::CommentStmt) -> Result<StatementInfo, Refusal
             ObjectId::Schema(s) => Key::Schema(s.clone()),
             ObjectId::Extension(e) => Key::Extension(e.clone()),
             ObjectId::Type(q) => Key::Type(q.clone()),
-            ObjectId::Table(q) | ObjectId::Sequence(q) | ObjectId::Index(q) => {
-                Key::Relation(q.clone())
-            }
+            ObjectId::Table(q) | ObjectId::Sequence(q) | ObjectId::Index(q) => Key::Relation(q.clone()),
             ObjectId::Column(q, _) | ObjectId::Constraint(q, _) => Key::Relation(q.clone()),
             ObjectId::SequenceOwner(q) => Key::Relation(q.clone()),
         });
@@ -376,10 +358,7 @@ fn refuse(node: &NodeEnum) -> Refusal {
         N::MergeStmt(_) => not_schema("MERGE", data),
         N::CopyStmt(_) => not_schema("COPY", data),
         N::TruncateStmt(_) => not_schema("TRUNCATE", data),
-        N::SelectStmt(_) => not_schema(
-            "SELECT",
-            "remove it; desired files hold only schema definitions",
-        ),
+        N::SelectStmt(_) => not_schema("SELECT", "remove it; desired files hold only schema definitions"),
         N::TransactionStmt(_) => not_schema(
             "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT)",
             "remove it; converge applies the whole change in one transaction itself",
@@ -392,10 +371,7 @@ fn refuse(node: &NodeEnum) -> Refusal {
             "DROP",
             "the desired files say what should exist; to drop an object, delete its CREATE statement",
         ),
-        N::RenameStmt(_) => not_schema(
-            "RENAME",
-            "write the object under its new name in its CREATE statement",
-        ),
+        N::RenameStmt(_) => not_schema("RENAME", "write the object under its new name in its CREATE statement"),
         N::DoStmt(_) | N::CallStmt(_) => not_schema(
             "DO / CALL",
             "remove it; desired files hold only schema definitions, which converge runs itself",
@@ -412,14 +388,12 @@ fn refuse(node: &NodeEnum) -> Refusal {
             "this statement",
             "remove it; desired files hold only schema definitions",
         ),
-        N::CreateRoleStmt(_)
-        | N::AlterRoleStmt(_)
-        | N::DropRoleStmt(_)
-        | N::CreatedbStmt(_)
-        | N::DropdbStmt(_) => not_schema(
-            "roles and databases",
-            "they belong to the whole server, not to one database's schema; manage them outside converge",
-        ),
+        N::CreateRoleStmt(_) | N::AlterRoleStmt(_) | N::DropRoleStmt(_) | N::CreatedbStmt(_) | N::DropdbStmt(_) => {
+            not_schema(
+                "roles and databases",
+                "they belong to the whole server, not to one database's schema; manage them outside converge",
+            )
+        }
         N::ViewStmt(_) => unsupported("views", "views arrive in a later converge release"),
         N::CreateTableAsStmt(_) => unsupported(
             "materialized views and CREATE TABLE AS",
@@ -429,17 +403,11 @@ fn refuse(node: &NodeEnum) -> Refusal {
             "functions and procedures",
             "functions arrive in a later converge release",
         ),
-        N::CreateTrigStmt(_) => {
-            unsupported("triggers", "triggers arrive in a later converge release")
+        N::CreateTrigStmt(_) => unsupported("triggers", "triggers arrive in a later converge release"),
+        N::CreateDomainStmt(_) => unsupported("domains", "use the domain's base type and a CHECK constraint for now"),
+        N::CompositeTypeStmt(_) | N::CreateRangeStmt(_) => {
+            unsupported("composite and range types", "only enum types are managed for now")
         }
-        N::CreateDomainStmt(_) => unsupported(
-            "domains",
-            "use the domain's base type and a CHECK constraint for now",
-        ),
-        N::CompositeTypeStmt(_) | N::CreateRangeStmt(_) => unsupported(
-            "composite and range types",
-            "only enum types are managed for now",
-        ),
         N::CreatePolicyStmt(_) => unsupported(
             "row-level security policies",
             "policies arrive in a later converge release",
@@ -448,10 +416,7 @@ fn refuse(node: &NodeEnum) -> Refusal {
             "privileges (GRANT, REVOKE)",
             "privileges arrive in a later converge release",
         ),
-        N::AlterOwnerStmt(_) => unsupported(
-            "ownership (OWNER TO)",
-            "ownership arrives in a later converge release",
-        ),
+        N::AlterOwnerStmt(_) => unsupported("ownership (OWNER TO)", "ownership arrives in a later converge release"),
         _ => unsupported(
             "this kind of statement",
             "converge manages schemas, extensions, enum types, sequences, tables, indexes and comments for now",
@@ -571,22 +536,13 @@ fn collect_references(v: &Value, out: &mut Vec<Key>) {
                 if let (Some(Value::String(rel)), Some(Value::String(schema))) =
                     (pk.get("relname"), pk.get("schemaname"))
                 {
-                    let schema = if schema.is_empty() {
-                        "public"
-                    } else {
-                        schema.as_str()
-                    };
+                    let schema = if schema.is_empty() { "public" } else { schema.as_str() };
                     out.push(Key::UniqueIndexOn(QualifiedName::new(schema, rel.clone())));
                 }
             }
-            if let (Some(Value::String(rel)), Some(Value::String(schema))) =
-                (map.get("relname"), map.get("schemaname"))
+            if let (Some(Value::String(rel)), Some(Value::String(schema))) = (map.get("relname"), map.get("schemaname"))
             {
-                let schema = if schema.is_empty() {
-                    "public"
-                } else {
-                    schema.as_str()
-                };
+                let schema = if schema.is_empty() { "public" } else { schema.as_str() };
                 if !rel.is_empty() {
                     out.push(Key::Relation(QualifiedName::new(schema, rel.clone())));
                     out.push(Key::Schema(schema.to_string()));
@@ -604,10 +560,7 @@ fn collect_references(v: &Value, out: &mut Vec<Key>) {
             } else if let Some(func) = map.get("funcname") {
                 let mut parts = Vec::new();
                 collect_strings(func, &mut parts);
-                if matches!(
-                    parts.last().map(String::as_str),
-                    Some("nextval" | "setval" | "currval")
-                ) {
+                if matches!(parts.last().map(String::as_str), Some("nextval" | "setval" | "currval")) {
                     if let Some(args) = map.get("args") {
                         let mut consts = Vec::new();
                         collect_strings(args, &mut consts);
@@ -657,13 +610,7 @@ mod tests {
 
     fn info(sql: &str) -> Result<StatementInfo, Refusal> {
         let parsed = pg_query::parse(sql, 0).unwrap();
-        let node = parsed.protobuf.stmts[0]
-            .stmt
-            .as_ref()
-            .unwrap()
-            .node
-            .clone()
-            .unwrap();
+        let node = parsed.protobuf.stmts[0].stmt.as_ref().unwrap().node.clone().unwrap();
         classify(&node)
     }
 
@@ -724,15 +671,9 @@ mod tests {
     #[test]
     fn comments_name_their_object() {
         let i = info("comment on column app.t.c is 'x'").unwrap();
-        assert_eq!(
-            i.comments_on,
-            Some(ObjectId::Column(q("app", "t"), "c".into()))
-        );
+        assert_eq!(i.comments_on, Some(ObjectId::Column(q("app", "t"), "c".into())));
         let i = info("comment on constraint ck on t is 'x'").unwrap();
-        assert_eq!(
-            i.comments_on,
-            Some(ObjectId::Constraint(q("public", "t"), "ck".into()))
-        );
+        assert_eq!(i.comments_on, Some(ObjectId::Constraint(q("public", "t"), "ck".into())));
     }
 
     #[test]

@@ -20,10 +20,7 @@ pub struct Sources {
 
 impl SourceText for Sources {
     fn text(&self, path: &str) -> Option<&str> {
-        self.files
-            .iter()
-            .find(|f| f.path == path)
-            .map(|f| f.text.as_str())
+        self.files.iter().find(|f| f.path == path).map(|f| f.text.as_str())
     }
 }
 
@@ -47,9 +44,8 @@ impl Sources {
         found.dedup();
         let mut files = Vec::with_capacity(found.len());
         for path in found {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Diagnostic::new(Code::Io, format!("cannot read {}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Diagnostic::new(Code::Io, format!("cannot read {}: {e}", path.display())))?;
             files.push(SourceFile {
                 path: display_path(&path),
                 text,
@@ -57,11 +53,10 @@ impl Sources {
         }
         if files.is_empty() {
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            return Err(Diagnostic::new(
-                Code::Io,
-                format!("no .sql files found under {}", names.join(", ")),
-            )
-            .help("write the desired schema as .sql files there, or pass --schema PATH"));
+            return Err(
+                Diagnostic::new(Code::Io, format!("no .sql files found under {}", names.join(", ")))
+                    .help("write the desired schema as .sql files there, or pass --schema PATH"),
+            );
         }
         Ok(Sources { files })
     }
@@ -91,20 +86,18 @@ impl Sources {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Diagnostic> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Diagnostic::new(Code::Io, format!("cannot list {}: {e}", dir.display())))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Diagnostic::new(Code::Io, format!("cannot list {}: {e}", dir.display())))?;
     for entry in entries {
-        let entry = entry.map_err(|e| {
-            Diagnostic::new(Code::Io, format!("cannot list {}: {e}", dir.display()))
-        })?;
+        let entry = entry.map_err(|e| Diagnostic::new(Code::Io, format!("cannot list {}: {e}", dir.display())))?;
         let path = entry.path();
         let name = entry.file_name();
         if name.to_string_lossy().starts_with('.') {
             continue;
         }
-        let kind = entry.file_type().map_err(|e| {
-            Diagnostic::new(Code::Io, format!("cannot read {}: {e}", path.display()))
-        })?;
+        let kind = entry
+            .file_type()
+            .map_err(|e| Diagnostic::new(Code::Io, format!("cannot read {}: {e}", path.display())))?;
         if kind.is_dir() || (kind.is_symlink() && path.is_dir()) {
             walk(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "sql") {

@@ -89,20 +89,14 @@ impl Desired {
                         });
                     }
                     Err(Refusal::NotSchema { what, help }) => problems.push(
-                        Diagnostic::new(
-                            Code::NotSchema,
-                            format!("{what} is not a schema definition"),
-                        )
-                        .at(span, "not schema")
-                        .help(help),
+                        Diagnostic::new(Code::NotSchema, format!("{what} is not a schema definition"))
+                            .at(span, "not schema")
+                            .help(help),
                     ),
                     Err(Refusal::Unsupported { what, help }) => problems.push(
-                        Diagnostic::new(
-                            Code::Unsupported,
-                            format!("converge does not manage {what} yet"),
-                        )
-                        .at(span, "not supported yet")
-                        .help(help),
+                        Diagnostic::new(Code::Unsupported, format!("converge does not manage {what} yet"))
+                            .at(span, "not supported yet")
+                            .help(help),
                     ),
                 }
             }
@@ -120,8 +114,7 @@ impl Desired {
             .collect();
         let order = order::load_order(&nodes);
         let mut slots: Vec<Option<Statement>> = statements.into_iter().map(Some).collect();
-        let statements: Vec<Statement> =
-            order.into_iter().filter_map(|i| slots[i].take()).collect();
+        let statements: Vec<Statement> = order.into_iter().filter_map(|i| slots[i].take()).collect();
         let mut definitions = BTreeMap::new();
         let mut comments = BTreeMap::new();
         for (i, s) in statements.iter().enumerate() {
@@ -164,9 +157,7 @@ impl Desired {
     /// that the statement does not name, the table's statement).
     pub fn defining(&self, id: &ObjectId) -> Option<&Statement> {
         let index = self.definitions.get(id).or_else(|| match id {
-            ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => {
-                self.definitions.get(&ObjectId::Table(t.clone()))
-            }
+            ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => self.definitions.get(&ObjectId::Table(t.clone())),
             ObjectId::SequenceOwner(s) => self.definitions.get(&ObjectId::Sequence(s.clone())),
             _ => None,
         })?;
@@ -190,10 +181,7 @@ impl SourceText for Desired {
 }
 
 fn first_line_span(file: &SourceFile, start: usize, end: usize) -> Span {
-    let line_end = file.text[start..end]
-        .find('\n')
-        .map(|i| start + i)
-        .unwrap_or(end);
+    let line_end = file.text[start..end].find('\n').map(|i| start + i).unwrap_or(end);
     Span {
         path: file.path.clone(),
         start,
@@ -231,10 +219,7 @@ mod tests {
     fn statements_across_files_load_in_dependency_order() {
         let d = desired(&[
             ("a.sql", "create table app.orders (id int, s app.status);"),
-            (
-                "b.sql",
-                "create type app.status as enum ('a');\ncreate schema app;",
-            ),
+            ("b.sql", "create type app.status as enum ('a');\ncreate schema app;"),
         ])
         .unwrap();
         let order: Vec<&str> = d.statements.iter().map(|s| d.sql(s)).collect();
@@ -255,11 +240,8 @@ mod tests {
 
     #[test]
     fn every_refused_statement_is_reported() {
-        let problems = desired(&[(
-            "a.sql",
-            "create table t (id int);\ninsert into t values (1);\nbegin;\n",
-        )])
-        .unwrap_err();
+        let problems =
+            desired(&[("a.sql", "create table t (id int);\ninsert into t values (1);\nbegin;\n")]).unwrap_err();
         assert_eq!(problems.len(), 2);
         assert!(problems.iter().all(|p| p.code == Code::NotSchema));
     }

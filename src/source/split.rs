@@ -55,20 +55,14 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
         .filter(|t| t.token == BACKSLASH_TOKEN && !in_data(t.start as usize))
     {
         let start = token.start as usize;
-        let end = text[start..]
-            .find('\n')
-            .map(|i| start + i)
-            .unwrap_or(text.len());
+        let end = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
         let command = text[start..end].trim_end();
         problems.push(
             Diagnostic::new(
                 Code::MetaCommand,
                 format!("`{command}` is a psql meta-command, not SQL"),
             )
-            .at(
-                span(file, start, start + command.len()),
-                "psql meta-command",
-            )
+            .at(span(file, start, start + command.len()), "psql meta-command")
             .help(
                 "remove it: converge reads every .sql file under the schema paths itself, \
                  in dependency order",
@@ -155,18 +149,13 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
 /// Replaces the data lines after each `COPY ... FROM stdin` (up to and
 /// including the `\.` line) with spaces; returns the new text and the
 /// blanked byte ranges.
-fn blank_copy_data(
-    text: &str,
-    tokens: &[pg_query::protobuf::ScanToken],
-) -> (String, Vec<(usize, usize)>) {
+fn blank_copy_data(text: &str, tokens: &[pg_query::protobuf::ScanToken]) -> (String, Vec<(usize, usize)>) {
     let mut regions = Vec::new();
     let words: Vec<&pg_query::protobuf::ScanToken> = tokens
         .iter()
         .filter(|t| t.token != SQL_COMMENT_TOKEN && t.token != C_COMMENT_TOKEN)
         .collect();
-    let word = |t: &pg_query::protobuf::ScanToken| {
-        text[t.start as usize..t.end as usize].to_ascii_lowercase()
-    };
+    let word = |t: &pg_query::protobuf::ScanToken| text[t.start as usize..t.end as usize].to_ascii_lowercase();
     let mut i = 0;
     while i < words.len() {
         if word(words[i]) == "copy" {
@@ -174,8 +163,7 @@ fn blank_copy_data(
             let mut j = i;
             let mut from_stdin = false;
             while j < words.len() && words[j].token != b';' as i32 {
-                if word(words[j]) == "from" && words.get(j + 1).is_some_and(|n| word(n) == "stdin")
-                {
+                if word(words[j]) == "from" && words.get(j + 1).is_some_and(|n| word(n) == "stdin") {
                     from_stdin = true;
                 }
                 j += 1;
@@ -212,8 +200,7 @@ fn blank_copy_data(
     }
     // Every byte of a region (whole characters, between a `;` and a line
     // end) became an ASCII space, so the text is still UTF-8 of equal length.
-    let blanked = String::from_utf8(bytes)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let blanked = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     (blanked, regions)
 }
 
@@ -339,10 +326,7 @@ mod tests {
         let stmts = parse_file(&f).unwrap();
         assert_eq!(stmts.len(), 2);
         assert!(f.text[stmts[0].start..].starts_with("create table a"));
-        assert_eq!(
-            &f.text[stmts[1].start..stmts[1].end],
-            "create table b (id int)"
-        );
+        assert_eq!(&f.text[stmts[1].start..stmts[1].end], "create table b (id int)");
     }
 
     #[test]
@@ -352,11 +336,7 @@ mod tests {
         assert_eq!(problems.len(), 1);
         let label = problems[0].primary.as_ref().unwrap();
         assert_eq!(&f.text[label.span.start..label.span.end], "tabel");
-        assert!(
-            problems[0].message.contains("syntax error"),
-            "{}",
-            problems[0].message
-        );
+        assert!(problems[0].message.contains("syntax error"), "{}", problems[0].message);
     }
 
     #[test]
@@ -378,9 +358,7 @@ mod tests {
 
     #[test]
     fn copy_data_is_skipped_and_copy_is_refused_later() {
-        let f = file(
-            "create table a (id int);\ncopy a from stdin;\n1\n2\n\\.\ncreate table b (id int);\n",
-        );
+        let f = file("create table a (id int);\ncopy a from stdin;\n1\n2\n\\.\ncreate table b (id int);\n");
         let stmts = parse_file(&f).unwrap();
         assert_eq!(stmts.len(), 3);
         assert!(matches!(stmts[1].node, NodeEnum::CopyStmt(_)));

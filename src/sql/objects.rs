@@ -6,11 +6,7 @@ use crate::diff::EnumUse;
 
 pub fn create_schema(s: &Schema) -> Vec<String> {
     let mut out = vec![format!("CREATE SCHEMA {}", ident(&s.name))];
-    push_comment(
-        &mut out,
-        &ObjectId::Schema(s.name.clone()),
-        s.comment.as_deref(),
-    );
+    push_comment(&mut out, &ObjectId::Schema(s.name.clone()), s.comment.as_deref());
     out
 }
 
@@ -23,11 +19,7 @@ pub fn create_extension(e: &Extension) -> Vec<String> {
     )];
     // Every extension comes with a comment; setting it again is harmless and
     // keeps a changed one.
-    push_comment(
-        &mut out,
-        &ObjectId::Extension(e.name.clone()),
-        e.comment.as_deref(),
-    );
+    push_comment(&mut out, &ObjectId::Extension(e.name.clone()), e.comment.as_deref());
     out
 }
 
@@ -74,11 +66,7 @@ pub fn create_enum(e: &EnumType) -> Vec<String> {
         qualified(&e.name),
         labels.join(", ")
     )];
-    push_comment(
-        &mut out,
-        &ObjectId::Type(e.name.clone()),
-        e.comment.as_deref(),
-    );
+    push_comment(&mut out, &ObjectId::Type(e.name.clone()), e.comment.as_deref());
     out
 }
 
@@ -99,10 +87,7 @@ pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse], recreate: bo
                 (None, Some(next)) => format!(" BEFORE {}", literal(next)),
                 (None, None) => String::new(),
             };
-            out.push(format!(
-                "ALTER TYPE {name} ADD VALUE {}{position}",
-                literal(label)
-            ));
+            out.push(format!("ALTER TYPE {name} ADD VALUE {}{position}", literal(label)));
         }
         return out;
     }
@@ -110,22 +95,14 @@ pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse], recreate: bo
         to.name.schema.clone(),
         format!("{}__converge_old", truncate(&to.name.name, 48)),
     );
-    let mut out = vec![format!(
-        "ALTER TYPE {name} RENAME TO {}",
-        ident(&old_name.name)
-    )];
+    let mut out = vec![format!("ALTER TYPE {name} RENAME TO {}", ident(&old_name.name))];
     let labels: Vec<String> = to.labels.iter().map(|l| literal(l)).collect();
-    out.push(format!(
-        "CREATE TYPE {name} AS ENUM ({})",
-        labels.join(", ")
-    ));
+    out.push(format!("CREATE TYPE {name} AS ENUM ({})", labels.join(", ")));
     for u in uses {
         let table = qualified(&u.table);
         let column = ident(&u.column);
         if u.default_before.is_some() {
-            out.push(format!(
-                "ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"
-            ));
+            out.push(format!("ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"));
         }
         let (text, target) = if u.data_type.ends_with("[]") {
             ("text[]", format!("{name}[]"))
@@ -143,21 +120,13 @@ pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse], recreate: bo
     }
     out.push(format!("DROP TYPE {}", qualified(&old_name)));
     // The new type starts without a comment.
-    push_comment(
-        &mut out,
-        &ObjectId::Type(to.name.clone()),
-        to.comment.as_deref(),
-    );
+    push_comment(&mut out, &ObjectId::Type(to.name.clone()), to.comment.as_deref());
     out
 }
 
 pub fn create_index(i: &Index) -> Vec<String> {
     let mut out = vec![i.definition.clone()];
-    push_comment(
-        &mut out,
-        &ObjectId::Index(i.name.clone()),
-        i.comment.as_deref(),
-    );
+    push_comment(&mut out, &ObjectId::Index(i.name.clone()), i.comment.as_deref());
     out
 }
 

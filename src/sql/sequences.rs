@@ -12,11 +12,7 @@ pub fn create(s: &Sequence) -> Vec<String> {
         if options.is_empty() { "" } else { " " },
         options.join(" ")
     )];
-    push_comment(
-        &mut out,
-        &ObjectId::Sequence(s.name.clone()),
-        s.comment.as_deref(),
-    );
+    push_comment(&mut out, &ObjectId::Sequence(s.name.clone()), s.comment.as_deref());
     out
 }
 
@@ -25,11 +21,7 @@ pub fn alter(from: &Sequence, to: &Sequence) -> Vec<String> {
     if changed.is_empty() {
         return Vec::new();
     }
-    vec![format!(
-        "ALTER SEQUENCE {} {}",
-        qualified(&to.name),
-        changed.join(" ")
-    )]
+    vec![format!("ALTER SEQUENCE {} {}", qualified(&to.name), changed.join(" "))]
 }
 
 /// The options that differ from what PostgreSQL would pick for a sequence of
@@ -87,11 +79,7 @@ pub fn changed_options(from: &SequenceOptions, to: &SequenceOptions) -> Vec<Stri
         out.push(format!("CACHE {}", to.cache));
     }
     if from.cycle != to.cycle {
-        out.push(if to.cycle {
-            "CYCLE".into()
-        } else {
-            "NO CYCLE".into()
-        });
+        out.push(if to.cycle { "CYCLE".into() } else { "NO CYCLE".into() });
     }
     out
 }
@@ -112,9 +100,6 @@ mod tests {
             cycle: true,
             ..d
         };
-        assert_eq!(
-            options(&custom, None),
-            vec!["START WITH 1000", "CACHE 20", "CYCLE"]
-        );
+        assert_eq!(options(&custom, None), vec!["START WITH 1000", "CACHE 20", "CYCLE"]);
     }
 }

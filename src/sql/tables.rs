@@ -6,11 +6,7 @@ use super::sequences;
 use crate::catalog::*;
 
 pub fn create(t: &Table) -> Vec<String> {
-    let mut lines: Vec<String> = t
-        .columns
-        .iter()
-        .map(|c| column_definition(&t.name, c))
-        .collect();
+    let mut lines: Vec<String> = t.columns.iter().map(|c| column_definition(&t.name, c)).collect();
     // Keys first, then checks, then foreign keys: the order people write.
     let mut constraints: Vec<&Constraint> = t.constraints.values().collect();
     constraints.sort_by_key(|c| (c.kind, c.name.as_str()));
@@ -29,11 +25,7 @@ pub fn create(t: &Table) -> Vec<String> {
         if t.unlogged { "UNLOGGED " } else { "" },
         qualified(&t.name)
     )];
-    push_comment(
-        &mut out,
-        &ObjectId::Table(t.name.clone()),
-        t.comment.as_deref(),
-    );
+    push_comment(&mut out, &ObjectId::Table(t.name.clone()), t.comment.as_deref());
     for c in &t.columns {
         push_comment(
             &mut out,
@@ -102,10 +94,7 @@ fn identity_clause(table: &QualifiedName, c: &Column, identity: &Identity) -> St
 /// The name PostgreSQL gives an identity sequence when none is given (for
 /// names short enough not to be truncated).
 fn default_identity_sequence(table: &QualifiedName, column: &str) -> QualifiedName {
-    QualifiedName::new(
-        table.schema.clone(),
-        format!("{}_{}_seq", table.name, column),
-    )
+    QualifiedName::new(table.schema.clone(), format!("{}_{}_seq", table.name, column))
 }
 
 pub fn add_column(table: &QualifiedName, c: &Column) -> Vec<String> {
@@ -166,15 +155,20 @@ pub fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<St
             action.push_str(&format!(" COLLATE {collation}"));
         }
         if type_changes && base_type(&from.data_type) != base_type(&to.data_type) {
-            action.push_str(&format!(" USING {c}::{}", to.data_type));
+            // A user-defined type (enum, extension type) has no cast to
+            // another: go through its text form.
+            let via = match (is_user_type(&from.data_type), from.data_type.ends_with("[]")) {
+                (true, true) => "::text[]",
+                (true, false) => "::text",
+                (false, _) => "",
+            };
+            action.push_str(&format!(" USING {c}{via}::{}", to.data_type));
         }
         out.push(alter(action));
     }
     match (&to.default, default_dropped) {
         (Some(d), true) => out.push(alter(format!("SET DEFAULT {d}"))),
-        (Some(d), false) if from.default.as_ref() != Some(d) => {
-            out.push(alter(format!("SET DEFAULT {d}")))
-        }
+        (Some(d), false) if from.default.as_ref() != Some(d) => out.push(alter(format!("SET DEFAULT {d}"))),
         (None, false) if from.default.is_some() => out.push(alter("DROP DEFAULT".into())),
         _ => {}
     }
@@ -211,6 +205,20 @@ pub fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<St
         out.push(alter("DROP NOT NULL".into()));
     }
     out
+}
+
+/// Types that `format_type` prints schema-qualified are user-defined
+/// (built-in types are printed bare under an empty search_path).
+fn is_user_type(data_type: &str) -> bool {
+    let mut quoted = false;
+    for c in data_type.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A type without its modifiers and array brackets: `character varying`.

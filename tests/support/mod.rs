@@ -36,8 +36,7 @@ fn server() -> &'static Server {
             .expect("create a directory for the test cluster");
         // The server may run as another user (tests run as root here): let it in.
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
-            .expect("chmod test dir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod test dir");
         let cluster = Cluster::start(&ClusterOptions {
             data_dir: dir.path().join("data"),
             throwaway: true,
@@ -55,10 +54,7 @@ fn server() -> &'static Server {
 
 /// A connection string for `dbname` on the test server.
 pub fn url(dbname: &str) -> String {
-    format!(
-        "host={} port=5432 user=postgres dbname={dbname}",
-        server().socket_dir
-    )
+    format!("host={} port=5432 user=postgres dbname={dbname}", server().socket_dir)
 }
 
 pub fn endpoint(dbname: &str) -> Endpoint {
@@ -99,10 +95,7 @@ pub async fn fresh_db(label: &str) -> Endpoint {
 pub async fn drop_db(db: &Endpoint) {
     if let Ok(client) = admin().connect().await {
         let _ = client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                db.dbname()
-            ))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.dbname()))
             .await;
     }
 }
@@ -118,13 +111,10 @@ pub async fn load(db: &Endpoint, sql: &str) -> Result<(), String> {
         if statement.trim().is_empty() {
             continue;
         }
-        client.batch_execute(statement).await.map_err(|e| {
-            format!(
-                "{}\n  in: {}",
-                converge::db::error_message(&e),
-                statement.trim()
-            )
-        })?;
+        client
+            .batch_execute(statement)
+            .await
+            .map_err(|e| format!("{}\n  in: {}", converge::db::error_message(&e), statement.trim()))?;
     }
     Ok(())
 }
@@ -133,9 +123,7 @@ pub async fn load(db: &Endpoint, sql: &str) -> Result<(), String> {
 pub async fn run_in_transaction(db: &Endpoint, sql: &str) -> Result<(), String> {
     let client = db.connect().await.map_err(|e| e.to_string())?;
     client
-        .batch_execute(&format!(
-            "SET client_min_messages = warning; BEGIN;\n{sql}\nCOMMIT;"
-        ))
+        .batch_execute(&format!("SET client_min_messages = warning; BEGIN;\n{sql}\nCOMMIT;"))
         .await
         .map_err(|e| converge::db::error_message(&e))
 }
