@@ -151,7 +151,11 @@ async fn converge_case(
             "{name}: planning twice from the same inputs gave different SQL"
         ));
     }
-    converge::apply::apply(target, &planned, &Allowed::parse(&["all".into()]).unwrap_or_default())
+    let options = converge::apply::ApplyOptions {
+        allowed: Allowed::parse(&["all".into()]).unwrap_or_default(),
+        record_history: true,
+    };
+    converge::apply::apply(target, &planned, &options)
         .await
         .map_err(|e| format!("{name}: apply failed: {e}\n\nforward SQL:\n{forward}"))?;
 

@@ -186,3 +186,17 @@ pub struct Index {
     pub valid: bool,
     pub comment: Option<String>,
 }
+
+/// Whether a type as `format_type` prints it (under an empty search_path) is
+/// user-defined: built-in types print bare, user types schema-qualified.
+pub fn is_user_defined_type(data_type: &str) -> bool {
+    let mut quoted = false;
+    for c in data_type.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => return true,
+            _ => {}
+        }
+    }
+    false
+}

@@ -144,6 +144,10 @@ pub fn widens(from: &str, to: &str) -> bool {
         "bigint" => Some(3),
         _ => None,
     };
+    if crate::catalog::is_user_defined_type(from) && to_base == "text" {
+        // Every value of an enum (or other user type) has a text form.
+        return true;
+    }
     match (from_base.as_str(), to_base.as_str()) {
         (a, b) if rank(a).is_some() && rank(b).is_some() => rank(a) <= rank(b),
         ("smallint" | "integer" | "bigint", "numeric") => to_mods.is_empty(),

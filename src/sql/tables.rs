@@ -157,7 +157,8 @@ pub fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<St
         if type_changes && base_type(&from.data_type) != base_type(&to.data_type) {
             // A user-defined type (enum, extension type) has no cast to
             // another: go through its text form.
-            let via = match (is_user_type(&from.data_type), from.data_type.ends_with("[]")) {
+            let to_text = matches!(to.data_type.as_str(), "text" | "text[]");
+            let via = match (is_user_defined_type(&from.data_type) && !to_text, from.data_type.ends_with("[]")) {
                 (true, true) => "::text[]",
                 (true, false) => "::text",
                 (false, _) => "",
@@ -205,20 +206,6 @@ pub fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<St
         out.push(alter("DROP NOT NULL".into()));
     }
     out
-}
-
-/// Types that `format_type` prints schema-qualified are user-defined
-/// (built-in types are printed bare under an empty search_path).
-fn is_user_type(data_type: &str) -> bool {
-    let mut quoted = false;
-    for c in data_type.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '.' if !quoted => return true,
-            _ => {}
-        }
-    }
-    false
 }
 
 /// A type without its modifiers and array brackets: `character varying`.
