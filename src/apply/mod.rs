@@ -233,6 +233,12 @@ async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<F
         });
     }
 
+    // Statements taken from the desired files resolve names as they did when
+    // the shadow database loaded them.
+    client
+        .batch_execute("SET LOCAL search_path = public")
+        .await
+        .map_err(query_error("cannot set search_path"))?;
     let steps = planned.plan.steps.len();
     for (i, step) in planned.plan.steps.iter().enumerate() {
         for statement in &step.forward {

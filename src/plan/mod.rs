@@ -139,6 +139,7 @@ pub fn build(
     };
 
     let implied = implied_drops(&drafts, current);
+    let source_sql = |id: &ObjectId| source.and_then(|s| s.source_sql(id)).map(str::to_string);
     let mut steps = Vec::with_capacity(order.len());
     for i in order {
         let d = &drafts[i];
@@ -153,7 +154,7 @@ pub fn build(
             forward: if implied_by.is_some() {
                 Vec::new()
             } else {
-                crate::sql::statements(&d.change)
+                crate::sql::forward_statements(&d.change, &source_sql)
             },
             rollback: crate::sql::statements(&d.change.reverse()),
             hazards: if implied_by.is_some() {

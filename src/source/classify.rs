@@ -23,6 +23,9 @@ pub enum Key {
     Type(QualifiedName),
     /// The unique indexes of a table, which foreign keys to it need.
     UniqueIndexOn(QualifiedName),
+    /// Everything statements add to a table after creating it (indexes,
+    /// constraints, comments), which `CREATE TABLE ... (LIKE it ...)` copies.
+    Details(QualifiedName),
 }
 
 /// An accepted statement's role in the desired state.
@@ -37,6 +40,9 @@ pub struct StatementInfo {
     pub defines: Vec<ObjectId>,
     /// The object a `COMMENT ON` statement sets the comment of.
     pub comments_on: Option<ObjectId>,
+    /// Objects this statement creates from an expression, with the SQL that
+    /// creates them as written (filled in by `source::definitions`).
+    pub source_sql: Vec<(ObjectId, String)>,
 }
 
 /// Why a statement is not accepted.
@@ -136,8 +142,9 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
                 info.defines.push(ObjectId::Index(q));
             }
             if s.unique {
-                info.creates.push(Key::UniqueIndexOn(table));
+                info.creates.push(Key::UniqueIndexOn(table.clone()));
             }
+            info.creates.push(Key::Details(table));
             if s.concurrent {
                 return Err(not_schema(
                     "CREATE INDEX CONCURRENTLY",
@@ -217,6 +224,9 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
             Some(NodeEnum::Constraint(con)) if !con.conname.is_empty() => {
                 info.defines.push(ObjectId::Constraint(q.clone(), con.conname.clone()));
             }
+            Some(NodeEnum::TableLikeClause(like)) => {
+                info.references.push(Key::Details(range_var(like.relation.as_ref())));
+            }
             _ => {}
         }
     }
@@ -287,6 +297,7 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
             }
         }
     }
+    info.creates.push(Key::Details(q.clone()));
     info.defines.push(ObjectId::Table(q));
     Ok(info)
 }
@@ -343,6 +354,9 @@ fn comment(s: &pg_query::protobuf::CommentStmt) -> Result<StatementInfo, Refusal
             ObjectId::Column(q, _) | ObjectId::Constraint(q, _) => Key::Relation(q.clone()),
             ObjectId::SequenceOwner(q) => Key::Relation(q.clone()),
         });
+        if let Some(table) = t.table() {
+            info.creates.push(Key::Details(table.clone()));
+        }
     }
     Ok(info)
 }

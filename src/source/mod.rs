@@ -7,6 +7,7 @@
 //! any order. It never talks to a database.
 
 mod classify;
+mod definitions;
 mod files;
 mod order;
 mod split;
@@ -55,6 +56,8 @@ pub struct Desired {
     pub statements: Vec<Statement>,
     definitions: BTreeMap<ObjectId, usize>,
     comments: BTreeMap<ObjectId, usize>,
+    /// Creating SQL of checks, exclusions and indexes, from the user's text.
+    source_sql: BTreeMap<ObjectId, String>,
 }
 
 impl Desired {
@@ -77,7 +80,8 @@ impl Desired {
             for stmt in parsed {
                 let span = first_line_span(file, stmt.start, stmt.end);
                 match classify::classify(&stmt.node) {
-                    Ok(info) => {
+                    Ok(mut info) => {
+                        info.source_sql = definitions::source_definitions(&stmt.node);
                         if let Some(d) = reserved(&info, span.clone()) {
                             problems.push(d);
                         }
@@ -117,7 +121,16 @@ impl Desired {
         let statements: Vec<Statement> = order.into_iter().filter_map(|i| slots[i].take()).collect();
         let mut definitions = BTreeMap::new();
         let mut comments = BTreeMap::new();
+        let mut source_sql = BTreeMap::new();
+        let mut ambiguous = Vec::new();
         for (i, s) in statements.iter().enumerate() {
+            for (id, sql) in &s.info.source_sql {
+                // Two statements claiming one name (an explicit name and a
+                // predicted one): use neither.
+                if source_sql.insert(id.clone(), sql.clone()).is_some() {
+                    ambiguous.push(id.clone());
+                }
+            }
             for id in &s.info.defines {
                 definitions.entry(id.clone()).or_insert(i);
             }
@@ -125,11 +138,15 @@ impl Desired {
                 comments.insert(id.clone(), i);
             }
         }
+        for id in ambiguous {
+            source_sql.remove(&id);
+        }
         Ok(Desired {
             sources,
             statements,
             definitions,
             comments,
+            source_sql,
         })
     }
 
@@ -164,6 +181,12 @@ impl Desired {
         self.statements.get(*index)
     }
 
+    /// The SQL that creates a check or exclusion constraint or an index as
+    /// the desired files wrote it (see `definitions`).
+    pub fn source_sql(&self, id: &ObjectId) -> Option<&str> {
+        self.source_sql.get(id).map(String::as_str)
+    }
+
     /// The `COMMENT ON` statement for an object.
     pub fn commenting(&self, id: &ObjectId) -> Option<&Statement> {
         self.comments.get(id).and_then(|i| self.statements.get(*i))
@@ -193,7 +216,7 @@ fn reserved(info: &StatementInfo, span: Span) -> Option<Diagnostic> {
     let uses_reserved = info.creates.iter().any(|k| match k {
         Key::Schema(s) => s == RESERVED_SCHEMA,
         Key::Relation(q) | Key::Type(q) => q.schema == RESERVED_SCHEMA,
-        Key::Extension(_) | Key::UniqueIndexOn(_) => false,
+        Key::Extension(_) | Key::UniqueIndexOn(_) | Key::Details(_) => false,
     });
     uses_reserved.then(|| {
         Diagnostic::new(

@@ -12,9 +12,36 @@ mod tables;
 
 pub use ident::{column_ref, ident, literal, qualified};
 
+use crate::catalog::ObjectId;
 use crate::diff::Change;
 
-/// The statements that carry out `change`.
+/// Where the SQL of objects defined in the desired files can be found (see
+/// `source::Desired::source_sql`).
+pub type SourceSql<'a> = &'a dyn Fn(&ObjectId) -> Option<String>;
+
+/// The statements that carry out `change` in the forward direction: check
+/// and exclusion constraints and indexes that the desired files define are
+/// created from the user's own statement (PostgreSQL does not always read its
+/// printed definitions back to the same expression).
+pub fn forward_statements(change: &Change, source: SourceSql<'_>) -> Vec<String> {
+    use Change::*;
+    match change {
+        AddConstraint { table, constraint } => {
+            match source(&ObjectId::Constraint(table.clone(), constraint.name.clone())) {
+                Some(sql) => tables::add_constraint_as(table, constraint, sql),
+                None => statements(change),
+            }
+        }
+        CreateIndex(i) => match source(&ObjectId::Index(i.name.clone())) {
+            Some(sql) => objects::create_index_as(i, sql),
+            None => statements(change),
+        },
+        CreateTable(t) => tables::create_with(t, source),
+        _ => statements(change),
+    }
+}
+
+/// The statements that carry out `change`, from the catalog alone.
 pub fn statements(change: &Change) -> Vec<String> {
     use Change::*;
     match change {

@@ -125,7 +125,12 @@ pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse], recreate: bo
 }
 
 pub fn create_index(i: &Index) -> Vec<String> {
-    let mut out = vec![i.definition.clone()];
+    create_index_as(i, i.definition.clone())
+}
+
+/// An index created by `sql` (the user's own statement), with its comment.
+pub fn create_index_as(i: &Index, sql: String) -> Vec<String> {
+    let mut out = vec![sql];
     push_comment(&mut out, &ObjectId::Index(i.name.clone()), i.comment.as_deref());
     out
 }

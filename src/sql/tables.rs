@@ -6,9 +6,24 @@ use super::sequences;
 use crate::catalog::*;
 
 pub fn create(t: &Table) -> Vec<String> {
+    create_with(t, &|_| None)
+}
+
+/// The table, with the constraints that `source` has SQL for added by that
+/// SQL right after it.
+pub fn create_with(t: &Table, source: super::SourceSql<'_>) -> Vec<String> {
+    let from_source: Vec<(&Constraint, String)> = t
+        .constraints
+        .values()
+        .filter_map(|c| source(&ObjectId::Constraint(t.name.clone(), c.name.clone())).map(|sql| (c, sql)))
+        .collect();
     let mut lines: Vec<String> = t.columns.iter().map(|c| column_definition(&t.name, c)).collect();
     // Keys first, then checks, then foreign keys: the order people write.
-    let mut constraints: Vec<&Constraint> = t.constraints.values().collect();
+    let mut constraints: Vec<&Constraint> = t
+        .constraints
+        .values()
+        .filter(|c| !from_source.iter().any(|(s, _)| s.name == c.name))
+        .collect();
     constraints.sort_by_key(|c| (c.kind, c.name.as_str()));
     lines.extend(
         constraints
@@ -33,8 +48,11 @@ pub fn create(t: &Table) -> Vec<String> {
             c.comment.as_deref(),
         );
     }
-    for c in t.constraints.values() {
+    for c in constraints {
         push_constraint_comments(&mut out, &t.name, c);
+    }
+    for (c, sql) in from_source {
+        out.extend(add_constraint_as(&t.name, c, sql));
     }
     out
 }
@@ -158,7 +176,10 @@ pub fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<St
             // A user-defined type (enum, extension type) has no cast to
             // another: go through its text form.
             let to_text = matches!(to.data_type.as_str(), "text" | "text[]");
-            let via = match (is_user_defined_type(&from.data_type) && !to_text, from.data_type.ends_with("[]")) {
+            let via = match (
+                is_user_defined_type(&from.data_type) && !to_text,
+                from.data_type.ends_with("[]"),
+            ) {
                 (true, true) => "::text[]",
                 (true, false) => "::text",
                 (false, _) => "",
@@ -218,12 +239,21 @@ fn base_type(data_type: &str) -> &str {
 }
 
 pub fn add_constraint(table: &QualifiedName, c: &Constraint) -> Vec<String> {
-    let mut out = vec![format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} {}",
-        qualified(table),
-        ident(&c.name),
-        c.definition
-    )];
+    add_constraint_as(
+        table,
+        c,
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {}",
+            qualified(table),
+            ident(&c.name),
+            c.definition
+        ),
+    )
+}
+
+/// A constraint added by `sql` (the user's own statement), with its comments.
+pub fn add_constraint_as(table: &QualifiedName, c: &Constraint, sql: String) -> Vec<String> {
+    let mut out = vec![sql];
     push_constraint_comments(&mut out, table, c);
     out
 }
