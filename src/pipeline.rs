@@ -5,7 +5,7 @@ use crate::catalog::{Fingerprint, Snapshot};
 use crate::db::{DbError, Endpoint};
 use crate::diagnostic::Diagnostic;
 use crate::introspect::introspect;
-use crate::plan::{Plan, PlanError};
+use crate::plan::{Plan, PlanError, Uncastable};
 use crate::render::PlanFingerprints;
 use crate::shadow::{Janitor, ShadowError, desired_snapshot};
 use crate::source::Desired;
@@ -61,7 +61,49 @@ pub async fn plan(
 ) -> Result<Planned, PipelineError> {
     let desired_snapshot = read_desired(&desired, shadow_server, janitor).await?;
     let current = read_target(target).await?;
-    plan_snapshots(desired, desired_snapshot, current)
+    let uncastable = uncastable_types(target, &current, &desired_snapshot).await?;
+    plan_snapshots(desired, desired_snapshot, current, &uncastable)
+}
+
+/// Type pairs (from, to) of the planned column type changes that PostgreSQL
+/// cannot cast, asked of the target itself (`SELECT NULL::from::to`). Only
+/// built-in types are asked about: user-defined types are recast through
+/// their text form.
+pub async fn uncastable_types(
+    target: &Endpoint,
+    current: &Snapshot,
+    desired: &Snapshot,
+) -> Result<Uncastable, PipelineError> {
+    let mut pairs = Uncastable::new();
+    for (name, table) in &current.catalog.tables {
+        let Some(wanted) = desired.catalog.tables.get(name) else {
+            continue;
+        };
+        for column in &table.columns {
+            if let Some(w) = wanted.column(&column.name) {
+                let builtin = |t: &str| !crate::catalog::is_user_defined_type(t);
+                if w.data_type != column.data_type && builtin(&column.data_type) && builtin(&w.data_type) {
+                    pairs.insert((column.data_type.clone(), w.data_type.clone()));
+                }
+            }
+        }
+    }
+    if pairs.is_empty() {
+        return Ok(pairs);
+    }
+    let client = target.connect().await.map_err(PipelineError::Target)?;
+    let mut uncastable = Uncastable::new();
+    for (from, to) in pairs {
+        // Type names as format_type printed them: safe to splice.
+        if client
+            .simple_query(&format!("SELECT NULL::{from}::{to}"))
+            .await
+            .is_err()
+        {
+            uncastable.insert((from, to));
+        }
+    }
+    Ok(uncastable)
 }
 
 /// The pure part: both snapshots are known.
@@ -69,9 +111,10 @@ pub fn plan_snapshots(
     desired: Desired,
     desired_snapshot: Snapshot,
     current: Snapshot,
+    uncastable: &Uncastable,
 ) -> Result<Planned, PipelineError> {
     let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
-    let plan = crate::plan::build(changes, &current, &desired_snapshot, Some(&desired))?;
+    let plan = crate::plan::build(changes, &current, &desired_snapshot, Some(&desired), uncastable)?;
     let fingerprints = PlanFingerprints {
         current_catalog: Fingerprint::of_catalog(&current.catalog),
         desired_catalog: Fingerprint::of_catalog(&desired_snapshot.catalog),

@@ -276,7 +276,7 @@ fn an_interrupted_plan_drops_its_shadow_database() {
     let schema = schema_dir(&[("big.sql", &sql)]);
     let admin = support::url("postgres");
     let rt = support::runtime();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_converge"))
+    let child = Command::new(env!("CARGO_BIN_EXE_converge"))
         .args([
             "plan",
             "--url",

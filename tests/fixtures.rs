@@ -18,7 +18,7 @@
 mod support;
 
 use converge::catalog::Snapshot;
-use converge::pipeline::{plan_snapshots, read_desired, read_target};
+use converge::pipeline::{plan_snapshots, read_desired, read_target, uncastable_types};
 use converge::plan::Allowed;
 use converge::render::{forward_sql, rollback_sql};
 use converge::shadow::Janitor;
@@ -140,9 +140,12 @@ async fn converge_case(
     let before: Snapshot = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
     let before_dump = support::canonical::dump(target).await?;
 
-    let planned = plan_snapshots(desired.clone(), desired_snapshot.clone(), before.clone())
+    let uncastable = uncastable_types(target, &before, &desired_snapshot)
+        .await
         .map_err(|e| format!("{name}: {e}"))?;
-    let again = plan_snapshots(desired.clone(), desired_snapshot.clone(), before.clone())
+    let planned = plan_snapshots(desired.clone(), desired_snapshot.clone(), before.clone(), &uncastable)
+        .map_err(|e| format!("{name}: {e}"))?;
+    let again = plan_snapshots(desired.clone(), desired_snapshot.clone(), before.clone(), &uncastable)
         .map_err(|e| format!("{name}: {e}"))?;
     let forward = forward_sql(&planned.plan);
     let rollback = rollback_sql(&planned.plan);
@@ -180,8 +183,13 @@ async fn converge_case(
     }
 
     // (b) a second plan is empty
-    let second =
-        plan_snapshots(desired.clone(), desired_snapshot.clone(), after.clone()).map_err(|e| format!("{name}: {e}"))?;
+    let second = plan_snapshots(
+        desired.clone(),
+        desired_snapshot.clone(),
+        after.clone(),
+        &Default::default(),
+    )
+    .map_err(|e| format!("{name}: {e}"))?;
     if !second.plan.is_empty() {
         return Err(format!(
             "{name}: the plan after apply is not empty:\n{}",

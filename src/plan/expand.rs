@@ -15,6 +15,40 @@ use crate::catalog::{Catalog, ObjectId, Snapshot};
 use crate::diff::Change;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Replaces each column type change PostgreSQL has no cast for with a drop
+/// and add of the column (its values cannot be converted; the drop carries
+/// the data-loss hazard). `uncastable` holds (from, to) type pairs.
+pub fn recreate_uncastable_columns(changes: &mut Vec<Change>, uncastable: &BTreeSet<(String, String)>) -> Vec<Added> {
+    let mut added = Vec::new();
+    changes.retain(|change| match change {
+        Change::AlterColumn { table, from, to }
+            if uncastable.contains(&(from.data_type.clone(), to.data_type.clone())) =>
+        {
+            let reason = format!(
+                "PostgreSQL has no cast from {} to {}: the column is dropped and added again",
+                from.data_type, to.data_type
+            );
+            added.push(Added {
+                change: Change::DropColumn {
+                    table: table.clone(),
+                    column: from.clone(),
+                },
+                reason: reason.clone(),
+            });
+            added.push(Added {
+                change: Change::AddColumn {
+                    table: table.clone(),
+                    column: to.clone(),
+                },
+                reason,
+            });
+            false
+        }
+        _ => true,
+    });
+    added
+}
+
 /// A change added by the expansion, and why.
 pub struct Added {
     pub change: Change,

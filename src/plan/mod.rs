@@ -16,6 +16,10 @@ pub mod hazard;
 pub use effects::{Effects, effects};
 pub use hazard::{Allowed, Hazard, HazardKind};
 
+/// Column type changes PostgreSQL has no cast for: (from, to) as
+/// `format_type` prints them.
+pub type Uncastable = std::collections::BTreeSet<(String, String)>;
+
 use crate::catalog::{ConstraintKind, DependencyKind, ObjectId, Snapshot};
 use crate::diff::{Change, Verb};
 use crate::source::{Desired, Location};
@@ -81,18 +85,21 @@ pub fn build(
     current: &Snapshot,
     desired: &Snapshot,
     source: Option<&Desired>,
+    uncastable: &Uncastable,
 ) -> Result<Plan, PlanError> {
     let mut changes = changes;
-    let added = expand::recreate_dependents(&mut changes, current, desired);
+    let recast = expand::recreate_uncastable_columns(&mut changes, uncastable);
+    changes.extend(recast.iter().map(|a| a.change.clone()));
+    let dependents = expand::recreate_dependents(&mut changes, current, desired);
     let mut drafts: Vec<Draft> = changes
         .into_iter()
         .map(|change| Draft {
+            reason: recast.iter().find(|a| a.change == change).map(|a| a.reason.clone()),
             change,
-            reason: None,
             detached: false,
         })
         .collect();
-    drafts.extend(added.into_iter().map(|a| Draft {
+    drafts.extend(dependents.into_iter().map(|a| Draft {
         change: a.change,
         reason: Some(a.reason),
         detached: false,

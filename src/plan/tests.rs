@@ -133,7 +133,14 @@ fn index(name: &str, table: &str) -> Index {
 }
 
 fn plan(current: &Snapshot, desired: &Snapshot) -> Plan {
-    build(diff(&current.catalog, &desired.catalog), current, desired, None).expect("plan")
+    build(
+        diff(&current.catalog, &desired.catalog),
+        current,
+        desired,
+        None,
+        &Default::default(),
+    )
+    .expect("plan")
 }
 
 fn descriptions(plan: &Plan) -> Vec<String> {
