@@ -40,9 +40,6 @@ static QUERIES: LazyLock<Queries> = LazyLock::new(|| Queries {
     dependencies: expand(include_str!("queries/dependencies.sql")),
 });
 
-/// The number of queries one introspection runs (a constant, whatever the
-/// size of the database).
-pub const QUERY_COUNT: usize = 9;
 
 /// Expands `{{user_schema:alias}}`, `{{not_extension_member:catalog:oid}}` and
 /// `{{managed_table:alias}}` in a query.
@@ -102,6 +99,12 @@ pub(crate) struct Rows {
 
 /// Reads the database in one consistent, read-only snapshot.
 pub async fn introspect(client: &mut Client) -> Result<Snapshot, DbError> {
+    Ok(introspect_counted(client).await?.0)
+}
+
+/// `introspect`, also returning how many queries it sent (always the same
+/// number, whatever the size of the database).
+pub async fn introspect_counted(client: &mut Client) -> Result<(Snapshot, usize), DbError> {
     let tx = client
         .build_transaction()
         .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
@@ -109,17 +112,20 @@ pub async fn introspect(client: &mut Client) -> Result<Snapshot, DbError> {
         .start()
         .await
         .map_err(query_error("cannot start a read-only transaction"))?;
-    let snapshot = introspect_in_transaction(&tx).await?;
-    tx.commit()
-        .await
-        .map_err(query_error("cannot end the read-only transaction"))?;
-    Ok(snapshot)
+    let result = read(&tx).await?;
+    tx.commit().await.map_err(query_error("cannot end the read-only transaction"))?;
+    Ok(result)
 }
 
 /// Reads the database from inside a transaction the caller owns (apply uses
-/// this to verify its own changes before committing). Sets `search_path` (empty),
-/// `TimeZone`, `DateStyle` and `IntervalStyle` for the rest of that transaction.
+/// this to verify its own changes before committing). Sets `search_path`
+/// (empty), `TimeZone`, `DateStyle` and `IntervalStyle` for the rest of that
+/// transaction.
 pub async fn introspect_in_transaction(client: &impl GenericClient) -> Result<Snapshot, DbError> {
+    Ok(read(client).await?.0)
+}
+
+async fn read(client: &impl GenericClient) -> Result<(Snapshot, usize), DbError> {
     // Every name schema-qualified, every constant printed the same way
     // whatever the session's defaults.
     client
@@ -135,13 +141,18 @@ pub async fn introspect_in_transaction(client: &impl GenericClient) -> Result<Sn
         .query_one("SELECT pg_catalog.current_setting('server_version_num')::int", &[])
         .await
         .map_err(query_error("cannot read the server version"))?
-        .get(0);
+        .try_get(0)
+        .map_err(query_error("cannot read the server version"))?;
+    let sent = std::cell::Cell::new(2);
     let q = &*QUERIES;
-    let run = |name: &'static str, sql: &'static str| async move {
-        client
-            .query(sql, &[])
-            .await
-            .map_err(query_error(format!("cannot read {name}")))
+    let run = |name: &'static str, sql: &'static str| {
+        sent.set(sent.get() + 1);
+        async move {
+            client
+                .query(sql, &[])
+                .await
+                .map_err(query_error(format!("cannot read {name}")))
+        }
     };
     let rows = Rows {
         schemas: run("schemas", &q.schemas).await?,
@@ -156,11 +167,14 @@ pub async fn introspect_in_transaction(client: &impl GenericClient) -> Result<Sn
     };
     let (catalog, oids) = build::catalog(&rows)?;
     let deps = deps::dependencies(&rows.dependencies, &oids)?;
-    Ok(Snapshot {
-        catalog,
-        deps,
-        server_version: version,
-    })
+    Ok((
+        Snapshot {
+            catalog,
+            deps,
+            server_version: version,
+        },
+        sent.get(),
+    ))
 }
 
 #[cfg(test)]
