@@ -23,13 +23,38 @@ pub enum PipelineError {
     Plan(#[from] PlanError),
 }
 
-/// Everything a plan was made from.
+/// What a plan converges beyond the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Converge object owners too (`ALTER ... OWNER TO`); otherwise owners
+    /// are left as they are and ignored in every comparison.
+    pub manage_owners: bool,
+}
+
+/// Everything a plan was made from. Both snapshots' catalogs are normalized
+/// by the options (owners blanked unless managed).
 pub struct Planned {
     pub desired: Desired,
     pub desired_snapshot: Snapshot,
     pub current: Snapshot,
     pub plan: Plan,
     pub fingerprints: PlanFingerprints,
+    pub options: Options,
+}
+
+impl Planned {
+    /// A catalog read later, normalized the way this plan's catalogs are.
+    pub fn normalize(&self, catalog: &crate::catalog::Catalog) -> crate::catalog::Catalog {
+        normalize(catalog, &self.options)
+    }
+}
+
+fn normalize(catalog: &crate::catalog::Catalog, options: &Options) -> crate::catalog::Catalog {
+    if options.manage_owners {
+        catalog.clone()
+    } else {
+        catalog.without_owners()
+    }
 }
 
 /// Reads the desired state through a shadow database on `shadow_server`.
@@ -58,11 +83,12 @@ pub async fn plan(
     target: &Endpoint,
     shadow_server: &Endpoint,
     janitor: &Janitor,
+    options: &Options,
 ) -> Result<Planned, PipelineError> {
     let desired_snapshot = read_desired(&desired, shadow_server, janitor).await?;
     let current = read_target(target).await?;
     let uncastable = uncastable_types(target, &current, &desired_snapshot).await?;
-    plan_snapshots(desired, desired_snapshot, current, &uncastable)
+    plan_snapshots(desired, desired_snapshot, current, &uncastable, options)
 }
 
 /// Type pairs (from, to) of the planned column type changes that PostgreSQL
@@ -112,7 +138,16 @@ pub fn plan_snapshots(
     desired_snapshot: Snapshot,
     current: Snapshot,
     uncastable: &Uncastable,
+    options: &Options,
 ) -> Result<Planned, PipelineError> {
+    let desired_snapshot = Snapshot {
+        catalog: normalize(&desired_snapshot.catalog, options),
+        ..desired_snapshot
+    };
+    let current = Snapshot {
+        catalog: normalize(&current.catalog, options),
+        ..current
+    };
     let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
     let plan = crate::plan::build(changes, &current, &desired_snapshot, Some(&desired), uncastable)?;
     let fingerprints = PlanFingerprints {
@@ -126,5 +161,6 @@ pub fn plan_snapshots(
         current,
         plan,
         fingerprints,
+        options: options.clone(),
     })
 }

@@ -60,7 +60,7 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
             support::load(&target, old).await?;
         }
         let before = support::canonical::dump(&target).await?;
-        let result = plan(desired, &target, &support::admin(), &Janitor::default()).await;
+        let result = plan(desired, &target, &support::admin(), &Janitor::default(), &Default::default()).await;
         let after = support::canonical::dump(&target).await?;
         support::drop_db(&target).await;
         if before != after {

@@ -87,8 +87,16 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
         .or_else(|| read(dir, "new.sql"))
         .unwrap_or_default();
     let data = read(dir, "data.sql");
+    let roles: Vec<String> = read(dir, "roles.txt")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
     let rt = support::runtime();
     let result = rt.block_on(async {
+        support::create_roles(&roles).await?;
         let target = support::fresh_db(&format!("{name}_target")).await;
         let built = support::fresh_db(&format!("{name}_built")).await;
         let outcome = converge_case(dir, &name, &target, &built, &old, &reference, data.as_deref()).await;
@@ -131,6 +139,9 @@ async fn converge_case(
         .await
         .map_err(|e| format!("{name}: new.sql (or reference.sql) does not load in file order: {e}"))?;
 
+    let options = converge::pipeline::Options {
+        manage_owners: case_options(dir)?.manage_owners,
+    };
     let janitor = Janitor::default();
     let desired =
         Desired::load(&[dir.join("new.sql")]).map_err(|d| format!("{name}: desired files rejected: {d:?}"))?;
@@ -143,10 +154,22 @@ async fn converge_case(
     let uncastable = uncastable_types(target, &before, &desired_snapshot)
         .await
         .map_err(|e| format!("{name}: {e}"))?;
-    let planned = plan_snapshots(desired.clone(), desired_snapshot.clone(), before.clone(), &uncastable)
-        .map_err(|e| format!("{name}: {e}"))?;
-    let again = plan_snapshots(desired.clone(), desired_snapshot.clone(), before.clone(), &uncastable)
-        .map_err(|e| format!("{name}: {e}"))?;
+    let planned = plan_snapshots(
+        desired.clone(),
+        desired_snapshot.clone(),
+        before.clone(),
+        &uncastable,
+        &options,
+    )
+    .map_err(|e| format!("{name}: {e}"))?;
+    let again = plan_snapshots(
+        desired.clone(),
+        desired_snapshot.clone(),
+        before.clone(),
+        &uncastable,
+        &options,
+    )
+    .map_err(|e| format!("{name}: {e}"))?;
     let forward = forward_sql(&planned.plan);
     let rollback = rollback_sql(&planned.plan);
     if forward != forward_sql(&again.plan) || rollback != rollback_sql(&again.plan) {
@@ -154,11 +177,11 @@ async fn converge_case(
             "{name}: planning twice from the same inputs gave different SQL"
         ));
     }
-    let options = converge::apply::ApplyOptions {
+    let apply_options = converge::apply::ApplyOptions {
         allowed: Allowed::parse(&["all".into()]).unwrap_or_default(),
         record_history: true,
     };
-    converge::apply::apply(target, &planned, &options)
+    converge::apply::apply(target, &planned, &apply_options)
         .await
         .map_err(|e| format!("{name}: apply failed: {e}\n\nforward SQL:\n{forward}"))?;
 
@@ -188,6 +211,7 @@ async fn converge_case(
         desired_snapshot.clone(),
         after.clone(),
         &Default::default(),
+        &options,
     )
     .map_err(|e| format!("{name}: {e}"))?;
     if !second.plan.is_empty() {
@@ -216,6 +240,21 @@ async fn converge_case(
         ));
     }
     Ok((forward, rollback))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CaseOptions {
+    #[serde(default)]
+    manage_owners: bool,
+}
+
+/// `options.toml` of a case, if it has one.
+fn case_options(dir: &Path) -> Result<CaseOptions, String> {
+    match std::fs::read_to_string(dir.join("options.toml")) {
+        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: options.toml: {e}", dir.display())),
+        Err(_) => Ok(CaseOptions::default()),
+    }
 }
 
 /// Lines only in `expected` (-) and only in `actual` (+).

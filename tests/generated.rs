@@ -17,7 +17,15 @@ fn the_committed_initial_plan_is_up_to_date() {
     let files = rt.block_on(async {
         let empty = support::fresh_db("generated_initial").await;
         let desired = Desired::load(&["schema".into()]).expect("schema/ parses");
-        let planned = plan(desired, &empty, &support::admin(), &Janitor::default()).await.expect("plan schema/");
+        let planned = plan(
+            desired,
+            &empty,
+            &support::admin(),
+            &Janitor::default(),
+            &Default::default(),
+        )
+        .await
+        .expect("plan schema/");
         support::drop_db(&empty).await;
         PlanFiles::render(&planned.plan, &planned.fingerprints, planned.current.server_version)
     });
@@ -29,7 +37,10 @@ fn the_committed_initial_plan_is_up_to_date() {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
     // The server's minor version may differ between machines; nothing else may.
     let without_version = |json: &str| -> String {
-        json.lines().filter(|l| !l.trim_start().starts_with("\"server_version\"")).collect::<Vec<_>>().join("\n")
+        json.lines()
+            .filter(|l| !l.trim_start().starts_with("\"server_version\""))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     let stale = read("forward.sql") != files.forward
         || read("rollback.sql") != files.rollback

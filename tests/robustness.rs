@@ -24,7 +24,10 @@ fn check(text: String) {
         assert!(!diagnostics.is_empty());
         for d in &diagnostics {
             if let Some(label) = &d.primary {
-                assert!(label.span.start <= label.span.end && label.span.end <= text.len(), "{d:?}");
+                assert!(
+                    label.span.start <= label.span.end && label.span.end <= text.len(),
+                    "{d:?}"
+                );
                 assert!(sources.text(&label.span.path).is_some());
             }
             // Rendering must not panic either.
@@ -39,7 +42,9 @@ fn mutated_fixtures_never_panic() {
     sql_files(Path::new("fixtures"), &mut files);
     sql_files(Path::new("schema"), &mut files);
     files.sort();
-    let splices = ["(", ")", "'", "\"", "$$", "\\", ";", "--", "/*", "\u{e9}", "\0", "E'\\", "$a$"];
+    let splices = [
+        "(", ")", "'", "\"", "$$", "\\", ";", "--", "/*", "\u{e9}", "\0", "E'\\", "$a$",
+    ];
     let mut checked = 0;
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();

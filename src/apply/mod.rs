@@ -224,7 +224,7 @@ async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<F
         .map_err(query_error("cannot set client_min_messages"))?;
 
     let before = crate::introspect::introspect_in_transaction(&*client).await?;
-    let found = Fingerprint::of_catalog(&before.catalog);
+    let found = Fingerprint::of_catalog(&planned.normalize(&before.catalog));
     if found != planned.fingerprints.current_catalog {
         let _ = client.batch_execute("ROLLBACK").await;
         return Err(ApplyError::Drift {
@@ -236,7 +236,7 @@ async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<F
     // Statements taken from the desired files resolve names as they did when
     // the shadow database loaded them.
     client
-        .batch_execute("SET LOCAL search_path = public")
+        .batch_execute("SET LOCAL search_path = public; SET LOCAL check_function_bodies = off")
         .await
         .map_err(query_error("cannot set search_path"))?;
     let steps = planned.plan.steps.len();
@@ -259,24 +259,57 @@ async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<F
     }
 
     let after = crate::introspect::introspect_in_transaction(&*client).await?;
-    if !after.catalog.same_as(&planned.desired_snapshot.catalog) {
+    let after = planned.normalize(&after.catalog);
+    if !after.same_as(&planned.desired_snapshot.catalog) {
         return Err(ApplyError::Verify(differences(
-            &after.catalog,
+            &after,
             &planned.desired_snapshot.catalog,
         )));
     }
-    Ok(Fingerprint::of_catalog(&after.catalog))
+    Ok(Fingerprint::of_catalog(&after))
 }
 
 /// The remaining differences, one line each.
 pub fn differences(actual: &Catalog, desired: &Catalog) -> String {
     let changes = diff(actual, desired);
     if changes.is_empty() {
-        return "  (none found by diff; the catalogs differ in column order only)".into();
+        // Something the diff does not compare: name where the data differs.
+        let a = serde_json::to_value(actual.canonical()).unwrap_or_default();
+        let b = serde_json::to_value(desired.canonical()).unwrap_or_default();
+        let mut paths = Vec::new();
+        json_differences(&a, &b, String::new(), &mut paths);
+        return paths
+            .iter()
+            .take(10)
+            .map(|p| format!("  at {p}"))
+            .collect::<Vec<_>>()
+            .join("\n");
     }
     changes
         .iter()
         .map(|c| format!("  {}", describe(c)))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The paths where two JSON values differ.
+fn json_differences(a: &serde_json::Value, b: &serde_json::Value, path: String, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => json_differences(p, q, format!("{path}.{k}"), out),
+                    _ => out.push(format!("{path}.{k} (present on one side only)")),
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                json_differences(p, q, format!("{path}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{path}: {a} vs {b}")),
+        _ => {}
+    }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A schema-qualified name such as `billing.invoices`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct QualifiedName {
     pub schema: String,
     pub name: String,
@@ -47,6 +47,17 @@ pub enum ObjectId {
     Column(QualifiedName, String),
     Constraint(QualifiedName, String),
     Index(QualifiedName),
+    View(QualifiedName),
+    MaterializedView(QualifiedName),
+    /// A function or procedure: name and identity argument types.
+    Function(QualifiedName, String),
+    /// A trigger on a table or view.
+    Trigger(QualifiedName, String),
+    /// A row-level security policy on a table.
+    Policy(QualifiedName, String),
+    Collation(QualifiedName),
+    /// `ALTER DEFAULT PRIVILEGES` for (role, schema, object type).
+    DefaultPrivileges(String, String, String),
 }
 
 impl ObjectId {
@@ -62,6 +73,13 @@ impl ObjectId {
             ObjectId::Column(..) => "column",
             ObjectId::Constraint(..) => "constraint",
             ObjectId::Index(_) => "index",
+            ObjectId::View(_) => "view",
+            ObjectId::MaterializedView(_) => "materialized view",
+            ObjectId::Function(..) => "function",
+            ObjectId::Trigger(..) => "trigger",
+            ObjectId::Policy(..) => "policy",
+            ObjectId::Collation(_) => "collation",
+            ObjectId::DefaultPrivileges(..) => "default privileges",
         }
     }
 
@@ -75,14 +93,28 @@ impl ObjectId {
             | ObjectId::Table(q)
             | ObjectId::Index(q) => q.to_string(),
             ObjectId::Column(t, c) => format!("{t}.{c}"),
-            ObjectId::Constraint(t, c) => format!("{c} on {t}"),
+            ObjectId::Constraint(t, c) | ObjectId::Trigger(t, c) | ObjectId::Policy(t, c) => format!("{c} on {t}"),
+            ObjectId::View(q) | ObjectId::MaterializedView(q) | ObjectId::Collation(q) => q.to_string(),
+            ObjectId::Function(q, args) => format!("{q}({args})"),
+            ObjectId::DefaultPrivileges(role, schema, kind) => {
+                let schema = if schema.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in schema {schema}")
+                };
+                format!("for {kind} created by {role}{schema}")
+            }
         }
     }
 
     /// The table an object belongs to, for objects inside a table.
     pub fn table(&self) -> Option<&QualifiedName> {
         match self {
-            ObjectId::Table(t) | ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => Some(t),
+            ObjectId::Table(t)
+            | ObjectId::Column(t, _)
+            | ObjectId::Constraint(t, _)
+            | ObjectId::Trigger(t, _)
+            | ObjectId::Policy(t, _) => Some(t),
             _ => None,
         }
     }
@@ -92,13 +124,20 @@ impl ObjectId {
         match self {
             ObjectId::Schema(s) => Some(s),
             ObjectId::Extension(_) => None,
+            ObjectId::DefaultPrivileges(_, s, _) => (!s.is_empty()).then_some(s.as_str()),
             ObjectId::Type(q)
             | ObjectId::Sequence(q)
             | ObjectId::SequenceOwner(q)
             | ObjectId::Table(q)
             | ObjectId::Index(q)
             | ObjectId::Column(q, _)
-            | ObjectId::Constraint(q, _) => Some(&q.schema),
+            | ObjectId::Constraint(q, _)
+            | ObjectId::View(q)
+            | ObjectId::MaterializedView(q)
+            | ObjectId::Function(q, _)
+            | ObjectId::Trigger(q, _)
+            | ObjectId::Policy(q, _)
+            | ObjectId::Collation(q) => Some(&q.schema),
         }
     }
 }

@@ -7,6 +7,10 @@
 
 use super::ids::QualifiedName;
 use super::objects::*;
+use super::privileges::DefaultPrivileges;
+use super::relations::*;
+use super::routines::Function;
+use super::types::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 
@@ -51,3 +55,37 @@ keyed_by!(Sequence, QualifiedName, name);
 keyed_by!(Table, QualifiedName, name);
 keyed_by!(Index, QualifiedName, name);
 keyed_by!(Constraint, String, name);
+keyed_by!(Domain, QualifiedName, name);
+keyed_by!(CompositeType, QualifiedName, name);
+keyed_by!(RangeType, QualifiedName, name);
+keyed_by!(Collation, QualifiedName, name);
+keyed_by!(View, QualifiedName, name);
+keyed_by!(DomainConstraint, String, name);
+
+impl Keyed for Function {
+    type Key = (QualifiedName, String);
+    fn key(&self) -> Self::Key {
+        (self.name.clone(), self.identity_arguments.clone())
+    }
+}
+
+impl Keyed for Trigger {
+    type Key = (QualifiedName, String);
+    fn key(&self) -> Self::Key {
+        (self.table.clone(), self.name.clone())
+    }
+}
+
+impl Keyed for Policy {
+    type Key = (QualifiedName, String);
+    fn key(&self) -> Self::Key {
+        (self.table.clone(), self.name.clone())
+    }
+}
+
+impl Keyed for DefaultPrivileges {
+    type Key = (String, String, String);
+    fn key(&self) -> Self::Key {
+        DefaultPrivileges::key(self)
+    }
+}

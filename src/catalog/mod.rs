@@ -13,11 +13,19 @@ mod fingerprint;
 mod ids;
 mod keyed;
 mod objects;
+mod privileges;
+mod relations;
+mod routines;
+mod types;
 
 pub use fingerprint::Fingerprint;
 pub use ids::{ObjectId, QualifiedName};
 pub use keyed::Keyed;
 pub use objects::*;
+pub use privileges::*;
+pub use relations::*;
+pub use routines::*;
+pub use types::*;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,6 +45,26 @@ pub struct Catalog {
     pub tables: BTreeMap<QualifiedName, Table>,
     #[serde(with = "keyed")]
     pub indexes: BTreeMap<QualifiedName, Index>,
+    #[serde(with = "keyed")]
+    pub domains: BTreeMap<QualifiedName, Domain>,
+    #[serde(with = "keyed")]
+    pub composite_types: BTreeMap<QualifiedName, CompositeType>,
+    #[serde(with = "keyed")]
+    pub range_types: BTreeMap<QualifiedName, RangeType>,
+    #[serde(with = "keyed")]
+    pub collations: BTreeMap<QualifiedName, Collation>,
+    /// Views and materialized views.
+    #[serde(with = "keyed")]
+    pub views: BTreeMap<QualifiedName, View>,
+    /// Functions and procedures, keyed by name and identity arguments.
+    #[serde(with = "keyed")]
+    pub functions: BTreeMap<(QualifiedName, String), Function>,
+    #[serde(with = "keyed")]
+    pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
+    #[serde(with = "keyed")]
+    pub policies: BTreeMap<(QualifiedName, String), Policy>,
+    #[serde(with = "keyed")]
+    pub default_privileges: BTreeMap<(String, String, String), DefaultPrivileges>,
 }
 
 impl Catalog {
@@ -49,6 +77,27 @@ impl Catalog {
         for t in c.tables.values_mut() {
             t.columns.sort_by(|a, b| a.name.cmp(&b.name));
         }
+        // ALTER TYPE ... ADD ATTRIBUTE appends, like ADD COLUMN.
+        for t in c.composite_types.values_mut() {
+            t.attributes.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        c
+    }
+
+    /// The catalog with every owner blanked: owners are converged only when
+    /// asked for.
+    pub fn without_owners(&self) -> Catalog {
+        let mut c = self.clone();
+        c.schemas.values_mut().for_each(|x| x.owner.clear());
+        c.enums.values_mut().for_each(|x| x.owner.clear());
+        c.sequences.values_mut().for_each(|x| x.owner.clear());
+        c.tables.values_mut().for_each(|x| x.owner.clear());
+        c.domains.values_mut().for_each(|x| x.owner.clear());
+        c.composite_types.values_mut().for_each(|x| x.owner.clear());
+        c.range_types.values_mut().for_each(|x| x.owner.clear());
+        c.collations.values_mut().for_each(|x| x.owner.clear());
+        c.views.values_mut().for_each(|x| x.owner.clear());
+        c.functions.values_mut().for_each(|x| x.owner.clear());
         c
     }
 
@@ -71,6 +120,26 @@ impl Catalog {
             ids.extend(t.constraints.keys().map(|n| ObjectId::Constraint(q.clone(), n.clone())));
         }
         ids.extend(self.indexes.keys().map(|q| ObjectId::Index(q.clone())));
+        ids.extend(self.domains.keys().map(|q| ObjectId::Type(q.clone())));
+        ids.extend(self.composite_types.keys().map(|q| ObjectId::Type(q.clone())));
+        ids.extend(self.range_types.keys().map(|q| ObjectId::Type(q.clone())));
+        ids.extend(self.collations.keys().map(|q| ObjectId::Collation(q.clone())));
+        ids.extend(self.views.values().map(View::id));
+        ids.extend(
+            self.functions
+                .keys()
+                .map(|(q, a)| ObjectId::Function(q.clone(), a.clone())),
+        );
+        ids.extend(
+            self.triggers
+                .keys()
+                .map(|(t, n)| ObjectId::Trigger(t.clone(), n.clone())),
+        );
+        ids.extend(
+            self.policies
+                .keys()
+                .map(|(t, n)| ObjectId::Policy(t.clone(), n.clone())),
+        );
         ids
     }
 
@@ -82,6 +151,15 @@ impl Catalog {
             + self.sequences.len()
             + self.tables.len()
             + self.indexes.len()
+            + self.domains.len()
+            + self.composite_types.len()
+            + self.range_types.len()
+            + self.collations.len()
+            + self.views.len()
+            + self.functions.len()
+            + self.triggers.len()
+            + self.policies.len()
+            + self.default_privileges.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -98,6 +176,9 @@ pub enum DependencyKind {
     Auto,
     /// The dependent is part of the referenced object's implementation (`i`).
     Internal,
+    /// Found by converge in a function body, where PostgreSQL records
+    /// nothing: an ordering preference, never a reason to drop.
+    Reference,
 }
 
 /// One edge: `from` needs `to`.
@@ -122,15 +203,20 @@ impl Dependencies {
     }
 
     pub fn contains_edge(&self, from: &ObjectId, to: &ObjectId) -> bool {
-        [DependencyKind::Normal, DependencyKind::Auto, DependencyKind::Internal]
-            .into_iter()
-            .any(|kind| {
-                self.edges.contains(&Dependency {
-                    from: from.clone(),
-                    to: to.clone(),
-                    kind,
-                })
+        [
+            DependencyKind::Normal,
+            DependencyKind::Auto,
+            DependencyKind::Internal,
+            DependencyKind::Reference,
+        ]
+        .into_iter()
+        .any(|kind| {
+            self.edges.contains(&Dependency {
+                from: from.clone(),
+                to: to.clone(),
+                kind,
             })
+        })
     }
 }
 
@@ -141,4 +227,6 @@ pub struct Snapshot {
     pub deps: Dependencies,
     /// `server_version_num`, e.g. 150018.
     pub server_version: i32,
+    /// The role the snapshot was read as (`current_user`).
+    pub role: String,
 }

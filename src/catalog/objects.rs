@@ -2,16 +2,19 @@
 //! beyond small accessors.
 
 use super::ids::QualifiedName;
+use super::privileges::Acl;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
     pub name: String,
+    pub owner: String,
+    pub acl: Acl,
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {
     pub name: String,
     /// The schema the extension's objects were installed in.
@@ -20,16 +23,18 @@ pub struct Extension {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnumType {
     pub name: QualifiedName,
     /// Labels in their sort order.
     pub labels: Vec<String>,
+    pub owner: String,
+    pub acl: Acl,
     pub comment: Option<String>,
 }
 
 /// The options every sequence has, standalone or behind an identity column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SequenceOptions {
     /// `smallint`, `integer` or `bigint`.
     pub data_type: String,
@@ -64,7 +69,7 @@ impl SequenceOptions {
 }
 
 /// A column of a table that a sequence is `OWNED BY`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ColumnRef {
     pub table: QualifiedName,
     pub column: String,
@@ -76,22 +81,25 @@ impl std::fmt::Display for ColumnRef {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sequence {
     pub name: QualifiedName,
     pub options: SequenceOptions,
     pub owned_by: Option<ColumnRef>,
+    pub owner: String,
+    pub acl: Acl,
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityKind {
+    #[default]
     Always,
     ByDefault,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     pub kind: IdentityKind,
     /// The identity's sequence (PostgreSQL names it `<table>_<column>_seq`
@@ -100,7 +108,7 @@ pub struct Identity {
     pub options: SequenceOptions,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
     /// As `format_type` prints it: `character varying(20)`, `public.mood[]`.
@@ -113,12 +121,26 @@ pub struct Column {
     pub generated: Option<String>,
     /// A collation other than the type's default, qualified: `pg_catalog."C"`.
     pub collation: Option<String>,
+    /// `SET STORAGE` when it differs from the type's: `plain`, `external`,
+    /// `extended` or `main`.
+    pub storage: Option<String>,
+    /// The type's own storage, which `storage: None` means (to go back to).
+    pub type_storage: String,
+    /// `SET COMPRESSION`: `pglz` or `lz4`.
+    pub compression: Option<String>,
+    /// `SET STATISTICS n` when set.
+    pub statistics: Option<i32>,
+    /// Attribute options (`SET (n_distinct = ...)`), sorted.
+    pub options: Vec<String>,
+    /// Column privileges.
+    pub acl: Acl,
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConstraintKind {
+    #[default]
     PrimaryKey,
     Unique,
     ForeignKey,
@@ -138,7 +160,7 @@ impl ConstraintKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
@@ -157,7 +179,15 @@ pub struct Constraint {
     pub index_comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How a partition attaches to its partitioned table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionOf {
+    pub parent: QualifiedName,
+    /// As `pg_get_expr(relpartbound)` prints it: `FOR VALUES FROM (..) TO (..)`, `DEFAULT`.
+    pub bound: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub name: QualifiedName,
     /// `UNLOGGED`: not written to the WAL, emptied after a crash.
@@ -166,6 +196,19 @@ pub struct Table {
     pub columns: Vec<Column>,
     #[serde(with = "super::keyed")]
     pub constraints: BTreeMap<String, Constraint>,
+    /// `PARTITION BY ...` as `pg_get_partkeydef` prints it (`RANGE (created_at)`).
+    pub partition_key: Option<String>,
+    pub partition_of: Option<PartitionOf>,
+    /// Storage parameters (`WITH (fillfactor=70)`), sorted.
+    pub options: Vec<String>,
+    /// `REPLICA IDENTITY`: `default`, `nothing`, `full`, or `index`.
+    pub replica_identity: String,
+    /// The index of `REPLICA IDENTITY USING INDEX`.
+    pub replica_identity_index: Option<String>,
+    pub row_security: bool,
+    pub force_row_security: bool,
+    pub owner: String,
+    pub acl: Acl,
     pub comment: Option<String>,
 }
 
@@ -175,9 +218,10 @@ impl Table {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     pub name: QualifiedName,
+    /// The table or materialized view.
     pub table: QualifiedName,
     /// As `pg_get_indexdef` prints it: the complete `CREATE INDEX` statement.
     pub definition: String,

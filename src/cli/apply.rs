@@ -120,7 +120,7 @@ pub async fn make_plan(common: &Common, context: &Context, output: &mut Output<'
         .shadow_server(common.dev_url.as_deref())
         .await
         .map_err(|e| report::error(output, e))?;
-    crate::pipeline::plan(desired, &target, &shadow, context.janitor())
+    crate::pipeline::plan(desired, &target, &shadow, context.janitor(), &Default::default())
         .await
         .map_err(|e| report::pipeline(output, e, &sources))
 }

@@ -1,14 +1,32 @@
 //! Connections: where a database is, how to show it without its password, and
-//! connecting to it.
+//! connecting to it, the way libpq (and so psql) does.
+//!
+//! - Connection strings are `postgres://` / `postgresql://` URLs or
+//!   `key=value` strings (`conninfo.rs`).
+//! - What the string does not say comes from the `PG*` environment variables,
+//!   then libpq's defaults; a missing password from `~/.pgpass` or
+//!   `PGPASSFILE` (`settings.rs`, `pgpass.rs`).
+//! - TLS through rustls with libpq's sslmode values, from `disable` to
+//!   `verify-full` (`tls.rs`); Unix sockets never use TLS.
 //!
 //! Every connection converge opens goes through `Endpoint::connect`, so every
 //! connection error reads the same way and none prints a password.
 
+mod conninfo;
+pub mod pgpass;
+mod settings;
+mod tls;
+
+pub use settings::{CertMode, RootCert, SslMode, SslSettings, Target};
+
+use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio_postgres::config::Host;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::config::{Host, LoadBalanceHosts};
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres::{Client, Config, NoTls, Socket};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -23,37 +41,48 @@ pub enum DbError {
 /// A database to connect to.
 #[derive(Clone)]
 pub struct Endpoint {
+    /// Everything but the TLS settings and the password file's passwords;
+    /// the password here is one given explicitly.
     config: Config,
+    /// The servers to try, in order.
+    targets: Vec<Target>,
+    ssl: SslSettings,
+    /// The password file, when no password was given.
+    passfile: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Endpoint({self})")
+        write!(f, "Endpoint({self} sslmode={})", self.ssl.mode.as_str())
     }
 }
 
 impl Endpoint {
-    /// Parses a `postgres://` URL or a `key=value` connection string.
+    /// Parses a `postgres://` URL or a `key=value` connection string, with
+    /// defaults from the process's environment.
     pub fn parse(text: &str) -> Result<Endpoint, DbError> {
-        let mut config = Config::from_str(text).map_err(|e| DbError::Invalid(one_line(&e.to_string())))?;
-        if config.get_user().is_none() {
-            let user = std::env::var("PGUSER")
-                .ok()
-                .or_else(os_user)
-                .unwrap_or_else(|| "postgres".into());
-            config.user(&user);
-        }
-        if config.get_password().is_none() {
-            if let Ok(password) = std::env::var("PGPASSWORD") {
-                config.password(password);
-            }
-        }
-        if config.get_hosts().is_empty() {
-            config.host_path("/var/run/postgresql");
-        }
-        Ok(Endpoint::from_config(config))
+        let env: HashMap<String, String> = settings::env_names()
+            .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
+            .collect();
+        Endpoint::parse_with_env(text, &env)
     }
 
+    /// Parses a connection string with defaults from `env` (variable name to
+    /// value: `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
+    /// `PGSSLMODE`, `PGPASSFILE`, `HOME`, ...) instead of the process's.
+    pub fn parse_with_env(text: &str, env: &HashMap<String, String>) -> Result<Endpoint, DbError> {
+        let resolved = settings::resolve(text, env, os_user()).map_err(|e| DbError::Invalid(one_line(&e)))?;
+        Ok(Endpoint {
+            config: resolved.config,
+            targets: resolved.targets,
+            ssl: resolved.ssl,
+            passfile: resolved.passfile,
+        })
+    }
+
+    /// An endpoint from a tokio-postgres configuration, taken as it is (no
+    /// environment, no password file); its sslmode is disable, prefer or
+    /// require, and TLS files are looked for under `~/.postgresql` as libpq does.
     pub fn from_config(mut config: Config) -> Endpoint {
         if config.get_application_name().is_none() {
             config.application_name("converge");
@@ -61,14 +90,67 @@ impl Endpoint {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
-        Endpoint { config }
+        let ports = config.get_ports();
+        let port = |i: usize| ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+        let addrs = config.get_hostaddrs();
+        let mut targets: Vec<Target> = config
+            .get_hosts()
+            .iter()
+            .enumerate()
+            .map(|(i, host)| Target {
+                host: host.clone(),
+                hostaddr: addrs.get(i).copied(),
+                port: port(i),
+                password: None,
+            })
+            .collect();
+        if targets.is_empty() {
+            targets = addrs
+                .iter()
+                .enumerate()
+                .map(|(i, addr)| Target {
+                    host: Host::Tcp(addr.to_string()),
+                    hostaddr: Some(*addr),
+                    port: port(i),
+                    password: None,
+                })
+                .collect();
+        }
+        if targets.is_empty() {
+            targets.push(Target {
+                host: settings::default_host(),
+                hostaddr: None,
+                port: port(0),
+                password: None,
+            });
+        }
+        let mode = match config.get_ssl_mode() {
+            tokio_postgres::config::SslMode::Disable => SslMode::Disable,
+            tokio_postgres::config::SslMode::Require => SslMode::Require,
+            _ => SslMode::Prefer,
+        };
+        let home: HashMap<String, String> = std::env::var("HOME")
+            .map(|h| ("HOME".to_string(), h))
+            .into_iter()
+            .collect();
+        let ssl = SslSettings::defaults(mode, &settings::home(&home));
+        Endpoint {
+            config,
+            targets,
+            ssl,
+            passfile: None,
+        }
     }
 
     /// The same server, another database.
     pub fn with_dbname(&self, dbname: &str) -> Endpoint {
-        let mut config = self.config.clone();
-        config.dbname(dbname);
-        Endpoint { config }
+        let mut endpoint = self.clone();
+        endpoint.config.dbname(dbname);
+        if endpoint.passfile.is_some() {
+            let user = endpoint.user();
+            settings::fill_passwords(&mut endpoint.targets, endpoint.passfile.as_deref(), dbname, &user);
+        }
+        endpoint
     }
 
     pub fn dbname(&self) -> String {
@@ -83,11 +165,122 @@ impl Endpoint {
         self.config.get_user().unwrap_or("postgres").to_string()
     }
 
+    /// The servers tried, in order (one unless the string lists several).
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    pub fn ssl(&self) -> &SslSettings {
+        &self.ssl
+    }
+
+    /// The settings handed to tokio-postgres (user, database, options,
+    /// application name, timeouts, hosts). Its password is one given in the
+    /// string or `PGPASSWORD`, not one from the password file.
+    pub fn postgres_config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether a password will be sent: given, or found in the password file.
+    pub fn has_password(&self) -> bool {
+        self.config.get_password().is_some() || self.targets.iter().any(|t| t.password.is_some())
+    }
+
+    /// Connects to the first target that accepts, with TLS as the sslmode says.
     pub async fn connect(&self) -> Result<Client, DbError> {
-        let (client, connection) = self.config.connect(NoTls).await.map_err(|e| DbError::Connect {
+        let mut order: Vec<&Target> = self.targets.iter().collect();
+        if self.config.get_load_balance_hosts() == LoadBalanceHosts::Random {
+            shuffle(&mut order);
+        }
+        let mut tls: Option<Result<tls::Tls, String>> = None;
+        let mut failures = Vec::new();
+        for target in order {
+            match self.connect_target(target, &mut tls).await {
+                Ok(client) => return Ok(client),
+                Err(message) if self.targets.len() > 1 => failures.push(format!("{}: {message}", target.show())),
+                Err(message) => failures.push(message),
+            }
+        }
+        Err(DbError::Connect {
             endpoint: self.to_string(),
-            message: error_message(&e),
-        })?;
+            message: self.scrub(&one_line(&failures.join("; "))),
+        })
+    }
+
+    async fn connect_target(
+        &self,
+        target: &Target,
+        tls: &mut Option<Result<tls::Tls, String>>,
+    ) -> Result<Client, String> {
+        // libpq never uses TLS on a Unix socket.
+        if matches!(target.host, Host::Unix(_)) || self.ssl.mode == SslMode::Disable {
+            return self
+                .attempt(target, tokio_postgres::config::SslMode::Disable, NoTls)
+                .await
+                .map_err(|e| error_message(&e));
+        }
+        // The TLS configuration is made (its files read) once per connect.
+        let mut tls_config = || tls.get_or_insert_with(|| tls::Tls::new(&self.ssl)).clone();
+        use tokio_postgres::config::SslMode as Mode;
+        match self.ssl.mode {
+            SslMode::Allow => match self.attempt(target, Mode::Disable, NoTls).await {
+                Ok(client) => Ok(client),
+                // The server turned the plain connection down: try TLS.
+                Err(plain) if plain.as_db_error().is_some() => {
+                    let then = |with_tls: String| format!("{}; then with TLS: {with_tls}", error_message(&plain));
+                    let tls = tls_config().map_err(then)?;
+                    let started = Arc::new(AtomicBool::new(false));
+                    self.attempt(target, Mode::Require, tls.connector(started))
+                        .await
+                        .map_err(|e| then(error_message(&e)))
+                }
+                Err(plain) => Err(error_message(&plain)),
+            },
+            SslMode::Prefer => {
+                let without_tls = |with_tls: String| async move {
+                    self.attempt(target, Mode::Disable, NoTls)
+                        .await
+                        .map_err(|e| format!("{with_tls}; then without TLS: {}", error_message(&e)))
+                };
+                let tls = match tls_config() {
+                    Ok(tls) => tls,
+                    // Like a failed handshake: libpq goes on without TLS.
+                    Err(message) => return without_tls(message).await,
+                };
+                let started = Arc::new(AtomicBool::new(false));
+                match self.attempt(target, Mode::Prefer, tls.connector(started.clone())).await {
+                    Ok(client) => Ok(client),
+                    // TLS was agreed but failed (handshake or authentication): try without.
+                    Err(with_tls) if started.load(Ordering::SeqCst) => without_tls(error_message(&with_tls)).await,
+                    Err(e) => Err(error_message(&e)),
+                }
+            }
+            // (disable was handled above)
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull | SslMode::Disable => {
+                let tls = tls_config()?;
+                let started = Arc::new(AtomicBool::new(false));
+                self.attempt(target, Mode::Require, tls.connector(started))
+                    .await
+                    .map_err(|e| error_message(&e))
+            }
+        }
+    }
+
+    /// One connection attempt to one target.
+    async fn attempt<T>(
+        &self,
+        target: &Target,
+        mode: tokio_postgres::config::SslMode,
+        tls: T,
+    ) -> Result<Client, tokio_postgres::Error>
+    where
+        T: MakeTlsConnect<Socket> + 'static,
+        T::Stream: Send + 'static,
+        T::TlsConnect: Send,
+        <T::TlsConnect as tokio_postgres::tls::TlsConnect<Socket>>::Future: Send,
+    {
+        let config = self.target_config(target, mode);
+        let (client, connection) = config.connect(tls).await?;
         tokio::spawn(async move {
             // The connection ends when the client is dropped; an error here is
             // reported by the next query on the client.
@@ -95,19 +288,88 @@ impl Endpoint {
         });
         Ok(client)
     }
+
+    /// The configuration for one target: the common settings, its host, and
+    /// its password.
+    fn target_config(&self, target: &Target, mode: tokio_postgres::config::SslMode) -> Config {
+        let c = &self.config;
+        let mut config = Config::new();
+        if let Some(user) = c.get_user() {
+            config.user(user);
+        }
+        if let Some(password) = c.get_password() {
+            config.password(password);
+        } else if let Some(password) = &target.password {
+            config.password(&password.0);
+        }
+        if let Some(dbname) = c.get_dbname() {
+            config.dbname(dbname);
+        }
+        if let Some(options) = c.get_options() {
+            config.options(options);
+        }
+        if let Some(name) = c.get_application_name() {
+            config.application_name(name);
+        }
+        if let Some(timeout) = c.get_connect_timeout() {
+            config.connect_timeout(*timeout);
+        }
+        if let Some(timeout) = c.get_tcp_user_timeout() {
+            config.tcp_user_timeout(*timeout);
+        }
+        config.keepalives(c.get_keepalives());
+        config.keepalives_idle(c.get_keepalives_idle());
+        if let Some(interval) = c.get_keepalives_interval() {
+            config.keepalives_interval(interval);
+        }
+        if let Some(retries) = c.get_keepalives_retries() {
+            config.keepalives_retries(retries);
+        }
+        config.target_session_attrs(c.get_target_session_attrs());
+        config.channel_binding(c.get_channel_binding());
+        config.ssl_negotiation(c.get_ssl_negotiation());
+        match &target.host {
+            Host::Tcp(h) => config.host(h),
+            Host::Unix(p) => config.host_path(p),
+        };
+        if let Some(addr) = target.hostaddr {
+            config.hostaddr(addr);
+        }
+        config.port(target.port);
+        config.ssl_mode(mode);
+        config
+    }
+
+    /// A message with every password this endpoint knows masked.
+    fn scrub(&self, message: &str) -> String {
+        let mut message = message.to_string();
+        let passwords = self.config.get_password().into_iter().chain(
+            self.targets
+                .iter()
+                .filter_map(|t| t.password.as_ref().map(|p| p.0.as_slice())),
+        );
+        for password in passwords {
+            if let Ok(password) = std::str::from_utf8(password)
+                && password.len() >= 3
+            {
+                message = message.replace(password, "********");
+            }
+        }
+        message
+    }
 }
 
 /// `postgres://user@host:port/db`, never with the password.
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let user = self.config.get_user().unwrap_or("");
-        let port = self.config.get_ports().first().copied().unwrap_or(5432);
-        let host = match self.config.get_hosts().first() {
-            Some(Host::Tcp(h)) => format!("{h}:{port}"),
-            Some(Host::Unix(p)) => format!("[{}]:{port}", p.display()),
-            None => String::from("localhost"),
+        let hosts: Vec<String> = self.targets.iter().map(Target::show).collect();
+        let hosts = if hosts.is_empty() {
+            "localhost".to_string()
+        } else {
+            hosts.join(",")
         };
-        write!(f, "postgres://{user}@{host}/{}", self.dbname())
+        write!(f, "postgres://{user}@{hosts}/{}", self.dbname())
     }
 }
 
@@ -151,22 +413,21 @@ fn os_user() -> Option<String> {
         .map(|u| u.name)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn display_never_shows_the_password() {
-        let e = Endpoint::parse("postgres://alice:s3cret@db.example.com:6543/app").unwrap();
-        assert_eq!(e.to_string(), "postgres://alice@db.example.com:6543/app");
-        let e = Endpoint::parse("host=/tmp/x user=bob password=hunter2 dbname=d").unwrap();
-        assert!(!e.to_string().contains("hunter2"));
-        assert_eq!(e.to_string(), "postgres://bob@[/tmp/x]:5432/d");
-    }
-
-    #[test]
-    fn invalid_strings_are_errors_not_panics() {
-        assert!(Endpoint::parse("postgres://[::1").is_err());
-        assert!(Endpoint::parse("nonsense = = =").is_err());
+/// load_balance_hosts=random: a shuffle that needs no random-number crate.
+fn shuffle<T>(items: &mut [T]) {
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+        ^ ((std::process::id() as u64) << 32)
+        | 1;
+    for i in (1..items.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        items.swap(i, (seed % (i as u64 + 1)) as usize);
     }
 }
+
+#[cfg(test)]
+mod tests;

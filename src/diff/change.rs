@@ -9,9 +9,9 @@
 use crate::catalog::*;
 use serde::Serialize;
 
-/// A column that uses an enum type, as an enum recreation must recast it.
+/// A column that uses a type, as recreating the type must recast it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EnumUse {
+pub struct TypeUse {
     pub table: QualifiedName,
     pub column: String,
     /// The column's type as printed (`public.mood` or `public.mood[]`).
@@ -22,9 +22,27 @@ pub struct EnumUse {
     pub default_after: Option<String>,
 }
 
-impl EnumUse {
-    fn reversed(&self) -> EnumUse {
-        EnumUse {
+/// A domain over a recreated type, recreated with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainRecast {
+    pub from: Domain,
+    pub to: Domain,
+    pub uses: Vec<TypeUse>,
+}
+
+impl DomainRecast {
+    fn reversed(&self) -> DomainRecast {
+        DomainRecast {
+            from: self.to.clone(),
+            to: self.from.clone(),
+            uses: self.uses.iter().map(TypeUse::reversed).collect(),
+        }
+    }
+}
+
+impl TypeUse {
+    fn reversed(&self) -> TypeUse {
+        TypeUse {
             default_before: self.default_after.clone(),
             default_after: self.default_before.clone(),
             ..self.clone()
@@ -52,9 +70,11 @@ pub enum Change {
     AlterEnum {
         from: EnumType,
         to: EnumType,
-        uses: Vec<EnumUse>,
+        uses: Vec<TypeUse>,
         recreate: bool,
         recreate_back: bool,
+        /// Domains over the enum, recreated with it: (current, desired, their uses).
+        domains: Vec<DomainRecast>,
     },
     CreateSequence(Sequence),
     DropSequence(Sequence),
@@ -122,6 +142,110 @@ pub enum Change {
         from: Option<String>,
         to: Option<String>,
     },
+    /// Storage parameters of a table or materialized view (`SET (...)`, `RESET (...)`).
+    SetRelationOptions {
+        object: ObjectId,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    SetReplicaIdentity {
+        table: QualifiedName,
+        from: String,
+        to: String,
+        /// The index of `REPLICA IDENTITY USING INDEX`, on each side.
+        from_index: Option<String>,
+        to_index: Option<String>,
+    },
+    SetRowSecurity {
+        table: QualifiedName,
+        from: (bool, bool),
+        /// (enabled, forced)
+        to: (bool, bool),
+    },
+    AttachPartition {
+        table: QualifiedName,
+        partition: PartitionOf,
+    },
+    DetachPartition {
+        table: QualifiedName,
+        partition: PartitionOf,
+    },
+    CreateView(View),
+    DropView(View),
+    /// `CREATE OR REPLACE VIEW` (same columns, maybe more at the end).
+    ReplaceView {
+        from: View,
+        to: View,
+    },
+    /// `REFRESH MATERIALIZED VIEW [WITH NO DATA]`.
+    SetPopulated {
+        view: QualifiedName,
+        populated: bool,
+    },
+    CreateFunction(Function),
+    DropFunction(Function),
+    /// `CREATE OR REPLACE` (same arguments and result).
+    ReplaceFunction {
+        from: Function,
+        to: Function,
+    },
+    CreateTrigger(Trigger),
+    DropTrigger(Trigger),
+    SetTriggerEnabled {
+        trigger: Trigger,
+        from: String,
+        to: String,
+    },
+    CreatePolicy(Policy),
+    DropPolicy(Policy),
+    /// `ALTER POLICY` (roles, USING, WITH CHECK).
+    AlterPolicy {
+        from: Policy,
+        to: Policy,
+    },
+    CreateDomain(Domain),
+    DropDomain(Domain),
+    /// Default, NOT NULL and constraints of a domain whose base type stays.
+    AlterDomain {
+        from: Domain,
+        to: Domain,
+    },
+    /// A domain whose base type changes while columns use it: created anew
+    /// under its name and the columns recast through text.
+    RecreateDomain {
+        from: Domain,
+        to: Domain,
+        uses: Vec<TypeUse>,
+    },
+    CreateCompositeType(CompositeType),
+    DropCompositeType(CompositeType),
+    AlterCompositeType {
+        from: CompositeType,
+        to: CompositeType,
+    },
+    CreateRangeType(RangeType),
+    DropRangeType(RangeType),
+    CreateCollation(Collation),
+    DropCollation(Collation),
+    /// GRANT and REVOKE to take an object's privileges from `from` to `to`.
+    /// `keyword` is the object kind as GRANT writes it (`TABLE`, `SCHEMA`, ...).
+    SetPrivileges {
+        object: ObjectId,
+        keyword: String,
+        from: Acl,
+        to: Acl,
+    },
+    /// `ALTER ... OWNER TO` (only when owners are managed).
+    SetOwner {
+        object: ObjectId,
+        keyword: String,
+        from: String,
+        to: String,
+    },
+    SetDefaultPrivileges {
+        from: DefaultPrivileges,
+        to: DefaultPrivileges,
+    },
 }
 
 impl Change {
@@ -142,12 +266,14 @@ impl Change {
                 uses,
                 recreate,
                 recreate_back,
+                domains,
             } => AlterEnum {
                 from: to,
                 to: from,
-                uses: uses.iter().map(EnumUse::reversed).collect(),
+                uses: uses.iter().map(TypeUse::reversed).collect(),
                 recreate: recreate_back,
                 recreate_back: recreate,
+                domains: domains.iter().map(DomainRecast::reversed).collect(),
             },
             CreateSequence(s) => DropSequence(s),
             DropSequence(s) => CreateSequence(s),
@@ -186,6 +312,89 @@ impl Change {
                 from: to,
                 to: from,
             },
+            SetRelationOptions { object, from, to } => SetRelationOptions {
+                object,
+                from: to,
+                to: from,
+            },
+            SetReplicaIdentity {
+                table,
+                from,
+                to,
+                from_index,
+                to_index,
+            } => SetReplicaIdentity {
+                table,
+                from: to,
+                to: from,
+                from_index: to_index,
+                to_index: from_index,
+            },
+            SetRowSecurity { table, from, to } => SetRowSecurity {
+                table,
+                from: to,
+                to: from,
+            },
+            AttachPartition { table, partition } => DetachPartition { table, partition },
+            DetachPartition { table, partition } => AttachPartition { table, partition },
+            CreateView(v) => DropView(v),
+            DropView(v) => CreateView(v),
+            ReplaceView { from, to } => ReplaceView { from: to, to: from },
+            SetPopulated { view, populated } => SetPopulated {
+                view,
+                populated: !populated,
+            },
+            CreateFunction(f) => DropFunction(f),
+            DropFunction(f) => CreateFunction(f),
+            ReplaceFunction { from, to } => ReplaceFunction { from: to, to: from },
+            CreateTrigger(t) => DropTrigger(t),
+            DropTrigger(t) => CreateTrigger(t),
+            SetTriggerEnabled { trigger, from, to } => SetTriggerEnabled {
+                trigger,
+                from: to,
+                to: from,
+            },
+            CreatePolicy(p) => DropPolicy(p),
+            DropPolicy(p) => CreatePolicy(p),
+            AlterPolicy { from, to } => AlterPolicy { from: to, to: from },
+            CreateDomain(d) => DropDomain(d),
+            DropDomain(d) => CreateDomain(d),
+            AlterDomain { from, to } => AlterDomain { from: to, to: from },
+            RecreateDomain { from, to, uses } => RecreateDomain {
+                from: to,
+                to: from,
+                uses: uses.iter().map(TypeUse::reversed).collect(),
+            },
+            CreateCompositeType(t) => DropCompositeType(t),
+            DropCompositeType(t) => CreateCompositeType(t),
+            AlterCompositeType { from, to } => AlterCompositeType { from: to, to: from },
+            CreateRangeType(t) => DropRangeType(t),
+            DropRangeType(t) => CreateRangeType(t),
+            CreateCollation(c) => DropCollation(c),
+            DropCollation(c) => CreateCollation(c),
+            SetPrivileges {
+                object,
+                keyword,
+                from,
+                to,
+            } => SetPrivileges {
+                object,
+                keyword,
+                from: to,
+                to: from,
+            },
+            SetOwner {
+                object,
+                keyword,
+                from,
+                to,
+            } => SetOwner {
+                object,
+                keyword,
+                from: to,
+                to: from,
+            },
+            SetDefaultPrivileges { from, to } => SetDefaultPrivileges { from: to, to: from },
         }
     }
 
@@ -211,7 +420,36 @@ impl Change {
                 table, to: constraint, ..
             } => ObjectId::Constraint(table.clone(), constraint.name.clone()),
             CreateIndex(i) | DropIndex(i) => ObjectId::Index(i.name.clone()),
-            SetComment { object, .. } => object.clone(),
+            SetComment { object, .. }
+            | SetRelationOptions { object, .. }
+            | SetPrivileges { object, .. }
+            | SetOwner { object, .. } => object.clone(),
+            SetReplicaIdentity { table, .. }
+            | SetRowSecurity { table, .. }
+            | AttachPartition { table, .. }
+            | DetachPartition { table, .. } => ObjectId::Table(table.clone()),
+            CreateView(v) | DropView(v) | ReplaceView { to: v, .. } => v.id(),
+            SetPopulated { view, .. } => ObjectId::MaterializedView(view.clone()),
+            CreateFunction(f) | DropFunction(f) | ReplaceFunction { to: f, .. } => {
+                ObjectId::Function(f.name.clone(), f.identity_arguments.clone())
+            }
+            CreateTrigger(t) | DropTrigger(t) | SetTriggerEnabled { trigger: t, .. } => {
+                ObjectId::Trigger(t.table.clone(), t.name.clone())
+            }
+            CreatePolicy(p) | DropPolicy(p) | AlterPolicy { to: p, .. } => {
+                ObjectId::Policy(p.table.clone(), p.name.clone())
+            }
+            CreateDomain(d) | DropDomain(d) | AlterDomain { to: d, .. } | RecreateDomain { to: d, .. } => {
+                ObjectId::Type(d.name.clone())
+            }
+            CreateCompositeType(t) | DropCompositeType(t) | AlterCompositeType { to: t, .. } => {
+                ObjectId::Type(t.name.clone())
+            }
+            CreateRangeType(t) | DropRangeType(t) => ObjectId::Type(t.name.clone()),
+            CreateCollation(c) | DropCollation(c) => ObjectId::Collation(c.name.clone()),
+            SetDefaultPrivileges { to, .. } => {
+                ObjectId::DefaultPrivileges(to.role.clone(), to.schema.clone(), to.object_type.clone())
+            }
         }
     }
 
@@ -226,8 +464,24 @@ impl Change {
             | CreateTable(_)
             | AddColumn { .. }
             | AddConstraint { .. }
-            | CreateIndex(_) => Verb::Create,
-            DropSchema(_)
+            | CreateIndex(_)
+            | CreateView(_)
+            | CreateFunction(_)
+            | CreateTrigger(_)
+            | CreatePolicy(_)
+            | CreateDomain(_)
+            | CreateCompositeType(_)
+            | CreateRangeType(_)
+            | CreateCollation(_) => Verb::Create,
+            DropView(_)
+            | DropFunction(_)
+            | DropTrigger(_)
+            | DropPolicy(_)
+            | DropDomain(_)
+            | DropCompositeType(_)
+            | DropRangeType(_)
+            | DropCollation(_)
+            | DropSchema(_)
             | DropExtension(_)
             | DropEnum(_)
             | DropSequence(_)

@@ -1,7 +1,7 @@
 //! Enum types: created, dropped, or given new labels; a type whose labels are
 //! removed or reordered is recreated, and the columns using it recast.
 
-use super::{Change, EnumUse, comment, paired};
+use super::{Change, DomainRecast, TypeUse, comment, owner, paired, privileges};
 use crate::catalog::{Catalog, EnumType, ObjectId, QualifiedName};
 
 pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
@@ -17,9 +17,13 @@ pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
                         uses: uses(current, desired, &a.name),
                         recreate: needs_recreate(a, b, desired),
                         recreate_back: needs_recreate(b, a, current),
+                        domains: domains_over(current, desired, &a.name),
                     });
                 }
-                comment(ObjectId::Type(a.name.clone()), &a.comment, &b.comment, out);
+                let id = ObjectId::Type(a.name.clone());
+                owner(id.clone(), "TYPE", &a.owner, &b.owner, out);
+                privileges(id.clone(), "TYPE", &a.acl, &b.acl, out);
+                comment(id, &a.comment, &b.comment, out);
             }
             (None, None) => {}
         }
@@ -38,6 +42,9 @@ pub fn only_adds_labels(from: &[String], to: &[String]) -> bool {
 /// (a default, a check, an index predicate), which PostgreSQL does not allow
 /// in the transaction that added the label.
 fn needs_recreate(from: &EnumType, to: &EnumType, after: &Catalog) -> bool {
+    if label_renames(&from.labels, &to.labels).is_some() {
+        return false;
+    }
     if !only_adds_labels(&from.labels, &to.labels) {
         return true;
     }
@@ -52,8 +59,26 @@ fn needs_recreate(from: &EnumType, to: &EnumType, after: &Catalog) -> bool {
     }) || after.indexes.values().any(|i| mentions(&i.definition))
 }
 
+/// Labels renamed in place: the same number of labels, and every label that
+/// differs is new on one side and gone on the other (`ALTER TYPE ... RENAME
+/// VALUE` keeps the rows, which now read the new name).
+pub fn label_renames(from: &[String], to: &[String]) -> Option<Vec<(String, String)>> {
+    if from.len() != to.len() {
+        return None;
+    }
+    let renames: Vec<(String, String)> = from
+        .iter()
+        .zip(to)
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| (a.clone(), b.clone()))
+        .collect();
+    let clean = renames.iter().all(|(a, b)| !to.contains(a) && !from.contains(b));
+    (!renames.is_empty() && clean).then_some(renames)
+}
+
 /// The columns that use the type (directly or as an array) on both sides.
-fn uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<EnumUse> {
+/// The columns that use a type (directly or as an array) on both sides.
+pub fn uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<TypeUse> {
     let mut found = Vec::new();
     for (table_name, table) in &current.tables {
         let Some(desired_table) = desired.tables.get(table_name) else {
@@ -64,7 +89,7 @@ fn uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<EnumU
                 continue;
             };
             if uses_type(&column.data_type, name) && uses_type(&desired_column.data_type, name) {
-                found.push(EnumUse {
+                found.push(TypeUse {
                     table: table_name.clone(),
                     column: column.name.clone(),
                     data_type: column.data_type.clone(),
@@ -97,4 +122,74 @@ mod tests {
         assert!(!only_adds_labels(&v(&["a", "c"]), &v(&["c", "a"])));
         assert!(!only_adds_labels(&v(&["a", "c"]), &v(&["a"])));
     }
+}
+
+/// `current` with every enum label that the plan renames renamed in the
+/// expressions PostgreSQL stores by reference (defaults, constraints,
+/// indexes, views, policies, triggers, domains), or `None` when no label is
+/// renamed. Function bodies are text and keep the old label.
+pub fn with_renamed_labels(current: &Catalog, desired: &Catalog) -> Option<Catalog> {
+    let mut replacements = Vec::new();
+    for (name, a) in &current.enums {
+        let Some(b) = desired.enums.get(name) else { continue };
+        if let Some(renames) = label_renames(&a.labels, &b.labels) {
+            let type_name = crate::sql::qualified(name);
+            for (old, new) in renames {
+                replacements.push((
+                    format!("{}::{type_name}", crate::sql::literal(&old)),
+                    format!("{}::{type_name}", crate::sql::literal(&new)),
+                ));
+            }
+        }
+    }
+    if replacements.is_empty() {
+        return None;
+    }
+    let fix = |text: &mut String| {
+        for (old, new) in &replacements {
+            if text.contains(old.as_str()) {
+                *text = text.replace(old.as_str(), new);
+            }
+        }
+    };
+    let mut c = current.clone();
+    for t in c.tables.values_mut() {
+        for col in &mut t.columns {
+            if let Some(d) = col.default.as_mut() {
+                fix(d);
+            }
+        }
+        for con in t.constraints.values_mut() {
+            fix(&mut con.definition);
+        }
+    }
+    c.indexes.values_mut().for_each(|i| fix(&mut i.definition));
+    c.views.values_mut().for_each(|v| fix(&mut v.definition));
+    c.triggers.values_mut().for_each(|t| fix(&mut t.definition));
+    for p in c.policies.values_mut() {
+        p.using.iter_mut().for_each(&fix);
+        p.with_check.iter_mut().for_each(&fix);
+    }
+    for d in c.domains.values_mut() {
+        d.default.iter_mut().for_each(&fix);
+        d.constraints.values_mut().for_each(|k| fix(&mut k.definition));
+    }
+    Some(c)
+}
+
+/// Domains whose base type is the enum on both sides, with their columns.
+fn domains_over(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<DomainRecast> {
+    current
+        .domains
+        .values()
+        .filter(|d| uses_type(&d.base_type, name))
+        .filter_map(|d| {
+            let to = desired.domains.get(&d.name).filter(|t| uses_type(&t.base_type, name))?;
+            Some(DomainRecast {
+                from: d.clone(),
+                to: to.clone(),
+                uses: uses(current, desired, &d.name),
+            })
+        })
+        .collect()
 }

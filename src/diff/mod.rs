@@ -7,10 +7,14 @@
 mod change;
 mod enums;
 mod others;
+mod routines;
+mod security;
 mod tables;
+mod types;
+mod views;
 
-pub use change::{Change, EnumUse, Verb};
-pub use enums::{only_adds_labels, uses_type};
+pub use change::{Change, DomainRecast, TypeUse, Verb};
+pub use enums::{label_renames, only_adds_labels, uses, uses_type};
 pub use tables::{alterable, core_definition};
 
 use crate::catalog::{Catalog, ObjectId};
@@ -18,13 +22,79 @@ use std::collections::BTreeMap;
 
 pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
     let mut out = Vec::new();
+    enums::enums(current, desired, &mut out);
+    // Renaming an enum label renames it in every stored expression that
+    // uses it: compare the rest as the target will be after the renames.
+    let renamed = enums::with_renamed_labels(current, desired);
+    let current = renamed.as_ref().unwrap_or(current);
     others::schemas(current, desired, &mut out);
     others::extensions(current, desired, &mut out);
-    enums::enums(current, desired, &mut out);
+    types::collations(current, desired, &mut out);
+    types::domains(current, desired, &mut out);
+    types::composite_types(current, desired, &mut out);
+    types::range_types(current, desired, &mut out);
     others::sequences(current, desired, &mut out);
+    routines::functions(current, desired, &mut out);
     tables::tables(current, desired, &mut out);
+    views::views(current, desired, &mut out);
     others::indexes(current, desired, &mut out);
+    routines::triggers(current, desired, &mut out);
+    security::policies(current, desired, &mut out);
+    security::default_privileges(current, desired, &mut out);
+    // Domains recreated with their enum get their desired state there.
+    let with_enum: Vec<ObjectId> = out
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterEnum {
+                recreate: true,
+                domains,
+                ..
+            } => Some(domains),
+            _ => None,
+        })
+        .flatten()
+        .map(|d| ObjectId::Type(d.to.name.clone()))
+        .collect();
+    out.retain(|c| {
+        !(matches!(
+            c,
+            Change::AlterDomain { .. }
+                | Change::SetComment { .. }
+                | Change::SetOwner { .. }
+                | Change::SetPrivileges { .. }
+        ) && with_enum.contains(&c.object()))
+    });
     out
+}
+
+/// An owner change (owners are blanked when they are not managed).
+pub(crate) fn owner(object: ObjectId, keyword: &str, from: &str, to: &str, out: &mut Vec<Change>) {
+    if from != to && !from.is_empty() && !to.is_empty() {
+        out.push(Change::SetOwner {
+            object,
+            keyword: keyword.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+        });
+    }
+}
+
+/// A privileges change on an object that exists on both sides.
+pub(crate) fn privileges(
+    object: ObjectId,
+    keyword: &str,
+    from: &crate::catalog::Acl,
+    to: &crate::catalog::Acl,
+    out: &mut Vec<Change>,
+) {
+    if from != to {
+        out.push(Change::SetPrivileges {
+            object,
+            keyword: keyword.to_string(),
+            from: from.clone(),
+            to: to.clone(),
+        });
+    }
 }
 
 /// Walks two maps in key order, yielding each key's value on either side.

@@ -1,6 +1,6 @@
 //! Schemas, extensions, sequences and indexes: kinds whose objects stand alone.
 
-use super::{Change, comment, paired};
+use super::{Change, comment, owner, paired, privileges};
 use crate::catalog::{Catalog, ObjectId};
 
 pub fn schemas(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
@@ -8,7 +8,12 @@ pub fn schemas(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
         match pair {
             (Some(a), None) => out.push(Change::DropSchema(a.clone())),
             (None, Some(b)) => out.push(Change::CreateSchema(b.clone())),
-            (Some(a), Some(b)) => comment(ObjectId::Schema(a.name.clone()), &a.comment, &b.comment, out),
+            (Some(a), Some(b)) => {
+                let id = ObjectId::Schema(a.name.clone());
+                owner(id.clone(), "SCHEMA", &a.owner, &b.owner, out);
+                privileges(id.clone(), "SCHEMA", &a.acl, &b.acl, out);
+                comment(id, &a.comment, &b.comment, out);
+            }
             (None, None) => {}
         }
     }
@@ -70,7 +75,13 @@ pub fn sequences(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
                         to: b.owned_by.clone(),
                     });
                 }
-                comment(ObjectId::Sequence(a.name.clone()), &a.comment, &b.comment, out);
+                let id = ObjectId::Sequence(a.name.clone());
+                // A sequence owned by a column has its table's owner.
+                if a.owned_by.is_none() && b.owned_by.is_none() {
+                    owner(id.clone(), "SEQUENCE", &a.owner, &b.owner, out);
+                }
+                privileges(id.clone(), "SEQUENCE", &a.acl, &b.acl, out);
+                comment(id, &a.comment, &b.comment, out);
             }
             (None, None) => {}
         }

@@ -1,6 +1,6 @@
 //! Tables, their columns and their constraints.
 
-use super::{Change, comment, paired};
+use super::{Change, comment, owner, paired, privileges};
 use crate::catalog::*;
 use std::collections::BTreeMap;
 
@@ -9,7 +9,9 @@ pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
         match pair {
             (Some(a), None) => out.push(Change::DropTable(a.clone())),
             (None, Some(b)) => out.push(Change::CreateTable(b.clone())),
-            (Some(a), Some(b)) => table(a, b, out),
+            (Some(a), Some(b)) => {
+                table(a, b, out);
+            }
             (None, None) => {}
         }
     }
@@ -17,13 +19,59 @@ pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
 
 fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
     let name = &a.name;
+    // A table cannot be partitioned, or stop being partitioned, in place.
+    if a.partition_key != b.partition_key {
+        out.push(Change::DropTable(a.clone()));
+        out.push(Change::CreateTable(b.clone()));
+        return;
+    }
+    if a.partition_of != b.partition_of {
+        if let Some(p) = &a.partition_of {
+            out.push(Change::DetachPartition {
+                table: name.clone(),
+                partition: p.clone(),
+            });
+        }
+        if let Some(p) = &b.partition_of {
+            out.push(Change::AttachPartition {
+                table: name.clone(),
+                partition: p.clone(),
+            });
+        }
+    }
     if a.unlogged != b.unlogged {
         out.push(Change::SetLogged {
             table: name.clone(),
             unlogged: b.unlogged,
         });
     }
-    comment(ObjectId::Table(name.clone()), &a.comment, &b.comment, out);
+    if a.options != b.options {
+        out.push(Change::SetRelationOptions {
+            object: ObjectId::Table(name.clone()),
+            from: a.options.clone(),
+            to: b.options.clone(),
+        });
+    }
+    if (&a.replica_identity, &a.replica_identity_index) != (&b.replica_identity, &b.replica_identity_index) {
+        out.push(Change::SetReplicaIdentity {
+            table: name.clone(),
+            from: a.replica_identity.clone(),
+            to: b.replica_identity.clone(),
+            from_index: a.replica_identity_index.clone(),
+            to_index: b.replica_identity_index.clone(),
+        });
+    }
+    if (a.row_security, a.force_row_security) != (b.row_security, b.force_row_security) {
+        out.push(Change::SetRowSecurity {
+            table: name.clone(),
+            from: (a.row_security, a.force_row_security),
+            to: (b.row_security, b.force_row_security),
+        });
+    }
+    let id = ObjectId::Table(name.clone());
+    owner(id.clone(), "TABLE", &a.owner, &b.owner, out);
+    privileges(id.clone(), "TABLE", &a.acl, &b.acl, out);
+    comment(id, &a.comment, &b.comment, out);
 
     let columns_a: BTreeMap<&str, &Column> = a.columns.iter().map(|c| (c.name.as_str(), c)).collect();
     let columns_b: BTreeMap<&str, &Column> = b.columns.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -98,17 +146,25 @@ fn column(table: &QualifiedName, a: &Column, b: &Column, out: &mut Vec<Change>) 
 }
 
 fn alter_column(table: &QualifiedName, a: &Column, b: &Column, out: &mut Vec<Change>) {
-    let without_comment = |c: &Column| Column {
+    let in_place = |c: &Column| Column {
         comment: None,
+        acl: Default::default(),
         ..c.clone()
     };
-    if without_comment(a) != without_comment(b) {
+    if in_place(a) != in_place(b) {
         out.push(Change::AlterColumn {
             table: table.clone(),
             from: a.clone(),
             to: b.clone(),
         });
     }
+    privileges(
+        ObjectId::Column(table.clone(), a.name.clone()),
+        "TABLE",
+        &a.acl,
+        &b.acl,
+        out,
+    );
 }
 
 fn constraint(table: &QualifiedName, a: &Constraint, b: &Constraint, out: &mut Vec<Change>) {

@@ -10,8 +10,8 @@ use tokio_postgres::types::FromSql;
 
 /// What an OID in `pg_class` is.
 pub(crate) enum ClassObject {
-    /// A table: sub-ids are its columns.
-    Table(QualifiedName),
+    /// A table, view or composite type: sub-ids are its columns.
+    WithColumns(ObjectId),
     Other(ObjectId),
 }
 
@@ -22,9 +22,18 @@ pub(crate) struct Oids {
     pub extensions: HashMap<u32, String>,
     pub types: HashMap<u32, ObjectId>,
     pub classes: HashMap<u32, ClassObject>,
+    /// (relation oid, attnum) → column name.
     pub columns: HashMap<(u32, i16), String>,
     pub constraints: HashMap<u32, ObjectId>,
     pub attrdefs: HashMap<u32, ObjectId>,
+    pub functions: HashMap<u32, ObjectId>,
+    pub rewrites: HashMap<u32, ObjectId>,
+    pub triggers: HashMap<u32, ObjectId>,
+    pub policies: HashMap<u32, ObjectId>,
+    pub collations: HashMap<u32, ObjectId>,
+    /// (function, language, source text) of every function, for the
+    /// references inside bodies that `pg_depend` does not record.
+    pub bodies: Vec<(ObjectId, String, Option<String>)>,
 }
 
 fn get<'a, T: FromSql<'a>>(row: &'a Row, index: usize, what: &str) -> Result<T, DbError> {
@@ -34,11 +43,46 @@ fn get<'a, T: FromSql<'a>>(row: &'a Row, index: usize, what: &str) -> Result<T, 
     })
 }
 
-pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
+/// An ACL read as `grantee<TAB>privilege<TAB>t|f` lines.
+fn acl(row: &Row, index: usize, what: &str) -> Result<Acl, DbError> {
+    let items: Vec<String> = get(row, index, what)?;
+    Ok(items
+        .iter()
+        .filter_map(|item| {
+            let mut parts = item.split('\t');
+            Some(Grant {
+                grantee: parts.next()?.to_string(),
+                privilege: parts.next()?.to_string(),
+                grantable: parts.next()? == "t",
+            })
+        })
+        .collect())
+}
+
+fn qname(row: &Row, schema: usize, name: usize, what: &str) -> Result<QualifiedName, DbError> {
+    Ok(QualifiedName::new(
+        get::<String>(row, schema, what)?,
+        get::<String>(row, name, what)?,
+    ))
+}
+
+fn json(row: &Row, index: usize, what: &str) -> Result<Vec<serde_json::Value>, DbError> {
+    let text: String = get(row, index, what)?;
+    serde_json::from_str(&text).map_err(|e| DbError::Query {
+        context: format!("unexpected JSON in the {what} catalog query"),
+        message: e.to_string(),
+    })
+}
+
+fn json_str(v: &serde_json::Value, i: usize) -> Option<String> {
+    v.get(i).and_then(|x| x.as_str()).map(str::to_string)
+}
+
+pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbError> {
     let mut c = Catalog::default();
     let mut oids = Oids::default();
 
-    for r in &rows.schemas {
+    for r in rows.get("schemas") {
         let (oid, name): (u32, String) = (get(r, 0, "schema")?, get(r, 1, "schema")?);
         oids.namespaces.insert(oid, name.clone());
         c.schemas.insert(
@@ -46,10 +90,12 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             Schema {
                 name,
                 comment: get(r, 2, "schema")?,
+                owner: get(r, 3, "schema")?,
+                acl: acl(r, 4, "schema")?,
             },
         );
     }
-    for r in &rows.extensions {
+    for r in rows.get("extensions") {
         let (oid, name): (u32, String) = (get(r, 0, "extension")?, get(r, 1, "extension")?);
         oids.extensions.insert(oid, name.clone());
         c.extensions.insert(
@@ -62,8 +108,26 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             },
         );
     }
-    for r in &rows.enums {
-        let q = QualifiedName::new(get::<String>(r, 2, "enum")?, get::<String>(r, 3, "enum")?);
+    for r in rows.get("collations") {
+        let q = qname(r, 1, 2, "collation")?;
+        oids.collations
+            .insert(get(r, 0, "collation")?, ObjectId::Collation(q.clone()));
+        c.collations.insert(
+            q.clone(),
+            Collation {
+                name: q,
+                provider: get(r, 3, "collation")?,
+                collate: get(r, 4, "collation")?,
+                ctype: get(r, 5, "collation")?,
+                locale: get(r, 6, "collation")?,
+                deterministic: get(r, 7, "collation")?,
+                comment: get(r, 8, "collation")?,
+                owner: get(r, 9, "collation")?,
+            },
+        );
+    }
+    for r in rows.get("enum types") {
+        let q = qname(r, 2, 3, "enum")?;
         oids.types.insert(get(r, 0, "enum")?, ObjectId::Type(q.clone()));
         oids.types.insert(get(r, 1, "enum")?, ObjectId::Type(q.clone()));
         c.enums.insert(
@@ -72,11 +136,107 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
                 name: q,
                 labels: get(r, 4, "enum")?,
                 comment: get(r, 5, "enum")?,
+                owner: get(r, 6, "enum")?,
+                acl: acl(r, 7, "enum")?,
             },
         );
     }
-    for r in &rows.sequences {
-        let q = QualifiedName::new(get::<String>(r, 1, "sequence")?, get::<String>(r, 2, "sequence")?);
+    for r in rows.get("domains") {
+        let q = qname(r, 2, 3, "domain")?;
+        let id = ObjectId::Type(q.clone());
+        oids.types.insert(get(r, 0, "domain")?, id.clone());
+        oids.types.insert(get(r, 1, "domain")?, id.clone());
+        let mut constraints = std::collections::BTreeMap::new();
+        for v in json(r, 8, "domain")? {
+            let name = json_str(&v, 0).unwrap_or_default();
+            if let Some(oid) = v.get(4).and_then(|o| o.as_u64()) {
+                oids.constraints.insert(oid as u32, id.clone());
+            }
+            constraints.insert(
+                name.clone(),
+                DomainConstraint {
+                    name,
+                    definition: json_str(&v, 1).unwrap_or_default(),
+                    validated: v.get(2).and_then(|b| b.as_bool()).unwrap_or(true),
+                    comment: json_str(&v, 3),
+                },
+            );
+        }
+        c.domains.insert(
+            q.clone(),
+            Domain {
+                name: q,
+                base_type: get(r, 4, "domain")?,
+                collation: get(r, 5, "domain")?,
+                default: get(r, 6, "domain")?,
+                not_null: get(r, 7, "domain")?,
+                constraints,
+                comment: get(r, 9, "domain")?,
+                owner: get(r, 10, "domain")?,
+                acl: acl(r, 11, "domain")?,
+            },
+        );
+    }
+    for r in rows.get("composite types") {
+        let q = qname(r, 3, 4, "composite type")?;
+        let id = ObjectId::Type(q.clone());
+        oids.types.insert(get(r, 0, "composite type")?, id.clone());
+        oids.types.insert(get(r, 1, "composite type")?, id.clone());
+        let class_oid: u32 = get(r, 2, "composite type")?;
+        oids.classes.insert(class_oid, ClassObject::Other(id.clone()));
+        let attributes = json(r, 5, "composite type")?
+            .iter()
+            .map(|v| CompositeAttribute {
+                name: json_str(v, 0).unwrap_or_default(),
+                data_type: json_str(v, 1).unwrap_or_default(),
+                collation: json_str(v, 2),
+                comment: json_str(v, 3),
+            })
+            .collect();
+        c.composite_types.insert(
+            q.clone(),
+            CompositeType {
+                name: q,
+                attributes,
+                comment: get(r, 6, "composite type")?,
+                owner: get(r, 7, "composite type")?,
+                acl: acl(r, 8, "composite type")?,
+            },
+        );
+    }
+    for r in rows.get("range types") {
+        let q = qname(r, 2, 3, "range type")?;
+        let id = ObjectId::Type(q.clone());
+        oids.types.insert(get(r, 0, "range type")?, id.clone());
+        oids.types.insert(get(r, 1, "range type")?, id.clone());
+        if let Some(multi) = get::<Option<u32>>(r, 11, "range type")? {
+            oids.types.insert(multi, id.clone());
+        }
+        let multirange = match (
+            get::<Option<String>>(r, 9, "range type")?,
+            get::<Option<String>>(r, 10, "range type")?,
+        ) {
+            (Some(s), Some(n)) => Some(QualifiedName::new(s, n)),
+            _ => None,
+        };
+        c.range_types.insert(
+            q.clone(),
+            RangeType {
+                name: q,
+                subtype: get(r, 4, "range type")?,
+                subtype_opclass: get(r, 5, "range type")?,
+                collation: get(r, 6, "range type")?,
+                canonical: get(r, 7, "range type")?,
+                subtype_diff: get(r, 8, "range type")?,
+                multirange,
+                comment: get(r, 12, "range type")?,
+                owner: get(r, 13, "range type")?,
+                acl: acl(r, 14, "range type")?,
+            },
+        );
+    }
+    for r in rows.get("sequences") {
+        let q = qname(r, 1, 2, "sequence")?;
         oids.classes.insert(
             get(r, 0, "sequence")?,
             ClassObject::Other(ObjectId::Sequence(q.clone())),
@@ -104,17 +264,39 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
                 },
                 owned_by,
                 comment: get(r, 10, "sequence")?,
+                owner: get(r, 14, "sequence")?,
+                acl: acl(r, 15, "sequence")?,
             },
         );
     }
+    // Relations with columns: oid → identity, for the columns query.
     let mut tables_by_oid: HashMap<u32, QualifiedName> = HashMap::new();
-    for r in &rows.tables {
+    let mut views_by_oid: HashMap<u32, QualifiedName> = HashMap::new();
+    for r in rows.get("tables") {
         let oid: u32 = get(r, 0, "table")?;
-        let q = QualifiedName::new(get::<String>(r, 2, "table")?, get::<String>(r, 3, "table")?);
-        oids.classes.insert(oid, ClassObject::Table(q.clone()));
+        let q = qname(r, 2, 3, "table")?;
+        oids.classes
+            .insert(oid, ClassObject::WithColumns(ObjectId::Table(q.clone())));
         oids.types.insert(get(r, 1, "table")?, ObjectId::Table(q.clone()));
         tables_by_oid.insert(oid, q.clone());
         let persistence: String = get(r, 4, "table")?;
+        let partition_of = match (
+            get::<Option<String>>(r, 8, "table")?,
+            get::<Option<String>>(r, 9, "table")?,
+            get::<Option<String>>(r, 10, "table")?,
+        ) {
+            (Some(bound), Some(schema), Some(parent)) => Some(PartitionOf {
+                parent: QualifiedName::new(schema, parent),
+                bound,
+            }),
+            _ => None,
+        };
+        let replica_identity = match get::<String>(r, 12, "table")?.as_str() {
+            "n" => "nothing",
+            "f" => "full",
+            "i" => "index",
+            _ => "default",
+        };
         c.tables.insert(
             q.clone(),
             Table {
@@ -122,17 +304,70 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
                 unlogged: persistence == "u",
                 columns: Vec::new(),
                 constraints: Default::default(),
+                partition_key: get(r, 7, "table")?,
+                partition_of,
+                options: get(r, 11, "table")?,
+                replica_identity: replica_identity.into(),
+                replica_identity_index: get(r, 17, "table")?,
+                row_security: get(r, 13, "table")?,
+                force_row_security: get(r, 14, "table")?,
+                owner: get(r, 15, "table")?,
+                acl: acl(r, 16, "table")?,
                 comment: get(r, 5, "table")?,
             },
         );
     }
-    for r in &rows.columns {
+    for r in rows.get("views") {
+        let oid: u32 = get(r, 0, "view")?;
+        let q = qname(r, 2, 3, "view")?;
+        let materialized = get::<String>(r, 4, "view")? == "m";
+        let id = if materialized {
+            ObjectId::MaterializedView(q.clone())
+        } else {
+            ObjectId::View(q.clone())
+        };
+        oids.classes.insert(oid, ClassObject::WithColumns(id.clone()));
+        oids.types.insert(get(r, 1, "view")?, id.clone());
+        if let Some(rule) = get::<Option<u32>>(r, 11, "view")? {
+            oids.rewrites.insert(rule, id.clone());
+        }
+        views_by_oid.insert(oid, q.clone());
+        c.views.insert(
+            q.clone(),
+            View {
+                name: q,
+                materialized,
+                definition: get(r, 5, "view")?,
+                options: get(r, 6, "view")?,
+                columns: Vec::new(),
+                populated: get(r, 7, "view")?,
+                comment: get(r, 8, "view")?,
+                owner: get(r, 9, "view")?,
+                acl: acl(r, 10, "view")?,
+            },
+        );
+    }
+    for r in rows.get("columns") {
         let relid: u32 = get(r, 0, "column")?;
+        let attnum: i16 = get(r, 1, "column")?;
+        let name: String = get(r, 2, "column")?;
+        if let Some(view_name) = views_by_oid.get(&relid) {
+            oids.columns.insert((relid, attnum), name.clone());
+            let column = ViewColumn {
+                name,
+                data_type: get(r, 3, "column")?,
+                default: get(r, 5, "column")?,
+                comment: get(r, 10, "column")?,
+                acl: acl(r, 24, "column")?,
+            };
+            if let Some(v) = c.views.get_mut(view_name) {
+                v.columns.push(column);
+            }
+            continue;
+        }
         let Some(table_name) = tables_by_oid.get(&relid) else {
             continue;
         };
-        let attnum: i16 = get(r, 1, "column")?;
-        let name: String = get(r, 2, "column")?;
         oids.columns.insert((relid, attnum), name.clone());
         let column_id = ObjectId::Column(table_name.clone(), name.clone());
         if let Some(def_oid) = get::<Option<u32>>(r, 6, "column")? {
@@ -167,6 +402,17 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             }
             _ => None,
         };
+        let storage_name = |s: &str| {
+            match s {
+                "p" => "plain",
+                "e" => "external",
+                "m" => "main",
+                _ => "extended",
+            }
+            .to_string()
+        };
+        let storage = get::<Option<String>>(r, 21, "column")?.map(|s| storage_name(&s));
+        let type_storage = storage_name(&get::<String>(r, 26, "column")?);
         let column = Column {
             name,
             data_type: get(r, 3, "column")?,
@@ -175,13 +421,19 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             identity,
             generated: if generated.is_empty() { None } else { expr },
             collation: get(r, 9, "column")?,
+            storage,
+            type_storage,
+            compression: get(r, 22, "column")?,
+            statistics: get(r, 23, "column")?,
+            options: get(r, 27, "column")?,
+            acl: acl(r, 24, "column")?,
             comment: get(r, 10, "column")?,
         };
         if let Some(t) = c.tables.get_mut(table_name) {
             t.columns.push(column);
         }
     }
-    for r in &rows.constraints {
+    for r in rows.get("constraints") {
         let relid: u32 = get(r, 1, "constraint")?;
         let Some(table_name) = tables_by_oid.get(&relid) else {
             continue;
@@ -220,9 +472,9 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             t.constraints.insert(name, constraint);
         }
     }
-    for r in &rows.indexes {
+    for r in rows.get("indexes") {
         let relid: u32 = get(r, 3, "index")?;
-        let Some(table_name) = tables_by_oid.get(&relid) else {
+        let Some(relation) = tables_by_oid.get(&relid).or_else(|| views_by_oid.get(&relid)) else {
             continue;
         };
         let oid: u32 = get(r, 0, "index")?;
@@ -239,19 +491,99 @@ pub(crate) fn catalog(rows: &Rows) -> Result<(Catalog, Oids), DbError> {
             }
             continue;
         }
-        let q = QualifiedName::new(get::<String>(r, 1, "index")?, get::<String>(r, 2, "index")?);
+        let q = qname(r, 1, 2, "index")?;
         oids.classes.insert(oid, ClassObject::Other(ObjectId::Index(q.clone())));
         c.indexes.insert(
             q.clone(),
             Index {
                 name: q,
-                table: table_name.clone(),
+                table: relation.clone(),
                 definition: get(r, 4, "index")?,
                 unique: get(r, 5, "index")?,
                 valid: get(r, 6, "index")?,
                 comment: get(r, 7, "index")?,
             },
         );
+    }
+    for r in rows.get("functions") {
+        let q = qname(r, 1, 2, "function")?;
+        let args: String = get(r, 4, "function")?;
+        let id = ObjectId::Function(q.clone(), args.clone());
+        oids.functions.insert(get(r, 0, "function")?, id.clone());
+        oids.bodies.push((id, get(r, 11, "function")?, get(r, 12, "function")?));
+        c.functions.insert(
+            (q.clone(), args.clone()),
+            Function {
+                name: q,
+                identity_arguments: args,
+                kind: if get::<String>(r, 3, "function")? == "p" {
+                    RoutineKind::Procedure
+                } else {
+                    RoutineKind::Function
+                },
+                arguments: get(r, 5, "function")?,
+                result: get(r, 6, "function")?,
+                definition: get(r, 7, "function")?,
+                comment: get(r, 8, "function")?,
+                owner: get(r, 9, "function")?,
+                acl: acl(r, 10, "function")?,
+            },
+        );
+    }
+    for r in rows.get("triggers") {
+        let relid: u32 = get(r, 1, "trigger")?;
+        let Some(relation) = tables_by_oid.get(&relid).or_else(|| views_by_oid.get(&relid)) else {
+            continue;
+        };
+        let name: String = get(r, 2, "trigger")?;
+        oids.triggers
+            .insert(get(r, 0, "trigger")?, ObjectId::Trigger(relation.clone(), name.clone()));
+        c.triggers.insert(
+            (relation.clone(), name.clone()),
+            Trigger {
+                table: relation.clone(),
+                name,
+                definition: get(r, 3, "trigger")?,
+                enabled: get(r, 4, "trigger")?,
+                comment: get(r, 5, "trigger")?,
+            },
+        );
+    }
+    for r in rows.get("policies") {
+        let relid: u32 = get(r, 1, "policy")?;
+        let Some(table) = tables_by_oid.get(&relid) else {
+            continue;
+        };
+        let name: String = get(r, 2, "policy")?;
+        oids.policies
+            .insert(get(r, 0, "policy")?, ObjectId::Policy(table.clone(), name.clone()));
+        c.policies.insert(
+            (table.clone(), name.clone()),
+            Policy {
+                table: table.clone(),
+                name,
+                permissive: get(r, 3, "policy")?,
+                command: get(r, 4, "policy")?,
+                roles: get(r, 5, "policy")?,
+                using: get(r, 6, "policy")?,
+                with_check: get(r, 7, "policy")?,
+                comment: get(r, 8, "policy")?,
+            },
+        );
+    }
+    for r in rows.get("default privileges") {
+        let owner: String = get(r, 0, "default privileges")?;
+        let mut grants = acl(r, 3, "default privileges")?;
+        // The creating role's own rights come with ownership.
+        grants.retain(|g| g.grantee != owner);
+        let d = DefaultPrivileges {
+            // The role converge connects as stands for "whoever applies".
+            role: if owner == role { CURRENT_ROLE.to_string() } else { owner },
+            schema: get(r, 1, "default privileges")?,
+            object_type: get::<Option<String>>(r, 2, "default privileges")?.unwrap_or_default(),
+            grants,
+        };
+        c.default_privileges.insert(d.key(), d);
     }
     Ok((c, oids))
 }

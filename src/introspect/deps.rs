@@ -1,13 +1,16 @@
-//! Translating `pg_depend` into dependencies between catalog identities.
+//! Translating `pg_depend` into dependencies between catalog identities, plus
+//! the references inside function bodies that `pg_depend` does not record.
 //!
 //! Rows whose ends are not objects converge manages (built-in types,
-//! collations, ...) are left out. Objects that belong to an extension stand for
-//! the extension; array types stand for their element type; the `OWNED BY`
-//! link of a sequence becomes the sequence's `SequenceOwner` object, so that a
-//! column default can need the sequence while the ownership needs the column.
+//! languages, ...) are left out. Objects that belong to an extension stand for
+//! the extension; array types stand for their element type; a view's rewrite
+//! rule stands for the view; the `OWNED BY` link of a sequence becomes the
+//! sequence's `SequenceOwner` object, so that a column default can need the
+//! sequence while the ownership needs the column.
 
+use super::bodies;
 use super::build::{ClassObject, Oids};
-use crate::catalog::{Dependencies, DependencyKind, ObjectId};
+use crate::catalog::{Catalog, Dependencies, DependencyKind, ObjectId};
 use crate::db::DbError;
 use std::collections::HashMap;
 use tokio_postgres::Row;
@@ -15,10 +18,15 @@ use tokio_postgres::Row;
 // Fixed OIDs of the system catalogs (the same in every PostgreSQL release).
 const PG_CLASS: u32 = 1259;
 const PG_TYPE: u32 = 1247;
+const PG_PROC: u32 = 1255;
 const PG_CONSTRAINT: u32 = 2606;
 const PG_ATTRDEF: u32 = 2604;
 const PG_NAMESPACE: u32 = 2615;
+const PG_REWRITE: u32 = 2618;
+const PG_TRIGGER: u32 = 2620;
 const PG_EXTENSION: u32 = 3079;
+const PG_POLICY: u32 = 3256;
+const PG_COLLATION: u32 = 3456;
 
 struct DepRow {
     classid: u32,
@@ -46,7 +54,7 @@ fn read(row: &Row) -> Result<DepRow, DbError> {
     })
 }
 
-pub(crate) fn dependencies(rows: &[Row], oids: &Oids) -> Result<Dependencies, DbError> {
+pub(crate) fn dependencies(rows: &[Row], oids: &Oids, catalog: &Catalog) -> Result<Dependencies, DbError> {
     let rows: Vec<DepRow> = rows.iter().map(read).collect::<Result<_, _>>()?;
     let mut members: HashMap<(u32, u32), ObjectId> = HashMap::new();
     let mut array_of: HashMap<u32, u32> = HashMap::new();
@@ -70,18 +78,22 @@ pub(crate) fn dependencies(rows: &[Row], oids: &Oids) -> Result<Dependencies, Db
         }
         match classid {
             PG_CLASS => match oids.classes.get(&objid)? {
-                ClassObject::Table(q) if subid > 0 => {
+                ClassObject::WithColumns(ObjectId::Table(q)) if subid > 0 => {
                     let column = oids.columns.get(&(objid, i16::try_from(subid).ok()?))?;
                     Some(ObjectId::Column(q.clone(), column.clone()))
                 }
-                ClassObject::Table(q) => Some(ObjectId::Table(q.clone())),
-                ClassObject::Other(id) => Some(id.clone()),
+                ClassObject::WithColumns(id) | ClassObject::Other(id) => Some(id.clone()),
             },
             PG_TYPE => oids.types.get(&objid).cloned(),
+            PG_PROC => oids.functions.get(&objid).cloned(),
             PG_CONSTRAINT => oids.constraints.get(&objid).cloned(),
             PG_ATTRDEF => oids.attrdefs.get(&objid).cloned(),
             PG_NAMESPACE => oids.namespaces.get(&objid).map(|n| ObjectId::Schema(n.clone())),
             PG_EXTENSION => oids.extensions.get(&objid).map(|n| ObjectId::Extension(n.clone())),
+            PG_REWRITE => oids.rewrites.get(&objid).cloned(),
+            PG_TRIGGER => oids.triggers.get(&objid).cloned(),
+            PG_POLICY => oids.policies.get(&objid).cloned(),
+            PG_COLLATION => oids.collations.get(&objid).cloned(),
             _ => None,
         }
     };
@@ -113,6 +125,12 @@ pub(crate) fn dependencies(rows: &[Row], oids: &Oids) -> Result<Dependencies, Db
             _ => from,
         };
         deps.insert(from, to, kind);
+    }
+    for (function, language, body) in &oids.bodies {
+        let Some(body) = body else { continue };
+        for reference in bodies::references(language, body, catalog) {
+            deps.insert(function.clone(), reference, DependencyKind::Reference);
+        }
     }
     Ok(deps)
 }

@@ -7,6 +7,7 @@
 //! number of bulk queries (one per object kind, in `queries/*.sql`), whatever
 //! the number of tables, and never writes.
 
+mod bodies;
 mod build;
 mod deps;
 
@@ -15,31 +16,31 @@ use crate::db::{DbError, query_error};
 use std::sync::LazyLock;
 use tokio_postgres::{Client, GenericClient, Row};
 
-/// The queries, with their shared filters expanded once.
-struct Queries {
-    schemas: String,
-    extensions: String,
-    enums: String,
-    sequences: String,
-    tables: String,
-    columns: String,
-    constraints: String,
-    indexes: String,
-    dependencies: String,
-}
+/// One bulk query per object kind, each read once: (what it reads, SQL).
+const QUERY_FILES: [(&str, &str); 18] = [
+    ("schemas", include_str!("queries/schemas.sql")),
+    ("extensions", include_str!("queries/extensions.sql")),
+    ("collations", include_str!("queries/collations.sql")),
+    ("enum types", include_str!("queries/enums.sql")),
+    ("domains", include_str!("queries/domains.sql")),
+    ("composite types", include_str!("queries/composite_types.sql")),
+    ("range types", include_str!("queries/range_types.sql")),
+    ("sequences", include_str!("queries/sequences.sql")),
+    ("tables", include_str!("queries/tables.sql")),
+    ("views", include_str!("queries/views.sql")),
+    ("columns", include_str!("queries/columns.sql")),
+    ("constraints", include_str!("queries/constraints.sql")),
+    ("indexes", include_str!("queries/indexes.sql")),
+    ("functions", include_str!("queries/functions.sql")),
+    ("triggers", include_str!("queries/triggers.sql")),
+    ("policies", include_str!("queries/policies.sql")),
+    ("default privileges", include_str!("queries/default_privileges.sql")),
+    ("dependencies", include_str!("queries/dependencies.sql")),
+];
 
-static QUERIES: LazyLock<Queries> = LazyLock::new(|| Queries {
-    schemas: expand(include_str!("queries/schemas.sql")),
-    extensions: expand(include_str!("queries/extensions.sql")),
-    enums: expand(include_str!("queries/enums.sql")),
-    sequences: expand(include_str!("queries/sequences.sql")),
-    tables: expand(include_str!("queries/tables.sql")),
-    columns: expand(include_str!("queries/columns.sql")),
-    constraints: expand(include_str!("queries/constraints.sql")),
-    indexes: expand(include_str!("queries/indexes.sql")),
-    dependencies: expand(include_str!("queries/dependencies.sql")),
-});
-
+/// The queries with their shared filters expanded, once.
+static QUERIES: LazyLock<Vec<(&'static str, String)>> =
+    LazyLock::new(|| QUERY_FILES.iter().map(|(name, sql)| (*name, expand(sql))).collect());
 
 /// Expands `{{user_schema:alias}}`, `{{not_extension_member:catalog:oid}}` and
 /// `{{managed_table:alias}}` in a query.
@@ -57,15 +58,41 @@ fn expand(sql: &str) -> String {
             ["user_schema", n] => user_schema(n),
             ["not_extension_member", catalog, oid] => not_extension_member(catalog, oid),
             ["managed_table", c] => format!(
-                "({c}.relkind = 'r' AND NOT {c}.relispartition AND {})",
+                "({c}.relkind IN ('r', 'p') AND {})",
                 not_extension_member("pg_class", &format!("{c}.oid"))
             ),
+            ["managed_view", c] => format!(
+                "({c}.relkind IN ('v', 'm') AND {})",
+                not_extension_member("pg_class", &format!("{c}.oid"))
+            ),
+            ["acl", column, kind, owner] => acl(column, kind, owner),
             _ => inner.to_string(),
         });
         rest = &rest[start + len + 2..];
     }
     out.push_str(rest);
     out
+}
+
+/// An ACL as a sorted text array of `grantee<TAB>privilege<TAB>t|f`, with a
+/// NULL ACL read as the kind's default and the owner's own grants left out.
+fn acl(column: &str, kind: &str, owner: &str) -> String {
+    let value = if kind.is_empty() {
+        format!("coalesce({column}, '{{}}'::pg_catalog.aclitem[])")
+    } else {
+        format!("coalesce({column}, pg_catalog.acldefault('{kind}', {owner}))")
+    };
+    let not_owner = if owner.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE a.grantee <> {owner}")
+    };
+    format!(
+        "CASE WHEN pg_catalog.cardinality({value}) = 0 THEN ARRAY[]::text[] ELSE \
+         ARRAY(SELECT (CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END) \
+         || E'\\t' || a.privilege_type || E'\\t' || CASE WHEN a.is_grantable THEN 't' ELSE 'f' END \
+         FROM pg_catalog.aclexplode({value}) a{not_owner} ORDER BY 1) END"
+    )
 }
 
 fn user_schema(n: &str) -> String {
@@ -84,17 +111,15 @@ fn not_extension_member(catalog: &str, oid: &str) -> String {
     )
 }
 
-/// The rows of every query, before they become a catalog.
+/// The rows of every query, before they become a catalog, by query name.
 pub(crate) struct Rows {
-    pub schemas: Vec<Row>,
-    pub extensions: Vec<Row>,
-    pub enums: Vec<Row>,
-    pub sequences: Vec<Row>,
-    pub tables: Vec<Row>,
-    pub columns: Vec<Row>,
-    pub constraints: Vec<Row>,
-    pub indexes: Vec<Row>,
-    pub dependencies: Vec<Row>,
+    by_name: std::collections::HashMap<&'static str, Vec<Row>>,
+}
+
+impl Rows {
+    pub fn get(&self, name: &str) -> &[Row] {
+        self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
 }
 
 /// Reads the database in one consistent, read-only snapshot.
@@ -113,7 +138,9 @@ pub async fn introspect_counted(client: &mut Client) -> Result<(Snapshot, usize)
         .await
         .map_err(query_error("cannot start a read-only transaction"))?;
     let result = read(&tx).await?;
-    tx.commit().await.map_err(query_error("cannot end the read-only transaction"))?;
+    tx.commit()
+        .await
+        .map_err(query_error("cannot end the read-only transaction"))?;
     Ok(result)
 }
 
@@ -143,37 +170,32 @@ async fn read(client: &impl GenericClient) -> Result<(Snapshot, usize), DbError>
         .map_err(query_error("cannot read the server version"))?
         .try_get(0)
         .map_err(query_error("cannot read the server version"))?;
-    let sent = std::cell::Cell::new(2);
-    let q = &*QUERIES;
-    let run = |name: &'static str, sql: &'static str| {
-        sent.set(sent.get() + 1);
-        async move {
-            client
-                .query(sql, &[])
-                .await
-                .map_err(query_error(format!("cannot read {name}")))
-        }
-    };
-    let rows = Rows {
-        schemas: run("schemas", &q.schemas).await?,
-        extensions: run("extensions", &q.extensions).await?,
-        enums: run("enum types", &q.enums).await?,
-        sequences: run("sequences", &q.sequences).await?,
-        tables: run("tables", &q.tables).await?,
-        columns: run("columns", &q.columns).await?,
-        constraints: run("constraints", &q.constraints).await?,
-        indexes: run("indexes", &q.indexes).await?,
-        dependencies: run("dependencies", &q.dependencies).await?,
-    };
-    let (catalog, oids) = build::catalog(&rows)?;
-    let deps = deps::dependencies(&rows.dependencies, &oids)?;
+    let role: String = client
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .map_err(query_error("cannot read the current role"))?
+        .try_get(0)
+        .map_err(query_error("cannot read the current role"))?;
+    let mut by_name = std::collections::HashMap::new();
+    for (name, sql) in QUERIES.iter() {
+        let rows = client
+            .query(sql.as_str(), &[])
+            .await
+            .map_err(query_error(format!("cannot read {name}")))?;
+        by_name.insert(*name, rows);
+    }
+    let sent = 3 + QUERIES.len();
+    let rows = Rows { by_name };
+    let (catalog, oids) = build::catalog(&rows, &role)?;
+    let deps = deps::dependencies(rows.get("dependencies"), &oids, &catalog)?;
     Ok((
         Snapshot {
             catalog,
             deps,
             server_version: version,
+            role,
         },
-        sent.get(),
+        sent,
     ))
 }
 
@@ -183,20 +205,8 @@ mod tests {
 
     #[test]
     fn placeholders_are_all_expanded() {
-        let q = &*QUERIES;
-        for sql in [
-            &q.schemas,
-            &q.extensions,
-            &q.enums,
-            &q.sequences,
-            &q.tables,
-            &q.columns,
-            &q.constraints,
-            &q.indexes,
-            &q.dependencies,
-        ] {
-            assert!(!sql.contains("{{"), "unexpanded placeholder in:\n{sql}");
+        for (name, sql) in QUERIES.iter() {
+            assert!(!sql.contains("{{"), "unexpanded placeholder in {name}:\n{sql}");
         }
-        assert!(q.tables.contains("c.relkind = 'r'"));
     }
 }

@@ -52,9 +52,12 @@ pub fn effects(change: &Change) -> Effects {
             (Some(_), None) => e.drops.push(id),
             _ => e.alters.push(id),
         },
-        // A comment changes nothing another step could depend on.
-        SetComment { .. } => {}
-        AddIdentity { .. } | DropIdentity { .. } => e.touches.push(id),
+        // Comments, owners and privileges change nothing another step could
+        // depend on; they only run after the object exists.
+        SetComment { .. } | SetOwner { .. } | SetPrivileges { .. } | AddIdentity { .. } | DropIdentity { .. } => {
+            e.touches.push(id)
+        }
+        SetDefaultPrivileges { .. } => {}
         _ => match change.verb() {
             crate::diff::Verb::Create => e.creates.push(id),
             crate::diff::Verb::Drop => e.drops.push(id),

@@ -11,7 +11,7 @@
 //! dependents PostgreSQL cannot carry through `ALTER COLUMN ... TYPE`:
 //! generated columns. Other columns are recast in place by their own changes.
 
-use crate::catalog::{Catalog, ObjectId, Snapshot};
+use crate::catalog::{Catalog, Column, DependencyKind, ObjectId, QualifiedName, Snapshot};
 use crate::diff::Change;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -66,8 +66,36 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
             disturbed.insert(id, "dropped");
         }
         match change {
-            Change::AlterEnum { recreate: true, .. } => {
+            Change::AlterEnum {
+                recreate: true,
+                uses,
+                domains,
+                ..
+            } => {
                 disturbed.insert(change.object(), "recreated");
+                for d in domains {
+                    disturbed.insert(ObjectId::Type(d.to.name.clone()), "recreated");
+                    for u in &d.uses {
+                        disturbed
+                            .entry(ObjectId::Column(u.table.clone(), u.column.clone()))
+                            .or_insert(RETYPED);
+                    }
+                }
+                for u in uses {
+                    disturbed
+                        .entry(ObjectId::Column(u.table.clone(), u.column.clone()))
+                        .or_insert(RETYPED);
+                }
+            }
+            Change::RecreateDomain { uses, .. } => {
+                disturbed.insert(change.object(), "recreated");
+                // Its columns are recast: what PostgreSQL cannot carry through
+                // ALTER COLUMN TYPE must be recreated around it.
+                for u in uses {
+                    disturbed
+                        .entry(ObjectId::Column(u.table.clone(), u.column.clone()))
+                        .or_insert(RETYPED);
+                }
             }
             Change::AlterColumn { from, to, .. }
                 if from.data_type != to.data_type || from.collation != to.collation =>
@@ -95,9 +123,15 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
         .collect();
 
     let mut by_target: BTreeMap<&ObjectId, Vec<&ObjectId>> = BTreeMap::new();
-    for edge in &current.deps.edges {
+    for edge in current
+        .deps
+        .edges
+        .iter()
+        .filter(|e| e.kind != DependencyKind::Reference)
+    {
         by_target.entry(&edge.to).or_default().push(&edge.from);
     }
+    let mut regained_defaults: BTreeSet<ObjectId> = BTreeSet::new();
 
     let mut added = Vec::new();
     let mut queue: Vec<ObjectId> = disturbed.keys().cloned().collect();
@@ -107,11 +141,27 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
         for dependent in by_target.get(&target).into_iter().flatten() {
             let dependent = (*dependent).clone();
             let already = disturbed.get(&dependent).is_some_and(|w| *w != RETYPED);
-            if already || dropped_for_good.contains(&dependent) || !seen.insert(dependent.clone()) {
+            if already || dropped_for_good.contains(&dependent) || seen.contains(&dependent) {
                 continue;
             }
-            if why == RETYPED && !is_generated_column(&dependent, &current.catalog) {
+            if why == RETYPED && !carried_by_retype(&dependent, &current.catalog) {
                 continue;
+            }
+            seen.insert(dependent.clone());
+            // A column default that calls a function being replaced: the
+            // default is dropped before and set again after.
+            if let (ObjectId::Function(..), ObjectId::Column(table, column)) = (&target, &dependent) {
+                if let Some(pair) = default_around(table, column, &current.catalog, &desired.catalog) {
+                    let reason = format!("default set again because {target} is {why}");
+                    for change in pair {
+                        added.push(Added {
+                            change,
+                            reason: reason.clone(),
+                        });
+                    }
+                    regained_defaults.insert(dependent.clone());
+                    continue;
+                }
             }
             let Some((drop, create)) = recreation(&dependent, &current.catalog, &desired.catalog) else {
                 continue;
@@ -137,23 +187,65 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
                 | Change::AlterColumn { .. }
                 | Change::AddIdentity { .. }
                 | Change::DropIdentity { .. }
+                | Change::ReplaceView { .. }
+                | Change::ReplaceFunction { .. }
+                | Change::SetPopulated { .. }
+                | Change::SetTriggerEnabled { .. }
+                | Change::AlterPolicy { .. }
+                | Change::SetPrivileges { .. }
+                | Change::SetOwner { .. }
+                | Change::SetRelationOptions { .. }
         );
-        !(in_place && recreated.contains(&c.object()))
+        let superseded = recreated.contains(&c.object())
+            || (matches!(c, Change::AlterColumn { .. }) && regained_defaults.contains(&c.object()));
+        !(in_place && superseded)
     });
     added
 }
 
-/// A column whose type changes: only generated columns that use it must be
-/// recreated.
+/// The two column changes that take a default out of the way of a function
+/// being recreated and put the desired one back (the second also carries
+/// every other change of the column).
+fn default_around(table: &QualifiedName, column: &str, current: &Catalog, desired: &Catalog) -> Option<[Change; 2]> {
+    let old = current.tables.get(table)?.column(column)?;
+    let new = desired.tables.get(table)?.column(column)?;
+    old.default.as_ref()?;
+    let bare = Column {
+        default: None,
+        ..old.clone()
+    };
+    Some([
+        Change::AlterColumn {
+            table: table.clone(),
+            from: old.clone(),
+            to: bare.clone(),
+        },
+        Change::AlterColumn {
+            table: table.clone(),
+            from: bare,
+            to: new.clone(),
+        },
+    ])
+}
+
+/// A column whose type changes.
 const RETYPED: &str = "retyped";
 
-fn is_generated_column(id: &ObjectId, catalog: &Catalog) -> bool {
+/// Does a column's type change need this dependent recreated? PostgreSQL
+/// rebuilds indexes and constraints itself, but refuses while a view, rule,
+/// policy, trigger, SQL-standard function body or generated column uses it.
+fn carried_by_retype(id: &ObjectId, catalog: &Catalog) -> bool {
     match id {
         ObjectId::Column(t, c) => catalog
             .tables
             .get(t)
             .and_then(|t| t.column(c))
             .is_some_and(|c| c.generated.is_some()),
+        ObjectId::View(_)
+        | ObjectId::MaterializedView(_)
+        | ObjectId::Policy(..)
+        | ObjectId::Trigger(..)
+        | ObjectId::Function(..) => true,
         _ => false,
     }
 }
@@ -179,6 +271,31 @@ fn recreation(id: &ObjectId, current: &Catalog, desired: &Catalog) -> Option<(Ch
                     table: table.clone(),
                     constraint: new.clone(),
                 },
+            ))
+        }
+        ObjectId::View(q) | ObjectId::MaterializedView(q) => {
+            let old = current.views.get(q)?;
+            let new = desired.views.get(q)?;
+            Some((Change::DropView(old.clone()), Change::CreateView(new.clone())))
+        }
+        ObjectId::Function(q, args) => {
+            let key = (q.clone(), args.clone());
+            let old = current.functions.get(&key)?;
+            let new = desired.functions.get(&key)?;
+            Some((Change::DropFunction(old.clone()), Change::CreateFunction(new.clone())))
+        }
+        ObjectId::Trigger(t, n) => {
+            let key = (t.clone(), n.clone());
+            Some((
+                Change::DropTrigger(current.triggers.get(&key)?.clone()),
+                Change::CreateTrigger(desired.triggers.get(&key)?.clone()),
+            ))
+        }
+        ObjectId::Policy(t, n) => {
+            let key = (t.clone(), n.clone());
+            Some((
+                Change::DropPolicy(current.policies.get(&key)?.clone()),
+                Change::CreatePolicy(desired.policies.get(&key)?.clone()),
             ))
         }
         ObjectId::Column(table, name) => {

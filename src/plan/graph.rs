@@ -8,7 +8,9 @@
 //! same plan.
 
 use super::effects::Effects;
-use crate::catalog::{Column, Constraint, ConstraintKind, Dependencies, ObjectId, QualifiedName, Table};
+use crate::catalog::{
+    Column, Constraint, ConstraintKind, Dependencies, DependencyKind, ObjectId, QualifiedName, Table,
+};
 use crate::diff::Change;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
@@ -53,7 +55,7 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
 
     // 1. What an object needs in the desired state is created or changed
     //    before the object is created or changed.
-    for e in &desired.edges {
+    for e in desired.edges.iter().filter(|e| e.kind != DependencyKind::Reference) {
         let needers: Vec<usize> = [lookup(&creates, &e.from), lookup(&alters, &e.from)].concat();
         if needers.is_empty() {
             continue;
@@ -68,7 +70,7 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
     // 2. An object that stops needing another (it is dropped, or changed so
     //    the need goes away) lets go of it before that other object is dropped
     //    or changed.
-    for e in &current.edges {
+    for e in current.edges.iter().filter(|e| e.kind != DependencyKind::Reference) {
         let dropping = lookup(&drops, &e.from);
         let altering = if desired.contains_edge(&e.from, &e.to) {
             Vec::new()
@@ -85,11 +87,25 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
             }
         }
     }
-    // 3. An object dropped and created again is dropped first.
+    // 3. An object dropped and created again is dropped first; an object is
+    //    created before anything else is done to it.
     for (id, droppers) in &drops {
         for &c in creates.get(id).into_iter().flatten() {
             for &d in droppers {
                 must_run(d, c);
+            }
+        }
+    }
+    let mut touched: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        for id in n.effects.alters.iter().chain(&n.effects.touches) {
+            touched.entry(id).or_default().push(i);
+        }
+    }
+    for (id, creators) in &creates {
+        for &t in touched.get(id).into_iter().flatten() {
+            for &c in creators {
+                must_run(c, t);
             }
         }
     }
@@ -126,7 +142,34 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
     out
 }
 
-/// A name in one of PostgreSQL's namespaces: (0 = relations, 1 = types).
+/// Preferred orderings from references inside function bodies (which
+/// PostgreSQL does not record): what a function body reads is created before
+/// the function when nothing forbids it.
+pub fn soft_edges(nodes: &[Node<'_>], desired: &Dependencies) -> BTreeSet<Edge> {
+    let mut providers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        for id in n.effects.creates.iter().chain(&n.effects.alters) {
+            providers.entry(id).or_default().push(i);
+        }
+    }
+    let mut out = BTreeSet::new();
+    for e in desired.edges.iter().filter(|e| e.kind == DependencyKind::Reference) {
+        for &needer in providers.get(&e.from).into_iter().flatten() {
+            for &provider in providers.get(&e.to).into_iter().flatten() {
+                if needer != provider {
+                    out.insert(Edge {
+                        before: provider,
+                        after: needer,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A name in one of PostgreSQL's namespaces: (0 = relations, 1 = types,
+/// 2 = collations).
 type Slot = (u8, QualifiedName);
 
 /// The names a change takes and the names it frees.
@@ -163,6 +206,16 @@ fn name_slots(change: &Change) -> (Vec<Slot>, Vec<Slot>) {
         AlterColumn { from, to, .. } if identity(from) != identity(to) => {
             (identity(to).into_iter().collect(), identity(from).into_iter().collect())
         }
+        CreateView(v) => (vec![relation(&v.name), (1, v.name.clone())], Vec::new()),
+        DropView(v) => (Vec::new(), vec![relation(&v.name), (1, v.name.clone())]),
+        CreateDomain(d) => (vec![(1, d.name.clone())], Vec::new()),
+        DropDomain(d) => (Vec::new(), vec![(1, d.name.clone())]),
+        CreateCompositeType(t) => (vec![(1, t.name.clone()), relation(&t.name)], Vec::new()),
+        DropCompositeType(t) => (Vec::new(), vec![(1, t.name.clone()), relation(&t.name)]),
+        CreateRangeType(r) => (vec![(1, r.name.clone())], Vec::new()),
+        DropRangeType(r) => (Vec::new(), vec![(1, r.name.clone())]),
+        CreateCollation(c) => (vec![(2, c.name.clone())], Vec::new()),
+        DropCollation(c) => (Vec::new(), vec![(2, c.name.clone())]),
         _ => (Vec::new(), Vec::new()),
     }
 }

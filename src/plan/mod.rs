@@ -116,9 +116,10 @@ pub fn build(
                 effects: e,
             })
             .collect();
-        let edges = graph::edges(&nodes, &current.deps, &desired.deps);
+        let mut edges = graph::edges(&nodes, &current.deps, &desired.deps);
         let cycles = graph::cycles(drafts.len(), &edges);
         if cycles.is_empty() {
+            add_soft_edges(&mut edges, graph::soft_edges(&nodes, &desired.deps), drafts.len());
             let keys: Vec<(u8, ObjectId, usize)> = drafts
                 .iter()
                 .enumerate()
@@ -181,6 +182,31 @@ pub fn build(
     Ok(Plan { steps })
 }
 
+/// Adds the preferred orderings that do not close a cycle: soft edges inside
+/// a cycle are dropped until none is left.
+fn add_soft_edges(
+    edges: &mut std::collections::BTreeSet<graph::Edge>,
+    mut soft: std::collections::BTreeSet<graph::Edge>,
+    count: usize,
+) {
+    loop {
+        let mut all = edges.clone();
+        all.extend(soft.iter().copied());
+        let cycles = graph::cycles(count, &all);
+        if cycles.is_empty() {
+            *edges = all;
+            return;
+        }
+        let before = soft.len();
+        for cycle in &cycles {
+            soft.retain(|e| !(cycle.binary_search(&e.before).is_ok() && cycle.binary_search(&e.after).is_ok()));
+        }
+        if soft.len() == before {
+            return;
+        }
+    }
+}
+
 /// Moves the foreign keys of tables created or dropped inside a cycle into
 /// steps of their own. Returns false when there was nothing to move.
 fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>]) -> bool {
@@ -241,7 +267,11 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<ObjectId>> 
                 return None;
             }
             let probe = match &d.change {
-                Change::DropIndex(_) | Change::DropConstraint { .. } => d.change.object(),
+                Change::DropIndex(_)
+                | Change::DropConstraint { .. }
+                | Change::DropTrigger(_)
+                | Change::DropPolicy(_)
+                | Change::DropTable(_) => d.change.object(),
                 Change::DropSequence(s) => ObjectId::SequenceOwner(s.name.clone()),
                 // Dropping the owning column would drop the sequence too: the
                 // ownership goes by itself only when the sequence goes.
@@ -267,33 +297,54 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<ObjectId>> 
 fn phase(change: &Change) -> u8 {
     use Change::*;
     match change {
-        DropIndex(_) => 0,
-        DropConstraint { constraint, .. } if constraint.kind == ConstraintKind::ForeignKey => 1,
-        DropConstraint { .. } => 2,
-        SetSequenceOwner { to: None, .. } => 3,
-        DropColumn { .. } => 4,
-        DropTable(_) => 5,
-        DropSequence(_) => 6,
-        DropEnum(_) => 7,
-        DropExtension(_) => 8,
-        DropSchema(_) => 9,
-        CreateSchema(_) => 10,
-        CreateExtension(_) => 11,
-        AlterExtension { .. } => 12,
-        CreateEnum(_) => 13,
-        AlterEnum { .. } => 14,
-        CreateSequence(_) => 15,
-        AlterSequence { .. } => 16,
-        CreateTable(_) => 17,
-        SetLogged { .. } => 18,
-        AddColumn { .. } => 19,
-        DropIdentity { .. } | AlterColumn { .. } => 20,
-        AddIdentity { .. } | SetSequenceOwner { .. } => 21,
-        AddConstraint { constraint, .. } if constraint.kind == ConstraintKind::ForeignKey => 23,
-        AddConstraint { .. } => 22,
-        AlterConstraint { .. } => 24,
-        CreateIndex(_) => 25,
-        SetComment { .. } => 30,
+        DropPolicy(_) | DropTrigger(_) => 0,
+        DropView(_) => 1,
+        DropIndex(_) => 2,
+        DropConstraint { constraint, .. } if constraint.kind == ConstraintKind::ForeignKey => 3,
+        DropConstraint { .. } => 4,
+        SetSequenceOwner { to: None, .. } => 5,
+        DetachPartition { .. } => 6,
+        DropColumn { .. } => 7,
+        DropTable(_) => 8,
+        DropFunction(_) => 9,
+        DropSequence(_) => 10,
+        DropDomain(_) | DropCompositeType(_) | DropRangeType(_) => 11,
+        DropEnum(_) => 12,
+        DropCollation(_) => 13,
+        DropExtension(_) => 14,
+        DropSchema(_) => 15,
+        CreateSchema(_) => 19,
+        CreateExtension(_) => 21,
+        AlterExtension { .. } => 22,
+        CreateCollation(_) => 23,
+        CreateEnum(_) => 24,
+        AlterEnum { .. } => 25,
+        CreateDomain(_) | AlterDomain { .. } | RecreateDomain { .. } => 26,
+        CreateCompositeType(_) | AlterCompositeType { .. } | CreateRangeType(_) => 27,
+        CreateSequence(_) => 28,
+        AlterSequence { .. } => 29,
+        CreateFunction(_) | ReplaceFunction { .. } => 30,
+        CreateTable(_) => 31,
+        AttachPartition { .. } => 32,
+        SetLogged { .. } | SetRelationOptions { .. } => 33,
+        AddColumn { .. } => 34,
+        DropIdentity { .. } | AlterColumn { .. } => 35,
+        AddIdentity { .. } | SetSequenceOwner { .. } => 36,
+        AddConstraint { constraint, .. } if constraint.kind == ConstraintKind::ForeignKey => 38,
+        AddConstraint { .. } => 37,
+        AlterConstraint { .. } => 39,
+        CreateIndex(_) => 40,
+        SetReplicaIdentity { .. } => 41,
+        CreateView(_) | ReplaceView { .. } => 42,
+        SetPopulated { .. } => 43,
+        CreateTrigger(_) | SetTriggerEnabled { .. } => 44,
+        SetRowSecurity { .. } => 45,
+        CreatePolicy(_) | AlterPolicy { .. } => 46,
+        SetOwner { .. } => 47,
+        SetPrivileges { .. } => 48,
+        // Early: objects created later in the plan get them, as in the shadow.
+        SetDefaultPrivileges { .. } => 20,
+        SetComment { .. } => 50,
     }
 }
 
@@ -324,6 +375,31 @@ pub fn describe(change: &Change) -> String {
         }
         SetLogged { unlogged: true, .. } => format!("make {object} unlogged"),
         SetLogged { .. } => format!("make {object} logged"),
+        SetRelationOptions { .. } => format!("set storage parameters of {object}"),
+        SetReplicaIdentity { to, .. } => format!("set replica identity of {object} to {to}"),
+        SetRowSecurity { to, .. } => format!(
+            "set row-level security of {object} to {}{}",
+            if to.0 { "enabled" } else { "disabled" },
+            if to.1 { ", forced" } else { "" }
+        ),
+        AttachPartition { partition, .. } => format!("attach {object} to {}", partition.parent),
+        DetachPartition { partition, .. } => format!("detach {object} from {}", partition.parent),
+        ReplaceView { .. } | ReplaceFunction { .. } => format!("replace {object}"),
+        RecreateDomain { .. } => format!("recreate domain {}", object.name()),
+        SetPopulated { populated: true, .. } => format!("refresh {object}"),
+        SetPopulated { .. } => format!("empty {object} (WITH NO DATA)"),
+        SetTriggerEnabled { to, .. } => format!(
+            "{} {object}",
+            match to.as_str() {
+                "D" => "disable",
+                "R" => "enable (replica) ",
+                "A" => "enable (always)",
+                _ => "enable",
+            }
+        ),
+        SetPrivileges { .. } => format!("change privileges on {object}"),
+        SetOwner { to, .. } => format!("change owner of {object} to {to}"),
+        SetDefaultPrivileges { .. } => format!("change default privileges {}", object.name()),
         _ => {
             let verb = match change.verb() {
                 Verb::Create => "create",

@@ -18,6 +18,7 @@ fn column(name: &str) -> Column {
         generated: None,
         collation: None,
         comment: None,
+        ..Default::default()
     }
 }
 
@@ -66,6 +67,7 @@ fn table(name: &str, references: Option<&str>) -> Table {
         columns: vec![column("id"), column("other_id")],
         constraints,
         comment: None,
+        ..Default::default()
     }
 }
 
@@ -76,7 +78,7 @@ fn snapshot(tables: Vec<Table>, indexes: Vec<Index>) -> Snapshot {
         "public".into(),
         Schema {
             name: "public".into(),
-            comment: None,
+            ..Default::default()
         },
     );
     for t in tables {

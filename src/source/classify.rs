@@ -26,6 +26,9 @@ pub enum Key {
     /// Everything statements add to a table after creating it (indexes,
     /// constraints, comments), which `CREATE TABLE ... (LIKE it ...)` copies.
     Details(QualifiedName),
+    /// Every overload of a function or procedure name.
+    Function(QualifiedName),
+    Collation(QualifiedName),
 }
 
 /// An accepted statement's role in the desired state.
@@ -88,12 +91,6 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
             }
         }
         N::AlterEnumStmt(s) => {
-            if !s.old_val.is_empty() {
-                return Err(unsupported(
-                    "ALTER TYPE ... RENAME VALUE",
-                    "write the enum's CREATE TYPE with the labels it should have",
-                ));
-            }
             let q = qualified(&strings(&s.type_name));
             StatementInfo {
                 phase: 3,
@@ -154,6 +151,166 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
             info
         }
         N::CommentStmt(s) => comment(s)?,
+        N::ViewStmt(s) => {
+            let q = range_var(s.view.as_ref());
+            StatementInfo {
+                phase: 7,
+                creates: vec![Key::Relation(q.clone()), Key::Type(q.clone())],
+                defines: vec![ObjectId::View(q)],
+                ..Default::default()
+            }
+        }
+        N::CreateTableAsStmt(s) => {
+            if s.objtype != ObjectType::ObjectMatview as i32 {
+                return Err(not_schema(
+                    "CREATE TABLE ... AS",
+                    "define the table with CREATE TABLE; its rows are data, not schema",
+                ));
+            }
+            let q = range_var(s.into.as_ref().and_then(|i| i.rel.as_ref()));
+            StatementInfo {
+                phase: 7,
+                creates: vec![Key::Relation(q.clone()), Key::Type(q.clone())],
+                defines: vec![ObjectId::MaterializedView(q)],
+                ..Default::default()
+            }
+        }
+        N::RefreshMatViewStmt(_) => {
+            return Err(not_schema(
+                "REFRESH MATERIALIZED VIEW",
+                "remove it; converge creates materialized views WITH DATA unless they say WITH NO DATA",
+            ));
+        }
+        N::CreateFunctionStmt(s) => {
+            let q = qualified(&strings(&s.funcname));
+            StatementInfo {
+                phase: 3,
+                creates: vec![Key::Function(q.clone())],
+                defines: vec![ObjectId::Function(q, String::new())],
+                ..Default::default()
+            }
+        }
+        N::AlterFunctionStmt(s) => {
+            let q = s
+                .func
+                .as_ref()
+                .map(|f| qualified(&strings(&f.objname)))
+                .unwrap_or_default();
+            StatementInfo {
+                phase: 10,
+                references: vec![Key::Function(q)],
+                ..Default::default()
+            }
+        }
+        N::CreateTrigStmt(s) => {
+            let table = range_var(s.relation.as_ref());
+            let function = qualified(&strings(&s.funcname));
+            StatementInfo {
+                phase: 8,
+                references: vec![Key::Function(function)],
+                defines: vec![ObjectId::Trigger(table, s.trigname.clone())],
+                ..Default::default()
+            }
+        }
+        N::CreateDomainStmt(s) => {
+            let q = qualified(&strings(&s.domainname));
+            StatementInfo {
+                phase: 2,
+                creates: vec![Key::Type(q.clone())],
+                defines: vec![ObjectId::Type(q)],
+                ..Default::default()
+            }
+        }
+        N::AlterDomainStmt(s) => {
+            let q = qualified(&strings(&s.type_name));
+            StatementInfo {
+                phase: 3,
+                references: vec![Key::Type(q.clone())],
+                defines: vec![ObjectId::Type(q)],
+                ..Default::default()
+            }
+        }
+        N::CompositeTypeStmt(s) => {
+            let q = range_var(s.typevar.as_ref());
+            StatementInfo {
+                phase: 2,
+                creates: vec![Key::Type(q.clone()), Key::Relation(q.clone())],
+                defines: vec![ObjectId::Type(q)],
+                ..Default::default()
+            }
+        }
+        N::CreateRangeStmt(s) => {
+            let q = qualified(&strings(&s.type_name));
+            let json = serde_json::to_value(node).unwrap_or_default();
+            let functions = ["canonical", "subtype_diff"]
+                .iter()
+                .filter_map(|option| find_def_elem(&json, option))
+                .map(|arg| {
+                    let mut parts = Vec::new();
+                    collect_strings(arg, &mut parts);
+                    Key::Function(qualified(&parts))
+                })
+                .collect();
+            let mut creates = vec![Key::Type(q.clone())];
+            if let Some(arg) = find_def_elem(&json, "multirange_type_name") {
+                let mut parts = Vec::new();
+                collect_strings(arg, &mut parts);
+                creates.push(Key::Type(qualified(&parts)));
+            }
+            StatementInfo {
+                phase: 4,
+                creates,
+                references: functions,
+                defines: vec![ObjectId::Type(q)],
+                ..Default::default()
+            }
+        }
+        N::DefineStmt(s) if s.kind == ObjectType::ObjectCollation as i32 => {
+            let q = qualified(&strings(&s.defnames));
+            StatementInfo {
+                phase: 1,
+                creates: vec![Key::Collation(q.clone())],
+                defines: vec![ObjectId::Collation(q)],
+                ..Default::default()
+            }
+        }
+        N::CreatePolicyStmt(s) => {
+            let table = range_var(s.table.as_ref());
+            StatementInfo {
+                phase: 8,
+                defines: vec![ObjectId::Policy(table, s.policy_name.clone())],
+                ..Default::default()
+            }
+        }
+        N::AlterPolicyStmt(s) => {
+            let table = range_var(s.table.as_ref());
+            StatementInfo {
+                phase: 9,
+                defines: vec![ObjectId::Policy(table, s.policy_name.clone())],
+                ..Default::default()
+            }
+        }
+        N::GrantStmt(_) | N::AlterOwnerStmt(_) => StatementInfo {
+            phase: 10,
+            ..Default::default()
+        },
+        N::AlterDefaultPrivilegesStmt(_) => {
+            let json = serde_json::to_value(node).unwrap_or_default();
+            let schemas = find_def_elem(&json, "schemas")
+                .map(|arg| {
+                    let mut names = Vec::new();
+                    collect_strings(arg, &mut names);
+                    names.into_iter().map(Key::Schema).collect()
+                })
+                .unwrap_or_default();
+            StatementInfo {
+                // First (after schemas): default privileges apply to every
+                // object of the desired state, whatever file declares it.
+                phase: 1,
+                references: schemas,
+                ..Default::default()
+            }
+        }
         other => return Err(refuse(other)),
     };
     let mut refs = Vec::new();
@@ -182,10 +339,7 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
             "temporary tables live for one session; define a permanent table or remove the statement",
         ));
     }
-    if s.partspec.is_some() || s.partbound.is_some() {
-        return Err(unsupported("partitioned tables", "define a plain table for now"));
-    }
-    if !s.inh_relations.is_empty() {
+    if !s.inh_relations.is_empty() && s.partbound.is_none() {
         return Err(unsupported(
             "table inheritance (INHERITS)",
             "define a plain table for now",
@@ -197,10 +351,10 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
             "list the columns instead",
         ));
     }
-    if !s.options.is_empty() || !s.tablespacename.is_empty() || !s.access_method.is_empty() {
+    if !s.tablespacename.is_empty() || !(s.access_method.is_empty() || s.access_method == "heap") {
         return Err(unsupported(
-            "table storage options (WITH, TABLESPACE, USING)",
-            "define the table without storage options for now",
+            "tablespaces and table access methods other than heap",
+            "define the table without TABLESPACE or USING",
         ));
     }
     let mut info = StatementInfo {
@@ -223,6 +377,10 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
             }
             Some(NodeEnum::Constraint(con)) if !con.conname.is_empty() => {
                 info.defines.push(ObjectId::Constraint(q.clone(), con.conname.clone()));
+                if is_key_constraint(con) {
+                    info.creates
+                        .push(Key::Relation(QualifiedName::new(q.schema.clone(), con.conname.clone())));
+                }
             }
             Some(NodeEnum::TableLikeClause(like)) => {
                 info.references.push(Key::Details(range_var(like.relation.as_ref())));
@@ -234,7 +392,11 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
 }
 
 fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, Refusal> {
-    if s.objtype != ObjectType::ObjectTable as i32 {
+    let on_table = s.objtype == ObjectType::ObjectTable as i32;
+    let on_view = s.objtype == ObjectType::ObjectView as i32
+        || s.objtype == ObjectType::ObjectMatview as i32
+        || s.objtype == ObjectType::ObjectSequence as i32;
+    if !on_table && !on_view {
         return Err(unsupported(
             "ALTER on this kind of object",
             "define the object's final state in its CREATE statement",
@@ -242,7 +404,7 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
     }
     let q = range_var(s.relation.as_ref());
     let mut info = StatementInfo {
-        phase: 5,
+        phase: if on_view { 10 } else { 5 },
         ..Default::default()
     };
     for cmd in &s.cmds {
@@ -261,6 +423,10 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
                 if let Some(NodeEnum::Constraint(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
                     if !c.conname.is_empty() {
                         info.defines.push(ObjectId::Constraint(q.clone(), c.conname.clone()));
+                        if is_key_constraint(c) {
+                            info.creates
+                                .push(Key::Relation(QualifiedName::new(q.schema.clone(), c.conname.clone())));
+                        }
                     }
                     // PRIMARY KEY / UNIQUE USING INDEX needs that index first.
                     if !c.indexname.is_empty() {
@@ -283,16 +449,50 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
                     info.defines.push(ObjectId::Column(q.clone(), cmd.name.clone()));
                 }
             }
-            A::AtDropColumn | A::AtDropConstraint => {
+            A::AtSetStorage | A::AtSetCompression | A::AtSetStatistics => {
+                if !cmd.name.is_empty() {
+                    info.defines.push(ObjectId::Column(q.clone(), cmd.name.clone()));
+                }
+            }
+            A::AtChangeOwner => info.phase = 10,
+            A::AtEnableTrig
+            | A::AtEnableAlwaysTrig
+            | A::AtEnableReplicaTrig
+            | A::AtDisableTrig
+            | A::AtEnableTrigAll
+            | A::AtDisableTrigAll
+            | A::AtEnableTrigUser
+            | A::AtDisableTrigUser => info.phase = 9,
+            A::AtEnableRowSecurity
+            | A::AtDisableRowSecurity
+            | A::AtForceRowSecurity
+            | A::AtNoForceRowSecurity
+            | A::AtSetRelOptions
+            | A::AtResetRelOptions
+            | A::AtReplaceRelOptions
+            | A::AtSetLogged
+            | A::AtSetUnLogged
+            | A::AtAttachPartition
+            | A::AtSetOptions
+            | A::AtResetOptions => {}
+            A::AtReplicaIdentity => {
+                if let Some(NodeEnum::ReplicaIdentityStmt(r)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    if !r.name.is_empty() {
+                        info.references
+                            .push(Key::Relation(QualifiedName::new(q.schema.clone(), r.name.clone())));
+                    }
+                }
+            }
+            A::AtDropColumn | A::AtDropConstraint | A::AtDetachPartition | A::AtDetachPartitionFinalize => {
                 return Err(not_schema(
-                    "ALTER TABLE ... DROP",
-                    "to drop a column or constraint, remove it from its CREATE TABLE statement",
+                    "ALTER TABLE ... DROP / DETACH",
+                    "to drop a column, constraint or partition, remove it from its CREATE statement",
                 ));
             }
             _ => {
                 return Err(unsupported(
                     "this ALTER TABLE action",
-                    "converge manages columns, defaults, NOT NULL, identity and constraints of tables for now",
+                    "see the README for the table attributes converge manages",
                 ));
             }
         }
@@ -321,22 +521,53 @@ fn comment(s: &pg_query::protobuf::CommentStmt) -> Result<StatementInfo, Refusal
         ObjectType::ObjectSequence => Some(ObjectId::Sequence(qualified(&names))),
         ObjectType::ObjectIndex => Some(ObjectId::Index(qualified(&names))),
         ObjectType::ObjectType => Some(ObjectId::Type(qualified(&names))),
-        ObjectType::ObjectColumn | ObjectType::ObjectTabconstraint => {
+        ObjectType::ObjectView => Some(ObjectId::View(qualified(&names))),
+        ObjectType::ObjectMatview => Some(ObjectId::MaterializedView(qualified(&names))),
+        ObjectType::ObjectDomain => Some(ObjectId::Type(qualified(&names))),
+        ObjectType::ObjectCollation => Some(ObjectId::Collation(qualified(&names))),
+        ObjectType::ObjectFunction | ObjectType::ObjectProcedure | ObjectType::ObjectRoutine => {
+            let name = match s.object.as_ref().and_then(|o| o.node.as_ref()) {
+                Some(NodeEnum::ObjectWithArgs(f)) => qualified(&strings(&f.objname)),
+                _ => qualified(&names),
+            };
+            Some(ObjectId::Function(name, String::new()))
+        }
+        ObjectType::ObjectDomconstraint => {
+            let domain = match s.object.as_ref().and_then(|o| o.node.as_ref()) {
+                Some(NodeEnum::List(l)) => l
+                    .items
+                    .first()
+                    .and_then(|n| serde_json::to_value(n).ok())
+                    .map(|v| {
+                        let mut out = Vec::new();
+                        collect_strings(&v, &mut out);
+                        qualified(&out)
+                    })
+                    .unwrap_or_default(),
+                _ => qualified(&names),
+            };
+            Some(ObjectId::Type(domain))
+        }
+        ObjectType::ObjectColumn
+        | ObjectType::ObjectTabconstraint
+        | ObjectType::ObjectTrigger
+        | ObjectType::ObjectPolicy => {
             let (last, table) = names
                 .split_last()
                 .map(|(l, t)| (l.clone(), t.to_vec()))
                 .unwrap_or_default();
             let table = qualified(&table);
-            Some(if kind == ObjectType::ObjectColumn {
-                ObjectId::Column(table, last)
-            } else {
-                ObjectId::Constraint(table, last)
+            Some(match kind {
+                ObjectType::ObjectColumn => ObjectId::Column(table, last),
+                ObjectType::ObjectTrigger => ObjectId::Trigger(table, last),
+                ObjectType::ObjectPolicy => ObjectId::Policy(table, last),
+                _ => ObjectId::Constraint(table, last),
             })
         }
         _ => {
             return Err(unsupported(
                 "COMMENT ON this kind of object",
-                "converge manages comments on schemas, extensions, tables, columns, constraints, indexes, sequences and types for now",
+                "see the README for the object kinds converge manages",
             ));
         }
     };
@@ -351,8 +582,16 @@ fn comment(s: &pg_query::protobuf::CommentStmt) -> Result<StatementInfo, Refusal
             ObjectId::Extension(e) => Key::Extension(e.clone()),
             ObjectId::Type(q) => Key::Type(q.clone()),
             ObjectId::Table(q) | ObjectId::Sequence(q) | ObjectId::Index(q) => Key::Relation(q.clone()),
-            ObjectId::Column(q, _) | ObjectId::Constraint(q, _) => Key::Relation(q.clone()),
-            ObjectId::SequenceOwner(q) => Key::Relation(q.clone()),
+            ObjectId::Column(q, _)
+            | ObjectId::Constraint(q, _)
+            | ObjectId::Trigger(q, _)
+            | ObjectId::Policy(q, _)
+            | ObjectId::View(q)
+            | ObjectId::MaterializedView(q)
+            | ObjectId::SequenceOwner(q) => Key::Relation(q.clone()),
+            ObjectId::Function(q, _) => Key::Function(q.clone()),
+            ObjectId::Collation(q) => Key::Collation(q.clone()),
+            ObjectId::DefaultPrivileges(..) => Key::Schema(String::new()),
         });
         if let Some(table) = t.table() {
             info.creates.push(Key::Details(table.clone()));
@@ -433,9 +672,20 @@ fn refuse(node: &NodeEnum) -> Refusal {
         N::AlterOwnerStmt(_) => unsupported("ownership (OWNER TO)", "ownership arrives in a later converge release"),
         _ => unsupported(
             "this kind of statement",
-            "converge manages schemas, extensions, enum types, sequences, tables, indexes and comments for now",
+            "see the README for the object kinds converge manages",
         ),
     }
+}
+
+/// Primary key, unique and exclusion constraints have an index of their name.
+fn is_key_constraint(c: &pg_query::protobuf::Constraint) -> bool {
+    use pg_query::protobuf::ConstrType as C;
+    [
+        C::ConstrPrimary as i32,
+        C::ConstrUnique as i32,
+        C::ConstrExclusion as i32,
+    ]
+    .contains(&c.contype)
 }
 
 fn not_schema(what: &str, help: &str) -> Refusal {
@@ -574,6 +824,9 @@ fn collect_references(v: &Value, out: &mut Vec<Key>) {
             } else if let Some(func) = map.get("funcname") {
                 let mut parts = Vec::new();
                 collect_strings(func, &mut parts);
+                if parts.len() == 1 || parts.first().is_some_and(|s| s != "pg_catalog") {
+                    out.push(Key::Function(qualified(&parts)));
+                }
                 if matches!(parts.last().map(String::as_str), Some("nextval" | "setval" | "currval")) {
                     if let Some(args) = map.get("args") {
                         let mut consts = Vec::new();
@@ -584,6 +837,13 @@ fn collect_references(v: &Value, out: &mut Vec<Key>) {
                             out.push(Key::Relation(q));
                         }
                     }
+                }
+            }
+            if let Some(coll) = map.get("collname") {
+                let mut parts = Vec::new();
+                collect_strings(coll, &mut parts);
+                if parts.len() == 1 || parts.first().is_some_and(|s| s != "pg_catalog") {
+                    out.push(Key::Collation(qualified(&parts)));
                 }
             }
             for (_, child) in map {
@@ -677,7 +937,7 @@ mod tests {
             assert!(matches!(info(sql), Err(Refusal::NotSchema { .. })), "{sql}");
         }
         assert!(matches!(
-            info("create view v as select 1"),
+            info("create rule r as on insert to t do nothing"),
             Err(Refusal::Unsupported { .. })
         ));
     }

@@ -1,5 +1,6 @@
-//! The SQL that creates a check constraint, an exclusion constraint or an
-//! index exactly as the desired files define it.
+//! The SQL that creates a check constraint, an exclusion constraint, an
+//! index, a view, a materialized view, a trigger or a policy exactly as the
+//! desired files define it.
 //!
 //! PostgreSQL prints some expressions in a form that does not read back to
 //! the same expression (a `varchar` column `IN (...)` list prints as
@@ -64,6 +65,45 @@ pub fn source_definitions(node: &NodeEnum) -> Vec<(ObjectId, String)> {
                     if !con.conname.is_empty() && is_expression_constraint(con) {
                         push_constraint(&mut out, &relation, &table, con, con.conname.clone());
                     }
+                }
+            }
+        }
+        NodeEnum::ViewStmt(s) => {
+            if let Some(view) = qualified_range_var(s.view.as_ref()) {
+                let mut stmt = s.clone();
+                stmt.view = Some(view.clone());
+                stmt.replace = false;
+                if let Some(sql) = deparse(NodeEnum::ViewStmt(stmt)) {
+                    out.push((ObjectId::View(name_of(&view)), sql));
+                }
+            }
+        }
+        NodeEnum::CreateTableAsStmt(s) if s.objtype == ObjectType::ObjectMatview as i32 => {
+            let mut stmt = s.clone();
+            if let Some(into) = stmt.into.as_mut() {
+                if let Some(rel) = qualified_range_var(into.rel.as_ref()) {
+                    into.rel = Some(rel.clone());
+                    if let Some(sql) = deparse(NodeEnum::CreateTableAsStmt(stmt)) {
+                        out.push((ObjectId::MaterializedView(name_of(&rel)), sql));
+                    }
+                }
+            }
+        }
+        NodeEnum::CreateTrigStmt(s) if !s.replace => {
+            if let Some(relation) = qualified_range_var(s.relation.as_ref()) {
+                let mut stmt = s.clone();
+                stmt.relation = Some(relation.clone());
+                if let Some(sql) = deparse(NodeEnum::CreateTrigStmt(stmt)) {
+                    out.push((ObjectId::Trigger(name_of(&relation), s.trigname.clone()), sql));
+                }
+            }
+        }
+        NodeEnum::CreatePolicyStmt(s) => {
+            if let Some(table) = qualified_range_var(s.table.as_ref()) {
+                let mut stmt = s.clone();
+                stmt.table = Some(table.clone());
+                if let Some(sql) = deparse(NodeEnum::CreatePolicyStmt(stmt)) {
+                    out.push((ObjectId::Policy(name_of(&table), s.policy_name.clone()), sql));
                 }
             }
         }

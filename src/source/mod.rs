@@ -176,6 +176,9 @@ impl Desired {
         let index = self.definitions.get(id).or_else(|| match id {
             ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => self.definitions.get(&ObjectId::Table(t.clone())),
             ObjectId::SequenceOwner(s) => self.definitions.get(&ObjectId::Sequence(s.clone())),
+            ObjectId::Function(q, args) if !args.is_empty() => {
+                self.definitions.get(&ObjectId::Function(q.clone(), String::new()))
+            }
             _ => None,
         })?;
         self.statements.get(*index)
@@ -189,7 +192,13 @@ impl Desired {
 
     /// The `COMMENT ON` statement for an object.
     pub fn commenting(&self, id: &ObjectId) -> Option<&Statement> {
-        self.comments.get(id).and_then(|i| self.statements.get(*i))
+        let index = self.comments.get(id).or_else(|| match id {
+            ObjectId::Function(q, args) if !args.is_empty() => {
+                self.comments.get(&ObjectId::Function(q.clone(), String::new()))
+            }
+            _ => None,
+        })?;
+        self.statements.get(*index)
     }
 
     pub fn fingerprint(&self) -> Fingerprint {
@@ -216,6 +225,7 @@ fn reserved(info: &StatementInfo, span: Span) -> Option<Diagnostic> {
     let uses_reserved = info.creates.iter().any(|k| match k {
         Key::Schema(s) => s == RESERVED_SCHEMA,
         Key::Relation(q) | Key::Type(q) => q.schema == RESERVED_SCHEMA,
+        Key::Function(q) | Key::Collation(q) => q.schema == RESERVED_SCHEMA,
         Key::Extension(_) | Key::UniqueIndexOn(_) | Key::Details(_) => false,
     });
     uses_reserved.then(|| {

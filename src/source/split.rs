@@ -2,8 +2,9 @@
 //! PostgreSQL's own grammar (pg_query), keeping byte offsets so every later
 //! message can point at the text.
 //!
-//! Files are split with the scanner (it tolerates broken statements and `$$`
-//! bodies) and parsed one statement at a time: a syntax error is then local to
+//! Files are split with the parser (exact, also for `BEGIN ATOMIC` bodies),
+//! or with the scanner when the parser fails (it tolerates broken statements
+//! and `$$` bodies), and parsed one statement at a time: a syntax error is then local to
 //! its statement, and memory stays small on large files. pg_query's Rust error
 //! carries no position, so on a syntax error the C parser is asked once more,
 //! through its plain entry point, for the cursor position.
@@ -73,7 +74,10 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
         return Err(problems);
     }
 
-    let pieces = match pg_query::split_with_scanner(text) {
+    // The parser splits exactly (it knows BEGIN ATOMIC ... END bodies) but
+    // fails on the first error; the scanner splits broken text too, so
+    // errors can be located statement by statement.
+    let pieces = match pg_query::split_with_parser(text).or_else(|_| pg_query::split_with_scanner(text)) {
         Ok(pieces) => pieces,
         Err(e) => return Err(vec![syntax_error(file, text, 0, &e.to_string())]),
     };

@@ -7,8 +7,11 @@
 
 mod ident;
 mod objects;
+mod privileges;
+mod relations;
 mod sequences;
 mod tables;
+mod types;
 
 pub use ident::{column_ref, ident, literal, qualified};
 
@@ -37,6 +40,11 @@ pub fn forward_statements(change: &Change, source: SourceSql<'_>) -> Vec<String>
             None => statements(change),
         },
         CreateTable(t) => tables::create_with(t, source),
+        CreateView(v) => relations::create_view(v, source(&v.id())),
+        ReplaceView { from, to } => relations::replace_view(from, to, source(&to.id())),
+        CreateTrigger(t) => relations::create_trigger(t, source(&change.object())),
+        CreatePolicy(p) => relations::create_policy(p, source(&change.object())),
+        AlterPolicy { from, to } => relations::alter_policy(from, to, source(&change.object())),
         _ => statements(change),
     }
 }
@@ -57,8 +65,9 @@ pub fn statements(change: &Change) -> Vec<String> {
             to,
             uses,
             recreate,
+            domains,
             ..
-        } => objects::alter_enum(from, to, uses, *recreate),
+        } => objects::alter_enum(from, to, uses, *recreate, domains),
         CreateSequence(s) => sequences::create(s),
         DropSequence(s) => vec![format!("DROP SEQUENCE {}", qualified(&s.name))],
         AlterSequence { from, to } => sequences::alter(from, to),
@@ -99,5 +108,55 @@ pub fn statements(change: &Change) -> Vec<String> {
         CreateIndex(i) => objects::create_index(i),
         DropIndex(i) => vec![format!("DROP INDEX {}", qualified(&i.name))],
         SetComment { object, to, .. } => vec![objects::comment(object, to.as_deref())],
+        SetRelationOptions { object, from, to } => relations::set_options(object, from, to),
+        SetReplicaIdentity {
+            table, to, to_index, ..
+        } => relations::replica_identity(table, to, to_index.as_deref()),
+        SetRowSecurity { table, from, to } => relations::row_security(table, *from, *to),
+        AttachPartition { table, partition } => vec![format!(
+            "ALTER TABLE {} ATTACH PARTITION {} {}",
+            qualified(&partition.parent),
+            qualified(table),
+            partition.bound
+        )],
+        DetachPartition { table, partition } => vec![format!(
+            "ALTER TABLE {} DETACH PARTITION {}",
+            qualified(&partition.parent),
+            qualified(table)
+        )],
+        CreateView(v) => relations::create_view(v, None),
+        DropView(v) => relations::drop_view(v),
+        ReplaceView { from, to } => relations::replace_view(from, to, None),
+        SetPopulated { view, populated } => relations::set_populated(view, *populated),
+        CreateFunction(f) => relations::create_function(f),
+        DropFunction(f) => relations::drop_function(f),
+        ReplaceFunction { to, .. } => vec![to.definition.trim_end().to_string()],
+        CreateTrigger(t) => relations::create_trigger(t, None),
+        DropTrigger(t) => relations::drop_trigger(t),
+        SetTriggerEnabled { trigger, to, .. } => vec![relations::trigger_enabled(trigger, to)],
+        CreatePolicy(p) => relations::create_policy(p, None),
+        DropPolicy(p) => relations::drop_policy(p),
+        AlterPolicy { from, to } => relations::alter_policy(from, to, None),
+        CreateDomain(d) => types::create_domain(d),
+        DropDomain(d) => vec![format!("DROP DOMAIN {}", qualified(&d.name))],
+        AlterDomain { from, to } => types::alter_domain(from, to),
+        RecreateDomain { to, uses, .. } => types::recreate_domain(to, uses),
+        CreateCompositeType(t) => types::create_composite(t),
+        DropCompositeType(t) => vec![format!("DROP TYPE {}", qualified(&t.name))],
+        AlterCompositeType { from, to } => types::alter_composite(from, to),
+        CreateRangeType(r) => types::create_range(r),
+        DropRangeType(r) => vec![format!("DROP TYPE {}", qualified(&r.name))],
+        CreateCollation(c) => types::create_collation(c),
+        DropCollation(c) => vec![format!("DROP COLLATION {}", qualified(&c.name))],
+        SetPrivileges {
+            object,
+            keyword,
+            from,
+            to,
+        } => privileges::grants(object, keyword, from, to),
+        SetOwner {
+            object, keyword, to, ..
+        } => vec![privileges::owner(object, keyword, to)],
+        SetDefaultPrivileges { from, to } => privileges::default_privileges(from, to),
     }
 }

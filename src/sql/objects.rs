@@ -2,11 +2,16 @@
 
 use super::ident::{ident, literal, qualified};
 use crate::catalog::*;
-use crate::diff::EnumUse;
+use crate::diff::TypeUse;
 
 pub fn create_schema(s: &Schema) -> Vec<String> {
+    let id = ObjectId::Schema(s.name.clone());
     let mut out = vec![format!("CREATE SCHEMA {}", ident(&s.name))];
-    push_comment(&mut out, &ObjectId::Schema(s.name.clone()), s.comment.as_deref());
+    push_comment(&mut out, &id, s.comment.as_deref());
+    if !s.owner.is_empty() {
+        out.push(super::privileges::owner(&id, "SCHEMA", &s.owner));
+    }
+    out.extend(super::privileges::grants(&id, "SCHEMA", &Default::default(), &s.acl));
     out
 }
 
@@ -73,8 +78,20 @@ pub fn create_enum(e: &EnumType) -> Vec<String> {
 /// New labels are added where they belong (the first new labels go before
 /// the first old one); otherwise the type is recreated under its name and
 /// every column that uses it is recast through text.
-pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse], recreate: bool) -> Vec<String> {
+pub fn alter_enum(
+    from: &EnumType,
+    to: &EnumType,
+    uses: &[TypeUse],
+    recreate: bool,
+    domains: &[crate::diff::DomainRecast],
+) -> Vec<String> {
     let name = qualified(&to.name);
+    if let Some(renames) = crate::diff::label_renames(&from.labels, &to.labels) {
+        return renames
+            .iter()
+            .map(|(a, b)| format!("ALTER TYPE {name} RENAME VALUE {} TO {}", literal(a), literal(b)))
+            .collect();
+    }
     if !recreate {
         let mut out = Vec::new();
         for (i, label) in to.labels.iter().enumerate() {
@@ -91,13 +108,57 @@ pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse], recreate: bo
         }
         return out;
     }
-    let old_name = QualifiedName::new(
-        to.name.schema.clone(),
-        format!("{}__converge_old", truncate(&to.name.name, 48)),
-    );
+    let old_name = renamed_aside(&to.name);
     let mut out = vec![format!("ALTER TYPE {name} RENAME TO {}", ident(&old_name.name))];
     let labels: Vec<String> = to.labels.iter().map(|l| literal(l)).collect();
     out.push(format!("CREATE TYPE {name} AS ENUM ({})", labels.join(", ")));
+    // Domains over the old type move to the new one first: the old type can
+    // only go once nothing uses it.
+    for d in domains {
+        out.extend(super::types::recreate_domain(&d.to, &d.uses));
+    }
+    out.extend(recast(&name, uses));
+    out.push(format!("DROP TYPE {}", qualified(&old_name)));
+    // The new type starts without a comment, owner or privileges of its own.
+    let id = ObjectId::Type(to.name.clone());
+    push_comment(&mut out, &id, to.comment.as_deref());
+    if !to.owner.is_empty() {
+        out.push(super::privileges::owner(&id, "TYPE", &to.owner));
+    }
+    out.extend(super::privileges::grants(
+        &id,
+        "TYPE",
+        &super::privileges::default_acl("TYPE"),
+        &to.acl,
+    ));
+    out
+}
+
+pub fn create_index(i: &Index) -> Vec<String> {
+    // An index on a partitioned table prints as `ON ONLY parent`, which
+    // would not create the partitions' indexes.
+    create_index_as(i, i.definition.replacen(" ON ONLY ", " ON ", 1))
+}
+
+/// An index created by `sql` (the user's own statement), with its comment.
+pub fn create_index_as(i: &Index, sql: String) -> Vec<String> {
+    let mut out = vec![sql];
+    push_comment(&mut out, &ObjectId::Index(i.name.clone()), i.comment.as_deref());
+    out
+}
+
+/// The temporary name a type is renamed to while its successor is created.
+pub fn renamed_aside(name: &QualifiedName) -> QualifiedName {
+    QualifiedName::new(
+        name.schema.clone(),
+        format!("{}__converge_old", truncate(&name.name, 48)),
+    )
+}
+
+/// Recasts every column that used a recreated type to the new type (named
+/// `type_name`) through its text form, keeping defaults.
+pub fn recast(type_name: &str, uses: &[TypeUse]) -> Vec<String> {
+    let mut out = Vec::new();
     for u in uses {
         let table = qualified(&u.table);
         let column = ident(&u.column);
@@ -105,9 +166,9 @@ pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse], recreate: bo
             out.push(format!("ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"));
         }
         let (text, target) = if u.data_type.ends_with("[]") {
-            ("text[]", format!("{name}[]"))
+            ("text[]", format!("{type_name}[]"))
         } else {
-            ("text", name.clone())
+            ("text", type_name.to_string())
         };
         out.push(format!(
             "ALTER TABLE {table} ALTER COLUMN {column} TYPE {target} USING {column}::{text}::{target}"
@@ -118,20 +179,6 @@ pub fn alter_enum(from: &EnumType, to: &EnumType, uses: &[EnumUse], recreate: bo
             ));
         }
     }
-    out.push(format!("DROP TYPE {}", qualified(&old_name)));
-    // The new type starts without a comment.
-    push_comment(&mut out, &ObjectId::Type(to.name.clone()), to.comment.as_deref());
-    out
-}
-
-pub fn create_index(i: &Index) -> Vec<String> {
-    create_index_as(i, i.definition.clone())
-}
-
-/// An index created by `sql` (the user's own statement), with its comment.
-pub fn create_index_as(i: &Index, sql: String) -> Vec<String> {
-    let mut out = vec![sql];
-    push_comment(&mut out, &ObjectId::Index(i.name.clone()), i.comment.as_deref());
     out
 }
 
@@ -146,6 +193,13 @@ pub fn comment(object: &ObjectId, text: Option<&str>) -> String {
         ObjectId::Column(t, c) => format!("COLUMN {}.{}", qualified(t), ident(c)),
         ObjectId::Constraint(t, c) => format!("CONSTRAINT {} ON {}", ident(c), qualified(t)),
         ObjectId::Index(q) => format!("INDEX {}", qualified(q)),
+        ObjectId::View(q) => format!("VIEW {}", qualified(q)),
+        ObjectId::MaterializedView(q) => format!("MATERIALIZED VIEW {}", qualified(q)),
+        ObjectId::Function(q, args) => format!("ROUTINE {}({args})", qualified(q)),
+        ObjectId::Trigger(t, n) => format!("TRIGGER {} ON {}", ident(n), qualified(t)),
+        ObjectId::Policy(t, n) => format!("POLICY {} ON {}", ident(n), qualified(t)),
+        ObjectId::Collation(q) => format!("COLLATION {}", qualified(q)),
+        ObjectId::DefaultPrivileges(..) => return String::new(),
     };
     let value = text.map(literal).unwrap_or_else(|| "NULL".into());
     format!("COMMENT ON {target} IS {value}")

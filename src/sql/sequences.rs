@@ -12,7 +12,12 @@ pub fn create(s: &Sequence) -> Vec<String> {
         if options.is_empty() { "" } else { " " },
         options.join(" ")
     )];
-    push_comment(&mut out, &ObjectId::Sequence(s.name.clone()), s.comment.as_deref());
+    let id = ObjectId::Sequence(s.name.clone());
+    push_comment(&mut out, &id, s.comment.as_deref());
+    if !s.owner.is_empty() {
+        out.push(super::privileges::owner(&id, "SEQUENCE", &s.owner));
+    }
+    out.extend(super::privileges::grants(&id, "SEQUENCE", &Default::default(), &s.acl));
     out
 }
 

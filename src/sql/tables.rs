@@ -30,16 +30,49 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>) -> Vec<String> {
             .iter()
             .map(|c| format!("CONSTRAINT {} {}", ident(&c.name), c.definition)),
     );
-    let body = if lines.is_empty() {
-        String::from("()")
-    } else {
-        format!("(\n    {}\n)", lines.join(",\n    "))
+    let unlogged = if t.unlogged { "UNLOGGED " } else { "" };
+    let mut sql = match &t.partition_of {
+        // A partition takes its columns from its parent.
+        Some(p) => {
+            let constraints = if lines.len() > t.columns.len() {
+                format!(" (\n    {}\n)", lines[t.columns.len()..].join(",\n    "))
+            } else {
+                String::new()
+            };
+            format!(
+                "CREATE {unlogged}TABLE {} PARTITION OF {}{constraints} {}",
+                qualified(&t.name),
+                qualified(&p.parent),
+                p.bound
+            )
+        }
+        None => {
+            let body = if lines.is_empty() {
+                String::from("()")
+            } else {
+                format!("(\n    {}\n)", lines.join(",\n    "))
+            };
+            format!("CREATE {unlogged}TABLE {} {body}", qualified(&t.name))
+        }
     };
-    let mut out = vec![format!(
-        "CREATE {}TABLE {} {body}",
-        if t.unlogged { "UNLOGGED " } else { "" },
-        qualified(&t.name)
-    )];
+    if let Some(key) = &t.partition_key {
+        sql.push_str(&format!(" PARTITION BY {key}"));
+    }
+    if !t.options.is_empty() {
+        sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
+    }
+    let mut out = vec![sql];
+    for c in &t.columns {
+        out.extend(column_settings(&t.name, None, c));
+    }
+    out.extend(super::relations::row_security(
+        &t.name,
+        (false, false),
+        (t.row_security, t.force_row_security),
+    ));
+    if matches!(t.replica_identity.as_str(), "full" | "nothing") {
+        out.extend(super::relations::replica_identity(&t.name, &t.replica_identity, None));
+    }
     push_comment(&mut out, &ObjectId::Table(t.name.clone()), t.comment.as_deref());
     for c in &t.columns {
         push_comment(
@@ -53,6 +86,70 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>) -> Vec<String> {
     }
     for (c, sql) in from_source {
         out.extend(add_constraint_as(&t.name, c, sql));
+    }
+    let id = ObjectId::Table(t.name.clone());
+    if !t.owner.is_empty() {
+        out.push(super::privileges::owner(&id, "TABLE", &t.owner));
+    }
+    out.extend(super::privileges::grants(&id, "TABLE", &Acl::new(), &t.acl));
+    for c in &t.columns {
+        let column = ObjectId::Column(t.name.clone(), c.name.clone());
+        out.extend(super::privileges::grants(&column, "TABLE", &Acl::new(), &c.acl));
+    }
+    out
+}
+
+/// `SET STORAGE`, `SET STATISTICS` and attribute options of a column (which
+/// CREATE TABLE cannot say in PostgreSQL 15), from `from` (or the defaults)
+/// to `to`.
+fn column_settings(table: &QualifiedName, from: Option<&Column>, to: &Column) -> Vec<String> {
+    let alter = |action: String| {
+        format!(
+            "ALTER TABLE {} ALTER COLUMN {} {action}",
+            qualified(table),
+            ident(&to.name)
+        )
+    };
+    let mut out = Vec::new();
+    let storage = |c: &Column| c.storage.clone().unwrap_or_else(|| c.type_storage.clone());
+    // A type change resets the storage to the new type's.
+    let before = match from {
+        Some(f) if f.data_type == to.data_type => storage(f),
+        _ => to.type_storage.clone(),
+    };
+    if before != storage(to) {
+        out.push(alter(format!("SET STORAGE {}", storage(to).to_uppercase())));
+    }
+    if from.and_then(|c| c.statistics) != to.statistics {
+        out.push(alter(format!("SET STATISTICS {}", to.statistics.unwrap_or(-1))));
+    }
+    let empty = Vec::new();
+    let before_options = from.map(|f| &f.options).unwrap_or(&empty);
+    let key = |o: &String| o.split('=').next().unwrap_or(o).to_string();
+    let reset: Vec<String> = before_options
+        .iter()
+        .map(key)
+        .filter(|k| !to.options.iter().any(|o| key(o) == *k))
+        .collect();
+    if !reset.is_empty() {
+        out.push(alter(format!("RESET ({})", reset.join(", "))));
+    }
+    let set: Vec<String> = to
+        .options
+        .iter()
+        .filter(|o| !before_options.contains(o))
+        .cloned()
+        .collect();
+    if !set.is_empty() {
+        out.push(alter(format!("SET ({})", set.join(", "))));
+    }
+    if let Some(from) = from {
+        if from.compression != to.compression {
+            out.push(alter(format!(
+                "SET COMPRESSION {}",
+                to.compression.as_deref().unwrap_or("default")
+            )));
+        }
     }
     out
 }
@@ -73,6 +170,9 @@ fn push_constraint_comments(out: &mut Vec<String>, table: &QualifiedName, c: &Co
 /// `name type [COLLATE ..] [GENERATED ..] [DEFAULT ..] [NOT NULL]`.
 pub fn column_definition(table: &QualifiedName, c: &Column) -> String {
     let mut d = format!("{} {}", ident(&c.name), c.data_type);
+    if let Some(compression) = &c.compression {
+        d.push_str(&format!(" COMPRESSION {compression}"));
+    }
     if let Some(collation) = &c.collation {
         d.push_str(&format!(" COLLATE {collation}"));
     }
@@ -121,6 +221,13 @@ pub fn add_column(table: &QualifiedName, c: &Column) -> Vec<String> {
         qualified(table),
         column_definition(table, c)
     )];
+    out.extend(column_settings(table, None, c));
+    out.extend(super::privileges::grants(
+        &ObjectId::Column(table.clone(), c.name.clone()),
+        "TABLE",
+        &Acl::new(),
+        &c.acl,
+    ));
     push_comment(
         &mut out,
         &ObjectId::Column(table.clone(), c.name.clone()),
@@ -226,6 +333,7 @@ pub fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<St
     if !to.not_null && from.not_null {
         out.push(alter("DROP NOT NULL".into()));
     }
+    out.extend(column_settings(table, Some(from), to));
     out
 }
 
@@ -297,6 +405,7 @@ mod tests {
             generated: None,
             collation: None,
             comment: None,
+            ..Default::default()
         }
     }
 

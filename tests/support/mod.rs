@@ -107,7 +107,10 @@ pub async fn load(db: &Endpoint, sql: &str) -> Result<(), String> {
         .batch_execute("SET client_min_messages = warning")
         .await
         .map_err(|e| e.to_string())?;
-    for statement in pg_query::split_with_scanner(sql).map_err(|e| e.to_string())? {
+    let statements = pg_query::split_with_parser(sql)
+        .or_else(|_| pg_query::split_with_scanner(sql))
+        .map_err(|e| e.to_string())?;
+    for statement in statements {
         if statement.trim().is_empty() {
             continue;
         }
@@ -135,4 +138,23 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("tokio runtime")
+}
+
+/// Creates roles (cluster-wide) if they do not exist yet.
+pub async fn create_roles(roles: &[String]) -> Result<(), String> {
+    if roles.is_empty() {
+        return Ok(());
+    }
+    let client = admin().connect().await.map_err(|e| e.to_string())?;
+    for role in roles {
+        let sql = format!(
+            "DO $$ BEGIN CREATE ROLE \"{}\" NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+            role.replace('"', "\"\"")
+        );
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| converge::db::error_message(&e))?;
+    }
+    Ok(())
 }

@@ -1,6 +1,7 @@
--- Columns of the managed tables in column order, with defaults, identity
--- (and its sequence's options), generation expressions and non-default
--- collations.
+-- Columns of the managed tables, views and materialized views, in column
+-- order: defaults, identity (and its sequence's options), generation
+-- expressions, non-default collations, storage, compression, statistics,
+-- privileges.
 SELECT a.attrelid, a.attnum, a.attname::text,
        pg_catalog.format_type(a.atttypid, a.atttypmod),
        a.attnotnull,
@@ -13,7 +14,14 @@ SELECT a.attrelid, a.attnum, a.attname::text,
        d.description,
        seq.oid, sn.nspname::text, seq.relname::text,
        pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
-       s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+       s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
+       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END,
+       CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
+       CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int END,
+       {{acl:a.attacl::}},
+       c.relkind::text,
+       t.typstorage::text,
+       ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o ORDER BY o) AS options
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -33,6 +41,6 @@ LEFT JOIN pg_catalog.pg_class seq ON seq.oid = idep.objid AND seq.relkind = 'S'
 LEFT JOIN pg_catalog.pg_namespace sn ON sn.oid = seq.relnamespace
 LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = seq.oid
 WHERE a.attnum > 0 AND NOT a.attisdropped
-  AND {{managed_table:c}}
+  AND ({{managed_table:c}} OR {{managed_view:c}})
   AND {{user_schema:n}}
 ORDER BY a.attrelid, a.attnum

@@ -1,5 +1,6 @@
--- Primary key, unique, foreign key, check and exclusion constraints of the
--- managed tables, as pg_get_constraintdef prints them.
+-- Primary key, unique, foreign key, check and exclusion constraints declared
+-- on the managed tables (not those a partition or child inherits), as
+-- pg_get_constraintdef prints them.
 SELECT con.oid, con.conrelid, con.conname::text, con.contype::text,
        pg_catalog.pg_get_constraintdef(con.oid),
        con.condeferrable, con.condeferred, con.convalidated,
@@ -13,5 +14,6 @@ LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = con.oid AND d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objsubid = 0
 WHERE con.contype IN ('p', 'u', 'f', 'c', 'x')
+  AND con.conislocal AND con.conparentid = 0
   AND {{managed_table:c}}
   AND {{user_schema:n}}

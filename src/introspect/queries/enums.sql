@@ -2,7 +2,9 @@
 SELECT t.oid, t.typarray, n.nspname::text, t.typname::text,
        ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e
              WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS labels,
-       d.description
+       d.description,
+       pg_catalog.pg_get_userbyid(t.typowner)::text,
+       {{acl:t.typacl:T:t.typowner}}
 FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_catalog.pg_description d

@@ -1,4 +1,6 @@
--- Indexes of the managed tables; those that implement a constraint name it.
+-- Indexes of the managed tables and materialized views (not the partitions
+-- of a partitioned index, which PostgreSQL creates with it); those that
+-- implement a constraint name it.
 SELECT i.indexrelid, n.nspname::text, ic.relname::text, i.indrelid,
        pg_catalog.pg_get_indexdef(i.indexrelid),
        i.indisunique, i.indisvalid,
@@ -12,5 +14,6 @@ JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = i.indexrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
-WHERE {{managed_table:c}}
+WHERE ({{managed_table:c}} OR {{managed_view:c}})
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits pi WHERE pi.inhrelid = i.indexrelid)
   AND {{user_schema:n}}

@@ -4,7 +4,9 @@ SELECT c.oid, n.nspname::text, c.relname::text,
        pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
        s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
        d.description,
-       own.schema_name, own.table_name, own.column_name
+       own.schema_name, own.table_name, own.column_name,
+       pg_catalog.pg_get_userbyid(c.relowner)::text,
+       {{acl:c.relacl:s:c.relowner}}
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid

@@ -1,0 +1,208 @@
+//! SQL for privileges and owners: GRANT, REVOKE, ALTER DEFAULT PRIVILEGES,
+//! ALTER ... OWNER TO.
+
+use super::ident::{ident, qualified};
+use crate::catalog::{Acl, CURRENT_ROLE, DefaultPrivileges, Grant, ObjectId};
+use std::collections::BTreeMap;
+
+/// The ACL an object of this GRANT keyword has when it is created (before
+/// any default privileges), owner's own rights left out as in the catalog.
+pub fn default_acl(keyword: &str) -> Acl {
+    let public = |privilege: &str| Grant {
+        grantee: "PUBLIC".into(),
+        privilege: privilege.into(),
+        grantable: false,
+    };
+    match keyword {
+        "ROUTINE" | "FUNCTION" | "PROCEDURE" => [public("EXECUTE")].into(),
+        "TYPE" | "DOMAIN" => [public("USAGE")].into(),
+        _ => Acl::new(),
+    }
+}
+
+/// The target of GRANT / REVOKE: `TABLE public.t`, `SELECT (col)` style
+/// column lists are added by the caller.
+fn target(object: &ObjectId, keyword: &str) -> (String, Option<String>) {
+    match object {
+        ObjectId::Column(table, column) => (format!("TABLE {}", qualified(table)), Some(ident(column))),
+        ObjectId::Schema(s) => (format!("SCHEMA {}", ident(s)), None),
+        ObjectId::Function(q, args) => (format!("ROUTINE {}({args})", qualified(q)), None),
+        other => {
+            let name = match other {
+                ObjectId::Type(q)
+                | ObjectId::Sequence(q)
+                | ObjectId::Table(q)
+                | ObjectId::View(q)
+                | ObjectId::MaterializedView(q) => qualified(q),
+                _ => other.name(),
+            };
+            (format!("{keyword} {name}"), None)
+        }
+    }
+}
+
+fn grantee(name: &str) -> String {
+    if name == "PUBLIC" {
+        name.to_string()
+    } else {
+        ident(name)
+    }
+}
+
+/// GRANT and REVOKE statements that take `from` to `to` on `object`.
+pub fn grants(object: &ObjectId, keyword: &str, from: &Acl, to: &Acl) -> Vec<String> {
+    let (on, column) = target(object, keyword);
+    let privilege = |p: &str| match &column {
+        Some(c) => format!("{p} ({c})"),
+        None => p.to_string(),
+    };
+    render(from, to, |action, privileges, who| match action {
+        Action::Grant => format!(
+            "GRANT {} ON {on} TO {}",
+            privileges.iter().map(|p| privilege(p)).collect::<Vec<_>>().join(", "),
+            grantee(who)
+        ),
+        Action::GrantWithOption => format!(
+            "GRANT {} ON {on} TO {} WITH GRANT OPTION",
+            privileges.iter().map(|p| privilege(p)).collect::<Vec<_>>().join(", "),
+            grantee(who)
+        ),
+        Action::Revoke => format!(
+            "REVOKE {} ON {on} FROM {}",
+            privileges.iter().map(|p| privilege(p)).collect::<Vec<_>>().join(", "),
+            grantee(who)
+        ),
+        Action::RevokeOption => format!(
+            "REVOKE GRANT OPTION FOR {} ON {on} FROM {}",
+            privileges.iter().map(|p| privilege(p)).collect::<Vec<_>>().join(", "),
+            grantee(who)
+        ),
+    })
+}
+
+/// ALTER DEFAULT PRIVILEGES statements that take `from` to `to`.
+pub fn default_privileges(from: &DefaultPrivileges, to: &DefaultPrivileges) -> Vec<String> {
+    let mut prefix = String::from("ALTER DEFAULT PRIVILEGES");
+    if to.role != CURRENT_ROLE {
+        prefix.push_str(&format!(" FOR ROLE {}", ident(&to.role)));
+    }
+    if !to.schema.is_empty() {
+        prefix.push_str(&format!(" IN SCHEMA {}", ident(&to.schema)));
+    }
+    let kind = &to.object_type;
+    render(&from.grants, &to.grants, |action, privileges, who| {
+        let list = privileges.join(", ");
+        match action {
+            Action::Grant => format!("{prefix} GRANT {list} ON {kind} TO {}", grantee(who)),
+            Action::GrantWithOption => format!("{prefix} GRANT {list} ON {kind} TO {} WITH GRANT OPTION", grantee(who)),
+            Action::Revoke => format!("{prefix} REVOKE {list} ON {kind} FROM {}", grantee(who)),
+            Action::RevokeOption => format!(
+                "{prefix} REVOKE GRANT OPTION FOR {list} ON {kind} FROM {}",
+                grantee(who)
+            ),
+        }
+    })
+}
+
+pub fn owner(object: &ObjectId, keyword: &str, to: &str) -> String {
+    let name = match object {
+        ObjectId::Schema(s) => ident(s),
+        ObjectId::Function(q, args) => format!("{}({args})", qualified(q)),
+        ObjectId::Type(q)
+        | ObjectId::Sequence(q)
+        | ObjectId::Table(q)
+        | ObjectId::View(q)
+        | ObjectId::MaterializedView(q)
+        | ObjectId::Collation(q) => qualified(q),
+        other => other.name(),
+    };
+    format!("ALTER {keyword} {name} OWNER TO {}", ident(to))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Action {
+    Revoke,
+    RevokeOption,
+    Grant,
+    GrantWithOption,
+}
+
+/// Compares per (grantee, privilege) and renders one statement per
+/// (action, grantee), revokes first, privileges in a fixed order.
+fn render(from: &Acl, to: &Acl, statement: impl Fn(Action, &[String], &str) -> String) -> Vec<String> {
+    let state = |acl: &Acl| -> BTreeMap<(String, String), bool> {
+        acl.iter()
+            .map(|g| ((g.grantee.clone(), g.privilege.clone()), g.grantable))
+            .collect()
+    };
+    let (before, after) = (state(from), state(to));
+    let mut actions: BTreeMap<(Action, String), Vec<String>> = BTreeMap::new();
+    let keys: std::collections::BTreeSet<&(String, String)> = before.keys().chain(after.keys()).collect();
+    for key in keys {
+        let (who, privilege) = key;
+        let action = match (before.get(key), after.get(key)) {
+            (None, Some(false)) => Action::Grant,
+            (None, Some(true)) | (Some(false), Some(true)) => Action::GrantWithOption,
+            (Some(_), None) => Action::Revoke,
+            (Some(true), Some(false)) => Action::RevokeOption,
+            _ => continue,
+        };
+        actions
+            .entry((action, who.clone()))
+            .or_default()
+            .push(privilege.clone());
+    }
+    actions
+        .into_iter()
+        .map(|((action, who), privileges)| statement(action, &privileges, &who))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::QualifiedName;
+
+    fn g(who: &str, p: &str, grantable: bool) -> Grant {
+        Grant {
+            grantee: who.into(),
+            privilege: p.into(),
+            grantable,
+        }
+    }
+
+    #[test]
+    fn grants_and_revokes_are_grouped_per_grantee() {
+        let t = ObjectId::Table(QualifiedName::new("app", "orders"));
+        let from: Acl = [
+            g("reader", "SELECT", false),
+            g("old", "UPDATE", false),
+            g("admin", "DELETE", true),
+        ]
+        .into();
+        let to: Acl = [
+            g("reader", "SELECT", false),
+            g("reader", "INSERT", false),
+            g("admin", "DELETE", false),
+        ]
+        .into();
+        assert_eq!(
+            grants(&t, "TABLE", &from, &to),
+            vec![
+                "REVOKE UPDATE ON TABLE app.orders FROM old",
+                "REVOKE GRANT OPTION FOR DELETE ON TABLE app.orders FROM admin",
+                "GRANT INSERT ON TABLE app.orders TO reader",
+            ]
+        );
+    }
+
+    #[test]
+    fn column_privileges_name_the_column() {
+        let c = ObjectId::Column(QualifiedName::new("app", "orders"), "total".into());
+        let to: Acl = [g("PUBLIC", "SELECT", false)].into();
+        assert_eq!(
+            grants(&c, "TABLE", &Acl::new(), &to),
+            vec!["GRANT SELECT (total) ON TABLE app.orders TO PUBLIC"]
+        );
+    }
+}
