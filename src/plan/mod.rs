@@ -148,6 +148,17 @@ pub fn build(
 
     let implied = implied_drops(&drafts, current);
     let source_sql = |id: &ObjectId| source.and_then(|s| s.source_sql(id)).map(str::to_string);
+    // Default privileges change early in a plan, so every object it creates
+    // (and every object its rollback creates) starts with the desired ones.
+    let initial_acl = |id: &ObjectId, keyword: &str| initial_privileges(&desired.catalog, id, keyword);
+    let forward_context = crate::sql::Context {
+        source: &source_sql,
+        initial_acl: &initial_acl,
+    };
+    let rollback_context = crate::sql::Context {
+        source: &|_| None,
+        initial_acl: &initial_acl,
+    };
     let mut steps = Vec::with_capacity(order.len());
     for i in order {
         let d = &drafts[i];
@@ -162,9 +173,9 @@ pub fn build(
             forward: if implied_by.is_some() {
                 Vec::new()
             } else {
-                crate::sql::forward_statements(&d.change, &source_sql)
+                crate::sql::render(&d.change, &forward_context)
             },
-            rollback: crate::sql::statements(&d.change.reverse()),
+            rollback: crate::sql::render(&d.change.reverse(), &rollback_context),
             hazards: if implied_by.is_some() {
                 Vec::new()
             } else {
@@ -180,6 +191,34 @@ pub fn build(
     // itself) is not a step.
     steps.retain(|s| !(s.forward.is_empty() && s.implied_by.is_none()));
     Ok(Plan { steps })
+}
+
+/// The privileges an object gets when the role converge connects as creates
+/// it under `catalog`'s default privileges: the database-wide entry (or the
+/// built-in defaults) plus the entry for its schema.
+fn initial_privileges(catalog: &crate::catalog::Catalog, id: &ObjectId, keyword: &str) -> crate::catalog::Acl {
+    use crate::catalog::CURRENT_ROLE;
+    let object_type = match keyword {
+        "TABLE" => "TABLES",
+        "SEQUENCE" => "SEQUENCES",
+        "ROUTINE" | "FUNCTION" | "PROCEDURE" => "FUNCTIONS",
+        "TYPE" | "DOMAIN" => "TYPES",
+        "SCHEMA" => "SCHEMAS",
+        _ => return crate::sql::default_acl(keyword),
+    };
+    let entry = |schema: &str| {
+        catalog
+            .default_privileges
+            .get(&(CURRENT_ROLE.to_string(), schema.to_string(), object_type.to_string()))
+            .map(|d| d.grants.clone())
+    };
+    let mut acl = entry("").unwrap_or_else(|| crate::sql::default_acl(keyword));
+    if keyword != "SCHEMA" {
+        if let Some(schema) = id.schema() {
+            acl.extend(entry(schema).unwrap_or_default());
+        }
+    }
+    acl
 }
 
 /// Adds the preferred orderings that do not close a cycle: soft edges inside

@@ -46,6 +46,8 @@ pub struct StatementInfo {
     /// Objects this statement creates from an expression, with the SQL that
     /// creates them as written (filled in by `source::definitions`).
     pub source_sql: Vec<(ObjectId, String)>,
+    /// `ALTER DEFAULT PRIVILEGES`, which applies to what is created after it.
+    pub is_default_privileges: bool,
 }
 
 /// Why a statement is not accepted.
@@ -304,10 +306,9 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
                 })
                 .unwrap_or_default();
             StatementInfo {
-                // First (after schemas): default privileges apply to every
-                // object of the desired state, whatever file declares it.
                 phase: 1,
                 references: schemas,
+                is_default_privileges: true,
                 ..Default::default()
             }
         }

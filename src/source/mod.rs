@@ -116,7 +116,7 @@ impl Desired {
                 references: &s.info.references,
             })
             .collect();
-        let order = order::load_order(&nodes);
+        let order = order::load_order(&nodes, &default_privilege_positions(&statements));
         let mut slots: Vec<Option<Statement>> = statements.into_iter().map(Some).collect();
         let statements: Vec<Statement> = order.into_iter().filter_map(|i| slots[i].take()).collect();
         let mut definitions = BTreeMap::new();
@@ -210,6 +210,29 @@ impl SourceText for Desired {
     fn text(&self, path: &str) -> Option<&str> {
         self.sources.text(path)
     }
+}
+
+/// `ALTER DEFAULT PRIVILEGES` applies to objects created after it: keep each
+/// one after the CREATE statements written before it and before those
+/// written after it (except the schemas it names), where dependencies allow.
+fn default_privilege_positions(statements: &[Statement]) -> Vec<(usize, usize)> {
+    let mut soft = Vec::new();
+    for (k, adp) in statements.iter().enumerate() {
+        if !adp.info.is_default_privileges {
+            continue;
+        }
+        for (j, s) in statements.iter().enumerate() {
+            if j == k || s.info.creates.is_empty() || s.info.is_default_privileges {
+                continue;
+            }
+            if j < k {
+                soft.push((j, k));
+            } else if !s.info.creates.iter().any(|c| adp.info.references.contains(c)) {
+                soft.push((k, j));
+            }
+        }
+    }
+    soft
 }
 
 fn first_line_span(file: &SourceFile, start: usize, end: usize) -> Span {

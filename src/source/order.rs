@@ -6,10 +6,14 @@
 //! sequences, tables, ...), then file order. Statements caught in a cycle keep
 //! their file order at the end: PostgreSQL's error on loading them is the
 //! clearest message for a schema that cannot exist.
+//!
+//! Preferred orderings (`soft`: keep an `ALTER DEFAULT PRIVILEGES` where it
+//! stands among the CREATE statements around it) are kept where they do not
+//! close a cycle with the required ones.
 
 use super::classify::Key;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 /// What ordering needs to know of one statement.
 pub struct Node<'a> {
@@ -18,31 +22,29 @@ pub struct Node<'a> {
     pub references: &'a [Key],
 }
 
-/// Returns the indexes of `nodes` in load order. `nodes` is in file order.
-pub fn load_order(nodes: &[Node<'_>]) -> Vec<usize> {
+/// Returns the indexes of `nodes` in load order. `nodes` is in file order;
+/// `soft` holds preferred (before, after) pairs.
+pub fn load_order(nodes: &[Node<'_>], soft: &[(usize, usize)]) -> Vec<usize> {
     let mut creators: BTreeMap<&Key, Vec<usize>> = BTreeMap::new();
     for (i, n) in nodes.iter().enumerate() {
         for k in n.creates {
             creators.entry(k).or_default().push(i);
         }
     }
+    let mut edges: BTreeSet<(usize, usize)> = BTreeSet::new();
+    for (i, n) in nodes.iter().enumerate() {
+        for &c in n.references.iter().filter_map(|k| creators.get(k)).flatten() {
+            if c != i {
+                edges.insert((c, i));
+            }
+        }
+    }
+    add_soft(&mut edges, soft, nodes.len());
     let mut waiting_on = vec![0usize; nodes.len()];
     let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for (i, n) in nodes.iter().enumerate() {
-        let mut needs: Vec<usize> = n
-            .references
-            .iter()
-            .filter_map(|k| creators.get(k))
-            .flatten()
-            .copied()
-            .filter(|&c| c != i)
-            .collect();
-        needs.sort_unstable();
-        needs.dedup();
-        waiting_on[i] = needs.len();
-        for c in needs {
-            unblocks[c].push(i);
-        }
+    for &(before, after) in &edges {
+        waiting_on[after] += 1;
+        unblocks[before].push(after);
     }
     let mut ready: BinaryHeap<Reverse<(u8, usize)>> = nodes
         .iter()
@@ -64,6 +66,32 @@ pub fn load_order(nodes: &[Node<'_>]) -> Vec<usize> {
     }
     order.extend((0..nodes.len()).filter(|i| !done[*i]));
     order
+}
+
+/// Adds the soft edges, dropping those inside a cycle until none is left.
+fn add_soft(edges: &mut BTreeSet<(usize, usize)>, soft: &[(usize, usize)], count: usize) {
+    let mut soft: BTreeSet<(usize, usize)> = soft.iter().copied().filter(|(a, b)| a != b).collect();
+    while !soft.is_empty() {
+        let mut g: petgraph::graph::DiGraph<(), ()> = petgraph::graph::DiGraph::with_capacity(count, edges.len() + soft.len());
+        let ids: Vec<_> = (0..count).map(|_| g.add_node(())).collect();
+        for &(a, b) in edges.iter().chain(soft.iter()) {
+            g.add_edge(ids[a], ids[b], ());
+        }
+        let mut component = vec![usize::MAX; count];
+        for (n, scc) in petgraph::algo::tarjan_scc(&g).into_iter().enumerate() {
+            if scc.len() > 1 {
+                for node in scc {
+                    component[node.index()] = n;
+                }
+            }
+        }
+        let before = soft.len();
+        soft.retain(|&(a, b)| component[a] == usize::MAX || component[a] != component[b]);
+        if soft.len() == before {
+            break;
+        }
+    }
+    edges.extend(soft);
 }
 
 #[cfg(test)]
@@ -103,7 +131,7 @@ mod tests {
                 references: &[],
             },
         ];
-        assert_eq!(load_order(&nodes), vec![3, 2, 0, 1]);
+        assert_eq!(load_order(&nodes, &[]), vec![3, 2, 0, 1]);
     }
 
     #[test]
@@ -121,6 +149,6 @@ mod tests {
                 references: &a,
             },
         ];
-        assert_eq!(load_order(&nodes), vec![0, 1]);
+        assert_eq!(load_order(&nodes, &[]), vec![0, 1]);
     }
 }

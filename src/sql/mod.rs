@@ -14,52 +14,62 @@ mod tables;
 mod types;
 
 pub use ident::{column_ref, ident, literal, qualified};
+pub use privileges::default_acl;
 
-use crate::catalog::ObjectId;
+use crate::catalog::{Acl, ObjectId};
 use crate::diff::Change;
 
 /// Where the SQL of objects defined in the desired files can be found (see
 /// `source::Desired::source_sql`).
 pub type SourceSql<'a> = &'a dyn Fn(&ObjectId) -> Option<String>;
 
-/// The statements that carry out `change` in the forward direction: check
-/// and exclusion constraints and indexes that the desired files define are
-/// created from the user's own statement (PostgreSQL does not always read its
-/// printed definitions back to the same expression).
-pub fn forward_statements(change: &Change, source: SourceSql<'_>) -> Vec<String> {
+/// What rendering may know beyond the change itself.
+pub struct Context<'a> {
+    /// The creating SQL of checks, exclusions, indexes, views, triggers and
+    /// policies as the desired files wrote them (PostgreSQL does not always
+    /// read its printed definitions back to the same expression).
+    pub source: SourceSql<'a>,
+    /// The privileges an object has right after its CREATE, given its GRANT
+    /// keyword: the built-in defaults, or what default privileges give it.
+    pub initial_acl: &'a dyn Fn(&ObjectId, &str) -> Acl,
+}
+
+fn no_source(_: &ObjectId) -> Option<String> {
+    None
+}
+
+fn builtin_acl(_: &ObjectId, keyword: &str) -> Acl {
+    privileges::default_acl(keyword)
+}
+
+impl Context<'static> {
+    /// No desired files, no default privileges.
+    pub fn plain() -> Context<'static> {
+        Context {
+            source: &no_source,
+            initial_acl: &builtin_acl,
+        }
+    }
+}
+
+/// The statements that carry out `change`.
+pub fn render(change: &Change, ctx: &Context<'_>) -> Vec<String> {
     use Change::*;
+    let source = ctx.source;
+    let initial = |keyword: &str| (ctx.initial_acl)(&change.object(), keyword);
     match change {
         AddConstraint { table, constraint } => {
             match source(&ObjectId::Constraint(table.clone(), constraint.name.clone())) {
                 Some(sql) => tables::add_constraint_as(table, constraint, sql),
-                None => statements(change),
+                None => tables::add_constraint(table, constraint),
             }
         }
         CreateIndex(i) => match source(&ObjectId::Index(i.name.clone())) {
             Some(sql) => objects::create_index_as(i, sql),
-            None => statements(change),
+            None => objects::create_index(i),
         },
-        CreateTable(t) => tables::create_with(t, source),
-        CreateView(v) => relations::create_view(v, source(&v.id())),
-        ReplaceView { from, to } => relations::replace_view(from, to, source(&to.id())),
-        CreateTrigger(t) => relations::create_trigger(t, source(&change.object())),
-        CreatePolicy(p) => relations::create_policy(p, source(&change.object())),
-        AlterPolicy { from, to } => relations::alter_policy(from, to, source(&change.object())),
-        _ => statements(change),
-    }
-}
-
-/// The statements that carry out `change`, from the catalog alone.
-pub fn statements(change: &Change) -> Vec<String> {
-    use Change::*;
-    match change {
-        CreateSchema(s) => objects::create_schema(s),
-        DropSchema(s) => vec![format!("DROP SCHEMA {}", ident(&s.name))],
-        CreateExtension(e) => objects::create_extension(e),
-        DropExtension(e) => vec![format!("DROP EXTENSION {}", ident(&e.name))],
-        AlterExtension { from, to } => objects::alter_extension(from, to),
-        CreateEnum(e) => objects::create_enum(e),
-        DropEnum(e) => vec![format!("DROP TYPE {}", qualified(&e.name))],
+        CreateSchema(s) => objects::create_schema(s, &initial("SCHEMA")),
+        CreateEnum(e) => objects::create_enum(e, &initial("TYPE")),
         AlterEnum {
             from,
             to,
@@ -67,8 +77,37 @@ pub fn statements(change: &Change) -> Vec<String> {
             recreate,
             domains,
             ..
-        } => objects::alter_enum(from, to, uses, *recreate, domains),
-        CreateSequence(s) => sequences::create(s),
+        } => objects::alter_enum(from, to, uses, *recreate, domains, &initial("TYPE")),
+        CreateSequence(s) => sequences::create(s, &initial("SEQUENCE")),
+        CreateTable(t) => tables::create_with(t, source, &initial("TABLE")),
+        CreateView(v) => relations::create_view(v, source(&v.id()), &initial("TABLE")),
+        ReplaceView { from, to } => relations::replace_view(from, to, source(&to.id()), &initial("TABLE")),
+        CreateFunction(f) => relations::create_function(f, &initial("ROUTINE")),
+        CreateTrigger(t) => relations::create_trigger(t, source(&change.object())),
+        CreatePolicy(p) => relations::create_policy(p, source(&change.object())),
+        AlterPolicy { from, to } => relations::alter_policy(from, to, source(&change.object())),
+        CreateDomain(d) => types::create_domain(d, &initial("DOMAIN")),
+        RecreateDomain { to, uses, .. } => types::recreate_domain(to, uses, &initial("DOMAIN")),
+        CreateCompositeType(t) => types::create_composite(t, &initial("TYPE")),
+        CreateRangeType(r) => types::create_range(r, &initial("TYPE")),
+        _ => statements_of(change),
+    }
+}
+
+/// The statements that carry out `change`, from the catalog alone.
+pub fn statements(change: &Change) -> Vec<String> {
+    render(change, &Context::plain())
+}
+
+/// The changes whose SQL needs no context.
+fn statements_of(change: &Change) -> Vec<String> {
+    use Change::*;
+    match change {
+        DropSchema(s) => vec![format!("DROP SCHEMA {}", ident(&s.name))],
+        CreateExtension(e) => objects::create_extension(e),
+        DropExtension(e) => vec![format!("DROP EXTENSION {}", ident(&e.name))],
+        AlterExtension { from, to } => objects::alter_extension(from, to),
+        DropEnum(e) => vec![format!("DROP TYPE {}", qualified(&e.name))],
         DropSequence(s) => vec![format!("DROP SEQUENCE {}", qualified(&s.name))],
         AlterSequence { from, to } => sequences::alter(from, to),
         SetSequenceOwner { sequence, to, .. } => vec![format!(
@@ -76,7 +115,6 @@ pub fn statements(change: &Change) -> Vec<String> {
             qualified(sequence),
             to.as_ref().map(column_ref).unwrap_or_else(|| "NONE".into())
         )],
-        CreateTable(t) => tables::create(t),
         DropTable(t) => vec![format!("DROP TABLE {}", qualified(&t.name))],
         SetLogged { table, unlogged } => vec![format!(
             "ALTER TABLE {} SET {}",
@@ -98,14 +136,12 @@ pub fn statements(change: &Change) -> Vec<String> {
             qualified(table),
             ident(&column.name)
         )],
-        AddConstraint { table, constraint } => tables::add_constraint(table, constraint),
         DropConstraint { table, constraint } => vec![format!(
             "ALTER TABLE {} DROP CONSTRAINT {}",
             qualified(table),
             ident(&constraint.name)
         )],
         AlterConstraint { table, from, to } => tables::alter_constraint(table, from, to),
-        CreateIndex(i) => objects::create_index(i),
         DropIndex(i) => vec![format!("DROP INDEX {}", qualified(&i.name))],
         SetComment { object, to, .. } => vec![objects::comment(object, to.as_deref())],
         SetRelationOptions { object, from, to } => relations::set_options(object, from, to),
@@ -124,27 +160,17 @@ pub fn statements(change: &Change) -> Vec<String> {
             qualified(&partition.parent),
             qualified(table)
         )],
-        CreateView(v) => relations::create_view(v, None),
         DropView(v) => relations::drop_view(v),
-        ReplaceView { from, to } => relations::replace_view(from, to, None),
         SetPopulated { view, populated } => relations::set_populated(view, *populated),
-        CreateFunction(f) => relations::create_function(f),
         DropFunction(f) => relations::drop_function(f),
         ReplaceFunction { to, .. } => vec![to.definition.trim_end().to_string()],
-        CreateTrigger(t) => relations::create_trigger(t, None),
         DropTrigger(t) => relations::drop_trigger(t),
         SetTriggerEnabled { trigger, to, .. } => vec![relations::trigger_enabled(trigger, to)],
-        CreatePolicy(p) => relations::create_policy(p, None),
         DropPolicy(p) => relations::drop_policy(p),
-        AlterPolicy { from, to } => relations::alter_policy(from, to, None),
-        CreateDomain(d) => types::create_domain(d),
         DropDomain(d) => vec![format!("DROP DOMAIN {}", qualified(&d.name))],
         AlterDomain { from, to } => types::alter_domain(from, to),
-        RecreateDomain { to, uses, .. } => types::recreate_domain(to, uses),
-        CreateCompositeType(t) => types::create_composite(t),
         DropCompositeType(t) => vec![format!("DROP TYPE {}", qualified(&t.name))],
         AlterCompositeType { from, to } => types::alter_composite(from, to),
-        CreateRangeType(r) => types::create_range(r),
         DropRangeType(r) => vec![format!("DROP TYPE {}", qualified(&r.name))],
         CreateCollation(c) => types::create_collation(c),
         DropCollation(c) => vec![format!("DROP COLLATION {}", qualified(&c.name))],
@@ -158,5 +184,23 @@ pub fn statements(change: &Change) -> Vec<String> {
             object, keyword, to, ..
         } => vec![privileges::owner(object, keyword, to)],
         SetDefaultPrivileges { from, to } => privileges::default_privileges(from, to),
+        // Rendered by `render` with its context.
+        AddConstraint { .. }
+        | CreateIndex(_)
+        | CreateSchema(_)
+        | CreateEnum(_)
+        | AlterEnum { .. }
+        | CreateSequence(_)
+        | CreateTable(_)
+        | CreateView(_)
+        | ReplaceView { .. }
+        | CreateFunction(_)
+        | CreateTrigger(_)
+        | CreatePolicy(_)
+        | AlterPolicy { .. }
+        | CreateDomain(_)
+        | RecreateDomain { .. }
+        | CreateCompositeType(_)
+        | CreateRangeType(_) => render(change, &Context::plain()),
     }
 }

@@ -4,14 +4,14 @@ use super::ident::{ident, literal, qualified};
 use crate::catalog::*;
 use crate::diff::TypeUse;
 
-pub fn create_schema(s: &Schema) -> Vec<String> {
+pub fn create_schema(s: &Schema, initial: &Acl) -> Vec<String> {
     let id = ObjectId::Schema(s.name.clone());
     let mut out = vec![format!("CREATE SCHEMA {}", ident(&s.name))];
     push_comment(&mut out, &id, s.comment.as_deref());
     if !s.owner.is_empty() {
         out.push(super::privileges::owner(&id, "SCHEMA", &s.owner));
     }
-    out.extend(super::privileges::grants(&id, "SCHEMA", &Default::default(), &s.acl));
+    out.extend(super::privileges::grants(&id, "SCHEMA", initial, &s.acl));
     out
 }
 
@@ -64,14 +64,19 @@ fn version_key(version: &str) -> Vec<u64> {
         .collect()
 }
 
-pub fn create_enum(e: &EnumType) -> Vec<String> {
+pub fn create_enum(e: &EnumType, initial: &Acl) -> Vec<String> {
     let labels: Vec<String> = e.labels.iter().map(|l| literal(l)).collect();
     let mut out = vec![format!(
         "CREATE TYPE {} AS ENUM ({})",
         qualified(&e.name),
         labels.join(", ")
     )];
-    push_comment(&mut out, &ObjectId::Type(e.name.clone()), e.comment.as_deref());
+    let id = ObjectId::Type(e.name.clone());
+    push_comment(&mut out, &id, e.comment.as_deref());
+    if !e.owner.is_empty() {
+        out.push(super::privileges::owner(&id, "TYPE", &e.owner));
+    }
+    out.extend(super::privileges::grants(&id, "TYPE", initial, &e.acl));
     out
 }
 
@@ -84,6 +89,7 @@ pub fn alter_enum(
     uses: &[TypeUse],
     recreate: bool,
     domains: &[crate::diff::DomainRecast],
+    initial: &Acl,
 ) -> Vec<String> {
     let name = qualified(&to.name);
     if let Some(renames) = crate::diff::label_renames(&from.labels, &to.labels) {
@@ -115,7 +121,7 @@ pub fn alter_enum(
     // Domains over the old type move to the new one first: the old type can
     // only go once nothing uses it.
     for d in domains {
-        out.extend(super::types::recreate_domain(&d.to, &d.uses));
+        out.extend(super::types::recreate_domain(&d.to, &d.uses, &super::privileges::default_acl("DOMAIN")));
     }
     out.extend(recast(&name, uses));
     out.push(format!("DROP TYPE {}", qualified(&old_name)));
@@ -125,12 +131,7 @@ pub fn alter_enum(
     if !to.owner.is_empty() {
         out.push(super::privileges::owner(&id, "TYPE", &to.owner));
     }
-    out.extend(super::privileges::grants(
-        &id,
-        "TYPE",
-        &super::privileges::default_acl("TYPE"),
-        &to.acl,
-    ));
+    out.extend(super::privileges::grants(&id, "TYPE", initial, &to.acl));
     out
 }
 

@@ -2,10 +2,10 @@
 
 use super::ident::{ident, qualified};
 use super::objects::push_comment;
-use super::privileges::{default_acl, grants, owner};
+use super::privileges::{grants, owner};
 use crate::catalog::*;
 
-pub fn create_view(v: &View, source: Option<String>) -> Vec<String> {
+pub fn create_view(v: &View, source: Option<String>, initial: &Acl) -> Vec<String> {
     let name = qualified(&v.name);
     let mut out = vec![match source {
         Some(sql) => sql,
@@ -24,12 +24,12 @@ pub fn create_view(v: &View, source: Option<String>) -> Vec<String> {
             }
         }
     }];
-    after_create(&mut out, v);
+    after_create(&mut out, v, initial);
     out
 }
 
 /// Comments, owner and privileges of a view just created.
-fn after_create(out: &mut Vec<String>, v: &View) {
+fn after_create(out: &mut Vec<String>, v: &View, initial: &Acl) {
     let id = v.id();
     push_comment(out, &id, v.comment.as_deref());
     for c in &v.columns {
@@ -48,7 +48,7 @@ fn after_create(out: &mut Vec<String>, v: &View) {
         let keyword = if v.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
         out.push(owner(&id, keyword, &v.owner));
     }
-    out.extend(grants(&id, "TABLE", &default_acl("TABLE"), &v.acl));
+    out.extend(grants(&id, "TABLE", initial, &v.acl));
 }
 
 pub fn drop_view(v: &View) -> Vec<String> {
@@ -59,7 +59,7 @@ pub fn drop_view(v: &View) -> Vec<String> {
 /// `CREATE OR REPLACE VIEW`, after resetting options the new view drops;
 /// a view that loses or changes columns (the reverse of adding one) is
 /// dropped and created.
-pub fn replace_view(from: &View, to: &View, source: Option<String>) -> Vec<String> {
+pub fn replace_view(from: &View, to: &View, source: Option<String>, initial: &Acl) -> Vec<String> {
     let keeps_columns = to.columns.len() >= from.columns.len()
         && from
             .columns
@@ -68,7 +68,7 @@ pub fn replace_view(from: &View, to: &View, source: Option<String>) -> Vec<Strin
             .all(|(a, b)| a.name == b.name && a.data_type == b.data_type);
     if !keeps_columns {
         let mut out = drop_view(from);
-        out.extend(create_view(to, source));
+        out.extend(create_view(to, source, initial));
         return out;
     }
     let name = qualified(&to.name);
@@ -147,14 +147,14 @@ pub fn set_options(object: &ObjectId, from: &[String], to: &[String]) -> Vec<Str
     out
 }
 
-pub fn create_function(f: &Function) -> Vec<String> {
+pub fn create_function(f: &Function, initial: &Acl) -> Vec<String> {
     let id = ObjectId::Function(f.name.clone(), f.identity_arguments.clone());
     let mut out = vec![f.definition.trim_end().to_string()];
     push_comment(&mut out, &id, f.comment.as_deref());
     if !f.owner.is_empty() {
         out.push(owner(&id, "ROUTINE", &f.owner));
     }
-    out.extend(grants(&id, "ROUTINE", &default_acl("ROUTINE"), &f.acl));
+    out.extend(grants(&id, "ROUTINE", initial, &f.acl));
     out
 }
 

@@ -2,9 +2,9 @@
 
 use super::ident::qualified;
 use super::objects::push_comment;
-use crate::catalog::{ObjectId, Sequence, SequenceOptions};
+use crate::catalog::{Acl, ObjectId, Sequence, SequenceOptions};
 
-pub fn create(s: &Sequence) -> Vec<String> {
+pub fn create(s: &Sequence, initial: &Acl) -> Vec<String> {
     let options = options(&s.options, None);
     let mut out = vec![format!(
         "CREATE SEQUENCE {}{}{}",
@@ -17,7 +17,7 @@ pub fn create(s: &Sequence) -> Vec<String> {
     if !s.owner.is_empty() {
         out.push(super::privileges::owner(&id, "SEQUENCE", &s.owner));
     }
-    out.extend(super::privileges::grants(&id, "SEQUENCE", &Default::default(), &s.acl));
+    out.extend(super::privileges::grants(&id, "SEQUENCE", initial, &s.acl));
     out
 }
 

@@ -5,13 +5,9 @@ use super::objects::push_comment;
 use super::sequences;
 use crate::catalog::*;
 
-pub fn create(t: &Table) -> Vec<String> {
-    create_with(t, &|_| None)
-}
-
 /// The table, with the constraints that `source` has SQL for added by that
 /// SQL right after it.
-pub fn create_with(t: &Table, source: super::SourceSql<'_>) -> Vec<String> {
+pub fn create_with(t: &Table, source: super::SourceSql<'_>, initial: &Acl) -> Vec<String> {
     let from_source: Vec<(&Constraint, String)> = t
         .constraints
         .values()
@@ -91,7 +87,7 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>) -> Vec<String> {
     if !t.owner.is_empty() {
         out.push(super::privileges::owner(&id, "TABLE", &t.owner));
     }
-    out.extend(super::privileges::grants(&id, "TABLE", &Acl::new(), &t.acl));
+    out.extend(super::privileges::grants(&id, "TABLE", initial, &t.acl));
     for c in &t.columns {
         let column = ObjectId::Column(t.name.clone(), c.name.clone());
         out.extend(super::privileges::grants(&column, "TABLE", &Acl::new(), &c.acl));

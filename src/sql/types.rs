@@ -2,18 +2,26 @@
 
 use super::ident::{ident, literal, qualified};
 use super::objects::push_comment;
-use super::privileges::{default_acl, grants, owner};
+use super::privileges::{grants, owner};
 use crate::catalog::*;
 
-fn after_type(out: &mut Vec<String>, id: &ObjectId, keyword: &str, comment: Option<&str>, who: &str, acl: &Acl) {
+fn after_type(
+    out: &mut Vec<String>,
+    id: &ObjectId,
+    keyword: &str,
+    comment: Option<&str>,
+    who: &str,
+    acl: &Acl,
+    initial: &Acl,
+) {
     push_comment(out, id, comment);
     if !who.is_empty() {
         out.push(owner(id, keyword, who));
     }
-    out.extend(grants(id, keyword, &default_acl(keyword), acl));
+    out.extend(grants(id, keyword, initial, acl));
 }
 
-pub fn create_domain(d: &Domain) -> Vec<String> {
+pub fn create_domain(d: &Domain, initial: &Acl) -> Vec<String> {
     let name = qualified(&d.name);
     let mut sql = format!("CREATE DOMAIN {name} AS {}", d.base_type);
     if let Some(c) = &d.collation {
@@ -35,8 +43,7 @@ pub fn create_domain(d: &Domain) -> Vec<String> {
         "DOMAIN",
         d.comment.as_deref(),
         &d.owner,
-        &d.acl,
-    );
+        &d.acl, initial);
     out
 }
 
@@ -106,7 +113,7 @@ pub fn alter_domain(from: &Domain, to: &Domain) -> Vec<String> {
     out
 }
 
-pub fn create_composite(t: &CompositeType) -> Vec<String> {
+pub fn create_composite(t: &CompositeType, initial: &Acl) -> Vec<String> {
     let attributes: Vec<String> = t
         .attributes
         .iter()
@@ -133,8 +140,7 @@ pub fn create_composite(t: &CompositeType) -> Vec<String> {
         "TYPE",
         t.comment.as_deref(),
         &t.owner,
-        &t.acl,
-    );
+        &t.acl, initial);
     out
 }
 
@@ -180,7 +186,7 @@ pub fn alter_composite(from: &CompositeType, to: &CompositeType) -> Vec<String> 
     out
 }
 
-pub fn create_range(r: &RangeType) -> Vec<String> {
+pub fn create_range(r: &RangeType, initial: &Acl) -> Vec<String> {
     let mut options = vec![format!("SUBTYPE = {}", r.subtype)];
     if let Some(o) = &r.subtype_opclass {
         options.push(format!("SUBTYPE_OPCLASS = {o}"));
@@ -210,8 +216,7 @@ pub fn create_range(r: &RangeType) -> Vec<String> {
         "TYPE",
         r.comment.as_deref(),
         &r.owner,
-        &r.acl,
-    );
+        &r.acl, initial);
     out
 }
 
@@ -256,11 +261,11 @@ pub fn create_collation(c: &Collation) -> Vec<String> {
 }
 
 /// A domain created anew under its name, its columns recast, the old one dropped.
-pub fn recreate_domain(to: &Domain, uses: &[crate::diff::TypeUse]) -> Vec<String> {
+pub fn recreate_domain(to: &Domain, uses: &[crate::diff::TypeUse], initial: &Acl) -> Vec<String> {
     let name = qualified(&to.name);
     let old = super::objects::renamed_aside(&to.name);
     let mut out = vec![format!("ALTER DOMAIN {name} RENAME TO {}", ident(&old.name))];
-    out.extend(create_domain(to));
+    out.extend(create_domain(to, initial));
     out.extend(super::objects::recast(&name, uses));
     out.push(format!("DROP DOMAIN {}", qualified(&old)));
     out
