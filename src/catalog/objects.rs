@@ -134,6 +134,9 @@ pub struct Column {
     pub options: Vec<String>,
     /// Column privileges.
     pub acl: Acl,
+    /// The column comes from a parent (a partition's columns): it is added,
+    /// changed and dropped through the parent.
+    pub inherited: bool,
     pub comment: Option<String>,
 }
 

@@ -77,6 +77,19 @@ fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
     let columns_b: BTreeMap<&str, &Column> = b.columns.iter().map(|c| (c.name.as_str(), c)).collect();
     for pair in paired(&columns_a, &columns_b) {
         match pair {
+            // A partition's columns come and go with its parent's.
+            (Some(x), None) if x.inherited => {}
+            (None, Some(y)) if y.inherited && b.partition_of.is_some() && a.partition_of.is_some() => {}
+            // ... but a partition may set its own default and NOT NULL.
+            (Some(x), Some(y)) if x.inherited && y.inherited => {
+                let local = Column {
+                    default: y.default.clone(),
+                    not_null: y.not_null,
+                    comment: y.comment.clone(),
+                    ..(*x).clone()
+                };
+                column(name, x, &local, out);
+            }
             (Some(x), None) => out.push(Change::DropColumn {
                 table: name.clone(),
                 column: (*x).clone(),
@@ -85,7 +98,7 @@ fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
                 table: name.clone(),
                 column: (*y).clone(),
             }),
-            (Some(x), Some(y)) => column(name, x, y, out),
+            (Some(x), Some(y)) => column(name, x, &Column { inherited: x.inherited, ..(*y).clone() }, out),
             (None, None) => {}
         }
     }

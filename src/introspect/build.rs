@@ -426,6 +426,7 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
             compression: get(r, 22, "column")?,
             statistics: get(r, 23, "column")?,
             options: get(r, 27, "column")?,
+            inherited: get(r, 28, "column")?,
             acl: acl(r, 24, "column")?,
             comment: get(r, 10, "column")?,
         };

@@ -424,7 +424,8 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
                 if let Some(NodeEnum::Constraint(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
                     if !c.conname.is_empty() {
                         info.defines.push(ObjectId::Constraint(q.clone(), c.conname.clone()));
-                        if is_key_constraint(c) {
+                        // (USING INDEX takes over an index that has the name already.)
+                        if is_key_constraint(c) && c.indexname.is_empty() {
                             info.creates
                                 .push(Key::Relation(QualifiedName::new(q.schema.clone(), c.conname.clone())));
                         }

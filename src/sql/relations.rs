@@ -8,7 +8,12 @@ use crate::catalog::*;
 pub fn create_view(v: &View, source: Option<String>, initial: &Acl) -> Vec<String> {
     let name = qualified(&v.name);
     let mut out = vec![match source {
-        Some(sql) => sql,
+        Some(sql) => {
+            let mut out = vec![sql];
+            out.extend(options_after_source(v));
+            out.extend(after_create_statements(v, initial));
+            return out;
+        }
         None => {
             let with = if v.options.is_empty() {
                 String::new()
@@ -24,6 +29,35 @@ pub fn create_view(v: &View, source: Option<String>, initial: &Acl) -> Vec<Strin
             }
         }
     }];
+    after_create(&mut out, v, initial);
+    out
+}
+
+/// The options a view ends up with when the statement that creates it (the
+/// user's own) did not say them all: later `ALTER VIEW ... SET` statements.
+fn options_after_source(v: &View) -> Vec<String> {
+    let name = qualified(&v.name);
+    let keyword = if v.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
+    let mut out = Vec::new();
+    if !v.materialized {
+        let keys = ["check_option", "security_barrier", "security_invoker"];
+        let unset: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !v.options.iter().any(|o| o.starts_with(&format!("{k}="))))
+            .collect();
+        if !unset.is_empty() {
+            out.push(format!("ALTER VIEW {name} RESET ({})", unset.join(", ")));
+        }
+    }
+    if !v.options.is_empty() {
+        out.push(format!("ALTER {keyword} {name} SET ({})", v.options.join(", ")));
+    }
+    out
+}
+
+fn after_create_statements(v: &View, initial: &Acl) -> Vec<String> {
+    let mut out = Vec::new();
     after_create(&mut out, v, initial);
     out
 }
@@ -85,6 +119,7 @@ pub fn replace_view(from: &View, to: &View, source: Option<String>, initial: &Ac
     if !gone.is_empty() {
         out.push(format!("ALTER VIEW {name} RESET ({})", gone.join(", ")));
     }
+    let from_source = source.is_some();
     let sql = match source {
         Some(sql) => sql.replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1),
         None => {
@@ -100,6 +135,9 @@ pub fn replace_view(from: &View, to: &View, source: Option<String>, initial: &Ac
         }
     };
     out.push(sql);
+    if from_source {
+        out.extend(options_after_source(to));
+    }
     for c in &to.columns {
         let before = from
             .columns

@@ -30,10 +30,27 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>, initial: &Acl) -> Ve
     let mut sql = match &t.partition_of {
         // A partition takes its columns from its parent.
         Some(p) => {
-            let constraints = if lines.len() > t.columns.len() {
-                format!(" (\n    {}\n)", lines[t.columns.len()..].join(",\n    "))
-            } else {
+            // Its own defaults and NOT NULL, then its own constraints.
+            let mut local: Vec<String> = t
+                .columns
+                .iter()
+                .filter(|c| c.default.is_some() || c.not_null)
+                .map(|c| {
+                    let mut d = format!("{} WITH OPTIONS", ident(&c.name));
+                    if let Some(default) = &c.default {
+                        d.push_str(&format!(" DEFAULT {default}"));
+                    }
+                    if c.not_null {
+                        d.push_str(" NOT NULL");
+                    }
+                    d
+                })
+                .collect();
+            local.extend(lines[t.columns.len()..].iter().cloned());
+            let constraints = if local.is_empty() {
                 String::new()
+            } else {
+                format!(" (\n    {}\n)", local.join(",\n    "))
             };
             format!(
                 "CREATE {unlogged}TABLE {} PARTITION OF {}{constraints} {}",
@@ -58,7 +75,7 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>, initial: &Acl) -> Ve
         sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
     }
     let mut out = vec![sql];
-    for c in &t.columns {
+    for c in t.columns.iter().filter(|c| !c.inherited) {
         out.extend(column_settings(&t.name, None, c));
     }
     out.extend(super::relations::row_security(

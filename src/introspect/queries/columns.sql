@@ -21,7 +21,8 @@ SELECT a.attrelid, a.attnum, a.attname::text,
        {{acl:a.attacl::}},
        c.relkind::text,
        t.typstorage::text,
-       ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o ORDER BY o) AS options
+       ARRAY(SELECT o FROM pg_catalog.unnest(a.attoptions) o ORDER BY o) AS options,
+       NOT a.attislocal
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

@@ -7,7 +7,7 @@ SELECT t.oid, t.typarray, n.nspname::text, t.typname::text,
        t.typnotnull,
        coalesce((SELECT pg_catalog.json_agg(pg_catalog.json_build_array(
                      con.conname::text, pg_catalog.pg_get_constraintdef(con.oid), con.convalidated,
-                     pg_catalog.obj_description(con.oid, 'pg_constraint'), con.oid) ORDER BY con.conname)
+                     pg_catalog.obj_description(con.oid, 'pg_constraint'), con.oid::bigint) ORDER BY con.conname)
                  FROM pg_catalog.pg_constraint con WHERE con.contypid = t.oid), '[]')::text,
        d.description,
        pg_catalog.pg_get_userbyid(t.typowner)::text,
