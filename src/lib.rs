@@ -16,6 +16,7 @@ pub mod cluster;
 pub mod db;
 pub mod diagnostic;
 pub mod diff;
+pub mod dump;
 pub mod introspect;
 pub mod pipeline;
 pub mod plan;

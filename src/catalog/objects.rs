@@ -180,6 +180,9 @@ pub struct Constraint {
     /// The comment on the index behind a primary key, unique or exclusion
     /// constraint (`COMMENT ON INDEX`).
     pub index_comment: Option<String>,
+    /// A partition's copy of its parent's constraint: it comes and goes with
+    /// the parent's (and with ATTACH and DETACH).
+    pub inherited: bool,
 }
 
 /// How a partition attaches to its partitioned table.
@@ -231,6 +234,9 @@ pub struct Index {
     pub unique: bool,
     /// False for an index left INVALID by a failed concurrent build.
     pub valid: bool,
+    /// A partition's part of its parent's partitioned index: it comes and
+    /// goes with the parent's (and with ATTACH and DETACH).
+    pub inherited: bool,
     pub comment: Option<String>,
 }
 

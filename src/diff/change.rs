@@ -12,7 +12,10 @@ use serde::Serialize;
 /// A column that uses a type, as recreating the type must recast it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TypeUse {
+    /// The table, or the composite type when `attribute` is set.
     pub table: QualifiedName,
+    /// An attribute of a composite type rather than a table column.
+    pub attribute: bool,
     pub column: String,
     /// The column's type as printed (`public.mood` or `public.mood[]`).
     pub data_type: String,
@@ -28,6 +31,24 @@ pub struct DomainRecast {
     pub from: Domain,
     pub to: Domain,
     pub uses: Vec<TypeUse>,
+}
+
+/// A composite type over a recreated type, recreated with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompositeRecast {
+    pub from: CompositeType,
+    pub to: CompositeType,
+    pub uses: Vec<TypeUse>,
+}
+
+impl CompositeRecast {
+    fn reversed(&self) -> CompositeRecast {
+        CompositeRecast {
+            from: self.to.clone(),
+            to: self.from.clone(),
+            uses: self.uses.iter().map(TypeUse::reversed).collect(),
+        }
+    }
 }
 
 impl DomainRecast {
@@ -73,8 +94,11 @@ pub enum Change {
         uses: Vec<TypeUse>,
         recreate: bool,
         recreate_back: bool,
-        /// Domains over the enum, recreated with it: (current, desired, their uses).
+        /// Domains over the enum, recreated with it.
         domains: Vec<DomainRecast>,
+        /// Composite types with an attribute of the enum that columns use,
+        /// recreated with it.
+        composites: Vec<CompositeRecast>,
     },
     CreateSequence(Sequence),
     DropSequence(Sequence),
@@ -218,6 +242,20 @@ pub enum Change {
         uses: Vec<TypeUse>,
     },
     CreateCompositeType(CompositeType),
+    /// A composite type whose attributes' types change while columns use it:
+    /// created anew and the columns recast through text.
+    RecreateCompositeType {
+        from: CompositeType,
+        to: CompositeType,
+        uses: Vec<TypeUse>,
+    },
+    /// A collation whose definition changes while columns use it: created
+    /// anew and the columns moved to it.
+    RecreateCollation {
+        from: Collation,
+        to: Collation,
+        uses: Vec<TypeUse>,
+    },
     DropCompositeType(CompositeType),
     AlterCompositeType {
         from: CompositeType,
@@ -267,6 +305,7 @@ impl Change {
                 recreate,
                 recreate_back,
                 domains,
+                composites,
             } => AlterEnum {
                 from: to,
                 to: from,
@@ -274,6 +313,7 @@ impl Change {
                 recreate: recreate_back,
                 recreate_back: recreate,
                 domains: domains.iter().map(DomainRecast::reversed).collect(),
+                composites: composites.iter().map(CompositeRecast::reversed).collect(),
             },
             CreateSequence(s) => DropSequence(s),
             DropSequence(s) => CreateSequence(s),
@@ -366,6 +406,16 @@ impl Change {
                 uses: uses.iter().map(TypeUse::reversed).collect(),
             },
             CreateCompositeType(t) => DropCompositeType(t),
+            RecreateCompositeType { from, to, uses } => RecreateCompositeType {
+                from: to,
+                to: from,
+                uses: uses.iter().map(TypeUse::reversed).collect(),
+            },
+            RecreateCollation { from, to, uses } => RecreateCollation {
+                from: to,
+                to: from,
+                uses: uses.iter().map(TypeUse::reversed).collect(),
+            },
             DropCompositeType(t) => CreateCompositeType(t),
             AlterCompositeType { from, to } => AlterCompositeType { from: to, to: from },
             CreateRangeType(t) => DropRangeType(t),
@@ -442,11 +492,16 @@ impl Change {
             CreateDomain(d) | DropDomain(d) | AlterDomain { to: d, .. } | RecreateDomain { to: d, .. } => {
                 ObjectId::Type(d.name.clone())
             }
-            CreateCompositeType(t) | DropCompositeType(t) | AlterCompositeType { to: t, .. } => {
+            CreateCompositeType(t)
+            | DropCompositeType(t)
+            | AlterCompositeType { to: t, .. }
+            | RecreateCompositeType { to: t, .. } => {
                 ObjectId::Type(t.name.clone())
             }
             CreateRangeType(t) | DropRangeType(t) => ObjectId::Type(t.name.clone()),
-            CreateCollation(c) | DropCollation(c) => ObjectId::Collation(c.name.clone()),
+            CreateCollation(c) | DropCollation(c) | RecreateCollation { to: c, .. } => {
+                ObjectId::Collation(c.name.clone())
+            }
             SetDefaultPrivileges { to, .. } => {
                 ObjectId::DefaultPrivileges(to.role.clone(), to.schema.clone(), to.object_type.clone())
             }

@@ -1,7 +1,7 @@
 //! Enum types: created, dropped, or given new labels; a type whose labels are
 //! removed or reordered is recreated, and the columns using it recast.
 
-use super::{Change, DomainRecast, TypeUse, comment, owner, paired, privileges};
+use super::{Change, CompositeRecast, DomainRecast, TypeUse, comment, owner, paired, privileges};
 use crate::catalog::{Catalog, EnumType, ObjectId, QualifiedName};
 
 pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
@@ -18,6 +18,7 @@ pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
                         recreate: needs_recreate(a, b, desired),
                         recreate_back: needs_recreate(b, a, current),
                         domains: domains_over(current, desired, &a.name),
+                        composites: composites_over(current, desired, &a.name),
                     });
                 }
                 let id = ObjectId::Type(a.name.clone());
@@ -57,6 +58,16 @@ fn needs_recreate(from: &EnumType, to: &EnumType, after: &Catalog) -> bool {
             .any(|c| c.default.as_deref().is_some_and(mentions) || c.generated.as_deref().is_some_and(mentions))
             || t.constraints.values().any(|c| mentions(&c.definition))
     }) || after.indexes.values().any(|i| mentions(&i.definition))
+        || after.views.values().any(|v| mentions(&v.definition))
+        || after.triggers.values().any(|t| mentions(&t.definition))
+        || after.functions.values().any(|f| mentions(&f.definition))
+        || after
+            .policies
+            .values()
+            .any(|p| p.using.as_deref().is_some_and(mentions) || p.with_check.as_deref().is_some_and(mentions))
+        || after.domains.values().any(|d| {
+            d.default.as_deref().is_some_and(mentions) || d.constraints.values().any(|c| mentions(&c.definition))
+        })
 }
 
 /// Labels renamed in place: the same number of labels, and every label that
@@ -77,24 +88,30 @@ pub fn label_renames(from: &[String], to: &[String]) -> Option<Vec<(String, Stri
 }
 
 /// The columns that use the type (directly or as an array) on both sides.
-/// The columns that use a type (directly or as an array) on both sides.
+/// The columns (and composite type attributes) that use a type, directly or
+/// as an array, on both sides.
 pub fn uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<TypeUse> {
-    let mut found = Vec::new();
-    for (table_name, table) in &current.tables {
-        let Some(desired_table) = desired.tables.get(table_name) else {
+    let mut found = column_uses(current, desired, name);
+    for (type_name, composite) in &current.composite_types {
+        let Some(desired_type) = desired.composite_types.get(type_name) else {
             continue;
         };
-        for column in &table.columns {
-            let Some(desired_column) = desired_table.column(&column.name) else {
+        for a in &composite.attributes {
+            let Some(b) = desired_type.attributes.iter().find(|b| b.name == a.name) else {
                 continue;
             };
-            if uses_type(&column.data_type, name) && uses_type(&desired_column.data_type, name) {
+            // A composite type that columns use is recreated instead.
+            if uses_type(&a.data_type, name)
+                && uses_type(&b.data_type, name)
+                && column_uses(current, desired, type_name).is_empty()
+            {
                 found.push(TypeUse {
-                    table: table_name.clone(),
-                    column: column.name.clone(),
-                    data_type: column.data_type.clone(),
-                    default_before: column.default.clone(),
-                    default_after: desired_column.default.clone(),
+                    table: type_name.clone(),
+                    attribute: true,
+                    column: a.name.clone(),
+                    data_type: a.data_type.clone(),
+                    default_before: None,
+                    default_after: None,
                 });
             }
         }
@@ -189,6 +206,51 @@ fn domains_over(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> V
                 from: d.clone(),
                 to: to.clone(),
                 uses: uses(current, desired, &d.name),
+            })
+        })
+        .collect()
+}
+
+/// The table columns that use a type, directly or as an array, on both sides.
+fn column_uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<TypeUse> {
+    let mut found = Vec::new();
+    for (table_name, table) in &current.tables {
+        let Some(desired_table) = desired.tables.get(table_name) else {
+            continue;
+        };
+        for column in &table.columns {
+            let Some(desired_column) = desired_table.column(&column.name) else {
+                continue;
+            };
+            if uses_type(&column.data_type, name) && uses_type(&desired_column.data_type, name) {
+                found.push(TypeUse {
+                    table: table_name.clone(),
+                    attribute: false,
+                    column: column.name.clone(),
+                    data_type: column.data_type.clone(),
+                    default_before: column.default.clone(),
+                    default_after: desired_column.default.clone(),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// Composite types with an attribute of the type on both sides that table
+/// columns use: they must be recreated (and their columns recast) with it.
+fn composites_over(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<CompositeRecast> {
+    current
+        .composite_types
+        .values()
+        .filter(|t| t.attributes.iter().any(|a| uses_type(&a.data_type, name)))
+        .filter_map(|t| {
+            let to = desired.composite_types.get(&t.name)?;
+            let columns = column_uses(current, desired, &t.name);
+            (!columns.is_empty()).then(|| CompositeRecast {
+                from: t.clone(),
+                to: to.clone(),
+                uses: columns,
             })
         })
         .collect()

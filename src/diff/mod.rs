@@ -13,7 +13,7 @@ mod tables;
 mod types;
 mod views;
 
-pub use change::{Change, DomainRecast, TypeUse, Verb};
+pub use change::{Change, CompositeRecast, DomainRecast, TypeUse, Verb};
 pub use enums::{label_renames, only_adds_labels, uses, uses_type};
 pub use tables::{alterable, core_definition};
 
@@ -42,23 +42,25 @@ pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
     security::policies(current, desired, &mut out);
     security::default_privileges(current, desired, &mut out);
     // Domains recreated with their enum get their desired state there.
-    let with_enum: Vec<ObjectId> = out
-        .iter()
-        .filter_map(|c| match c {
-            Change::AlterEnum {
-                recreate: true,
-                domains,
-                ..
-            } => Some(domains),
-            _ => None,
-        })
-        .flatten()
-        .map(|d| ObjectId::Type(d.to.name.clone()))
-        .collect();
+    let mut with_enum: Vec<ObjectId> = Vec::new();
+    for c in &out {
+        if let Change::AlterEnum {
+            recreate: true,
+            domains,
+            composites,
+            ..
+        } = c
+        {
+            with_enum.extend(domains.iter().map(|d| ObjectId::Type(d.to.name.clone())));
+            with_enum.extend(composites.iter().map(|d| ObjectId::Type(d.to.name.clone())));
+        }
+    }
     out.retain(|c| {
         !(matches!(
             c,
             Change::AlterDomain { .. }
+                | Change::AlterCompositeType { .. }
+                | Change::RecreateCompositeType { .. }
                 | Change::SetComment { .. }
                 | Change::SetOwner { .. }
                 | Change::SetPrivileges { .. }

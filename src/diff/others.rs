@@ -91,6 +91,11 @@ pub fn sequences(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
 pub fn indexes(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     for pair in paired(&current.indexes, &desired.indexes) {
         match pair {
+            // A partition's parts of partitioned indexes come and go with
+            // them, and with ATTACH and DETACH.
+            (Some(a), None) if a.inherited => {}
+            (None, Some(b)) if b.inherited => {}
+            (Some(a), Some(b)) if a.inherited || b.inherited => {}
             (Some(a), None) => out.push(Change::DropIndex(a.clone())),
             (None, Some(b)) => out.push(Change::CreateIndex(b.clone())),
             (Some(a), Some(b)) => {

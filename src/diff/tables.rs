@@ -105,6 +105,11 @@ fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
 
     for pair in paired(&a.constraints, &b.constraints) {
         match pair {
+            // A partition's copies of its parent's constraints come and go
+            // with the parent's, and with ATTACH and DETACH.
+            (Some(x), None) if x.inherited => {}
+            (None, Some(y)) if y.inherited => {}
+            (Some(x), Some(y)) if x.inherited || y.inherited => {}
             (Some(x), None) => out.push(Change::DropConstraint {
                 table: name.clone(),
                 constraint: x.clone(),

@@ -57,6 +57,22 @@ pub fn composite_types(current: &Catalog, desired: &Catalog, out: &mut Vec<Chang
                     attrs
                 };
                 if sorted(a) != sorted(b) {
+                    let retyped = a.attributes.iter().any(|x| {
+                        b.attributes
+                            .iter()
+                            .any(|y| y.name == x.name && (y.data_type != x.data_type || y.collation != x.collation))
+                    });
+                    let uses: Vec<_> =
+                        super::uses(current, desired, &a.name).into_iter().filter(|u| !u.attribute).collect();
+                    if retyped && !uses.is_empty() {
+                        // PostgreSQL cannot retype an attribute while a column uses the type.
+                        out.push(Change::RecreateCompositeType {
+                            from: a.clone(),
+                            to: b.clone(),
+                            uses,
+                        });
+                        continue;
+                    }
                     out.push(Change::AlterCompositeType {
                         from: a.clone(),
                         to: b.clone(),
@@ -111,8 +127,17 @@ pub fn collations(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
                     ..x.clone()
                 };
                 if shape(a) != shape(b) {
-                    out.push(Change::DropCollation(a.clone()));
-                    out.push(Change::CreateCollation(b.clone()));
+                    let uses = collation_uses(current, desired, &a.name);
+                    if uses.is_empty() {
+                        out.push(Change::DropCollation(a.clone()));
+                        out.push(Change::CreateCollation(b.clone()));
+                    } else {
+                        out.push(Change::RecreateCollation {
+                            from: a.clone(),
+                            to: b.clone(),
+                            uses,
+                        });
+                    }
                     continue;
                 }
                 let id = ObjectId::Collation(b.name.clone());
@@ -122,4 +147,27 @@ pub fn collations(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
             (None, None) => {}
         }
     }
+}
+
+/// The columns that use a collation on both sides.
+fn collation_uses(current: &Catalog, desired: &Catalog, name: &crate::catalog::QualifiedName) -> Vec<super::TypeUse> {
+    let collation = crate::sql::qualified(name);
+    let mut found = Vec::new();
+    for (table_name, table) in &current.tables {
+        let Some(wanted) = desired.tables.get(table_name) else { continue };
+        for c in &table.columns {
+            let Some(w) = wanted.column(&c.name) else { continue };
+            if c.collation.as_deref() == Some(collation.as_str()) && w.collation.as_deref() == Some(collation.as_str()) {
+                found.push(super::TypeUse {
+                    table: table_name.clone(),
+                    attribute: false,
+                    column: c.name.clone(),
+                    data_type: c.data_type.clone(),
+                    default_before: None,
+                    default_after: None,
+                });
+            }
+        }
+    }
+    found
 }

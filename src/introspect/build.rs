@@ -468,6 +468,7 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
             validated: get(r, 7, "constraint")?,
             comment: get(r, 10, "constraint")?,
             index_comment: None,
+            inherited: get(r, 11, "constraint")?,
         };
         if let Some(t) = c.tables.get_mut(table_name) {
             t.constraints.insert(name, constraint);
@@ -502,6 +503,7 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
                 definition: get(r, 4, "index")?,
                 unique: get(r, 5, "index")?,
                 valid: get(r, 6, "index")?,
+                inherited: get(r, 9, "index")?,
                 comment: get(r, 7, "index")?,
             },
         );

@@ -70,9 +70,18 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
                 recreate: true,
                 uses,
                 domains,
+                composites,
                 ..
             } => {
                 disturbed.insert(change.object(), "recreated");
+                for c in composites {
+                    disturbed.insert(ObjectId::Type(c.to.name.clone()), "recreated");
+                    for u in &c.uses {
+                        disturbed
+                            .entry(ObjectId::Column(u.table.clone(), u.column.clone()))
+                            .or_insert(RETYPED);
+                    }
+                }
                 for d in domains {
                     disturbed.insert(ObjectId::Type(d.to.name.clone()), "recreated");
                     for u in &d.uses {
@@ -87,7 +96,9 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
                         .or_insert(RETYPED);
                 }
             }
-            Change::RecreateDomain { uses, .. } => {
+            Change::RecreateDomain { uses, .. }
+            | Change::RecreateCompositeType { uses, .. }
+            | Change::RecreateCollation { uses, .. } => {
                 disturbed.insert(change.object(), "recreated");
                 // Its columns are recast: what PostgreSQL cannot carry through
                 // ALTER COLUMN TYPE must be recreated around it.
@@ -255,13 +266,13 @@ fn carried_by_retype(id: &ObjectId, catalog: &Catalog) -> bool {
 fn recreation(id: &ObjectId, current: &Catalog, desired: &Catalog) -> Option<(Change, Change)> {
     match id {
         ObjectId::Index(q) => {
-            let old = current.indexes.get(q)?;
-            let new = desired.indexes.get(q)?;
+            let old = current.indexes.get(q).filter(|i| !i.inherited)?;
+            let new = desired.indexes.get(q).filter(|i| !i.inherited)?;
             Some((Change::DropIndex(old.clone()), Change::CreateIndex(new.clone())))
         }
         ObjectId::Constraint(table, name) => {
-            let old = current.tables.get(table)?.constraints.get(name)?;
-            let new = desired.tables.get(table)?.constraints.get(name)?;
+            let old = current.tables.get(table)?.constraints.get(name).filter(|c| !c.inherited)?;
+            let new = desired.tables.get(table)?.constraints.get(name).filter(|c| !c.inherited)?;
             Some((
                 Change::DropConstraint {
                     table: table.clone(),

@@ -76,8 +76,9 @@ pub fn render(change: &Change, ctx: &Context<'_>) -> Vec<String> {
             uses,
             recreate,
             domains,
+            composites,
             ..
-        } => objects::alter_enum(from, to, uses, *recreate, domains, &initial("TYPE")),
+        } => objects::alter_enum(from, to, uses, *recreate, domains, composites, &initial("TYPE")),
         CreateSequence(s) => sequences::create(s, &initial("SEQUENCE")),
         CreateTable(t) => tables::create_with(t, source, &initial("TABLE")),
         CreateView(v) => relations::create_view(v, source(&v.id()), &initial("TABLE")),
@@ -89,6 +90,7 @@ pub fn render(change: &Change, ctx: &Context<'_>) -> Vec<String> {
         CreateDomain(d) => types::create_domain(d, &initial("DOMAIN")),
         RecreateDomain { to, uses, .. } => types::recreate_domain(to, uses, &initial("DOMAIN")),
         CreateCompositeType(t) => types::create_composite(t, &initial("TYPE")),
+        RecreateCompositeType { to, uses, .. } => types::recreate_composite(to, uses, &initial("TYPE")),
         CreateRangeType(r) => types::create_range(r, &initial("TYPE")),
         _ => statements_of(change),
     }
@@ -174,6 +176,7 @@ fn statements_of(change: &Change) -> Vec<String> {
         DropRangeType(r) => vec![format!("DROP TYPE {}", qualified(&r.name))],
         CreateCollation(c) => types::create_collation(c),
         DropCollation(c) => vec![format!("DROP COLLATION {}", qualified(&c.name))],
+        RecreateCollation { to, uses, .. } => types::recreate_collation(to, uses),
         SetPrivileges {
             object,
             keyword,
@@ -201,6 +204,7 @@ fn statements_of(change: &Change) -> Vec<String> {
         | CreateDomain(_)
         | RecreateDomain { .. }
         | CreateCompositeType(_)
+        | RecreateCompositeType { .. }
         | CreateRangeType(_) => render(change, &Context::plain()),
     }
 }

@@ -89,6 +89,7 @@ pub fn alter_enum(
     uses: &[TypeUse],
     recreate: bool,
     domains: &[crate::diff::DomainRecast],
+    composites: &[crate::diff::CompositeRecast],
     initial: &Acl,
 ) -> Vec<String> {
     let name = qualified(&to.name);
@@ -122,6 +123,9 @@ pub fn alter_enum(
     // only go once nothing uses it.
     for d in domains {
         out.extend(super::types::recreate_domain(&d.to, &d.uses, &super::privileges::default_acl("DOMAIN")));
+    }
+    for c in composites {
+        out.extend(super::types::recreate_composite(&c.to, &c.uses, &super::privileges::default_acl("TYPE")));
     }
     out.extend(recast(&name, uses));
     out.push(format!("DROP TYPE {}", qualified(&old_name)));
@@ -163,6 +167,12 @@ pub fn recast(type_name: &str, uses: &[TypeUse]) -> Vec<String> {
     for u in uses {
         let table = qualified(&u.table);
         let column = ident(&u.column);
+        if u.attribute {
+            // A composite type's attribute holds no data of its own.
+            let target = if u.data_type.ends_with("[]") { format!("{type_name}[]") } else { type_name.to_string() };
+            out.push(format!("ALTER TYPE {table} ALTER ATTRIBUTE {column} TYPE {target}"));
+            continue;
+        }
         if u.default_before.is_some() {
             out.push(format!("ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT"));
         }

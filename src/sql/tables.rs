@@ -11,6 +11,7 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>, initial: &Acl) -> Ve
     let from_source: Vec<(&Constraint, String)> = t
         .constraints
         .values()
+        .filter(|c| !c.inherited)
         .filter_map(|c| source(&ObjectId::Constraint(t.name.clone(), c.name.clone())).map(|sql| (c, sql)))
         .collect();
     let mut lines: Vec<String> = t.columns.iter().map(|c| column_definition(&t.name, c)).collect();
@@ -18,7 +19,7 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>, initial: &Acl) -> Ve
     let mut constraints: Vec<&Constraint> = t
         .constraints
         .values()
-        .filter(|c| !from_source.iter().any(|(s, _)| s.name == c.name))
+        .filter(|c| !c.inherited && !from_source.iter().any(|(s, _)| s.name == c.name))
         .collect();
     constraints.sort_by_key(|c| (c.kind, c.name.as_str()));
     lines.extend(

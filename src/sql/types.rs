@@ -270,3 +270,34 @@ pub fn recreate_domain(to: &Domain, uses: &[crate::diff::TypeUse], initial: &Acl
     out.push(format!("DROP DOMAIN {}", qualified(&old)));
     out
 }
+
+/// A composite type created anew under its name, its columns recast through
+/// text, the old one dropped.
+pub fn recreate_composite(to: &CompositeType, uses: &[crate::diff::TypeUse], initial: &Acl) -> Vec<String> {
+    let name = qualified(&to.name);
+    let old = super::objects::renamed_aside(&to.name);
+    let mut out = vec![format!("ALTER TYPE {name} RENAME TO {}", ident(&old.name))];
+    out.extend(create_composite(to, initial));
+    out.extend(super::objects::recast(&name, uses));
+    out.push(format!("DROP TYPE {}", qualified(&old)));
+    out
+}
+
+/// A collation created anew under its name, its columns moved to it (which
+/// rebuilds their indexes), the old one dropped.
+pub fn recreate_collation(to: &Collation, uses: &[crate::diff::TypeUse]) -> Vec<String> {
+    let name = qualified(&to.name);
+    let old = super::objects::renamed_aside(&to.name);
+    let mut out = vec![format!("ALTER COLLATION {name} RENAME TO {}", ident(&old.name))];
+    out.extend(create_collation(to));
+    for u in uses {
+        out.push(format!(
+            "ALTER TABLE {} ALTER COLUMN {} TYPE {} COLLATE {name}",
+            qualified(&u.table),
+            ident(&u.column),
+            u.data_type
+        ));
+    }
+    out.push(format!("DROP COLLATION {}", qualified(&old)));
+    out
+}
