@@ -13,6 +13,7 @@ pub mod apply;
 pub mod catalog;
 pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod db;
 pub mod diagnostic;
 pub mod diff;

@@ -35,6 +35,8 @@ fn main() -> ExitCode {
         err: &mut err,
         color,
         interactive: std::io::stdin().is_terminal(),
+        quiet: false,
+        verbose: false,
     };
     let status = runtime.block_on(run(cli, &mut output));
     ExitCode::from(status as u8)

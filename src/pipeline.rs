@@ -29,6 +29,8 @@ pub struct Options {
     /// Converge object owners too (`ALTER ... OWNER TO`); otherwise owners
     /// are left as they are and ignored in every comparison.
     pub manage_owners: bool,
+    /// The objects the project manages (all by default).
+    pub filter: crate::catalog::Filter,
 }
 
 /// Everything a plan was made from. Both snapshots' catalogs are normalized
@@ -50,10 +52,11 @@ impl Planned {
 }
 
 fn normalize(catalog: &crate::catalog::Catalog, options: &Options) -> crate::catalog::Catalog {
+    let filtered = catalog.filtered(&options.filter);
     if options.manage_owners {
-        catalog.clone()
+        filtered
     } else {
-        catalog.without_owners()
+        filtered.without_owners()
     }
 }
 

@@ -5,33 +5,8 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn converge(args: &[&str], cwd: Option<&Path>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_converge"));
-    cmd.args(args)
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    if let Some(dir) = cwd {
-        cmd.current_dir(dir);
-    }
-    cmd.output().expect("run converge")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn schema_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (name, sql) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, sql).unwrap();
-    }
-    dir
-}
+use std::process::{Command, Stdio};
+use support::bin::{converge, schema_dir, text};
 
 async fn query_i64(db: &converge::db::Endpoint, sql: &str) -> i64 {
     let client = db.connect().await.expect("connect");

@@ -98,14 +98,14 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
         .ok_or_else(|| format!("errors/{case}: the diagnostic has no location"))?;
     let text = sources.text(&label.span.path).unwrap_or_default();
     let (got_line, _) = line_column(text, label.span.start);
-    if let Some(line) = line {
-        if got_line != line {
-            return Err(format!(
-                "errors/{case}: points at line {got_line}, expected line {line}: {}",
-                first.message
-            )
-            .into());
-        }
+    if let Some(line) = line
+        && got_line != line
+    {
+        return Err(format!(
+            "errors/{case}: points at line {got_line}, expected line {line}: {}",
+            first.message
+        )
+        .into());
     }
     let rendered: Vec<String> = diagnostics.iter().map(|d| render_text(d, &sources, false)).collect();
     let mut settings = insta::Settings::clone_current();

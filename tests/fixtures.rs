@@ -139,8 +139,14 @@ async fn converge_case(
         .await
         .map_err(|e| format!("{name}: new.sql (or reference.sql) does not load in file order: {e}"))?;
 
+    let case = case_options(dir)?;
     let options = converge::pipeline::Options {
-        manage_owners: case_options(dir)?.manage_owners,
+        manage_owners: case.manage_owners,
+        filter: converge::catalog::Filter {
+            include_schemas: case.include_schemas,
+            exclude_schemas: case.exclude_schemas,
+            exclude_objects: case.exclude_objects,
+        },
     };
     let janitor = Janitor::default();
     let desired =
@@ -185,10 +191,37 @@ async fn converge_case(
         .await
         .map_err(|e| format!("{name}: apply failed: {e}\n\nforward SQL:\n{forward}"))?;
 
-    // (a) the target now equals a database built from new.sql
+    // (a) the target now equals a database built from new.sql; with a
+    // filter, in what the filter keeps, and everything else is untouched
     let after = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
     let built_snapshot = read_target(built).await.map_err(|e| format!("{name}: {e}"))?;
-    if !after.catalog.same_as(&built_snapshot.catalog) {
+    if !options.filter.is_empty() {
+        let (kept_after, kept_built) = (
+            after.catalog.filtered(&options.filter),
+            built_snapshot.catalog.filtered(&options.filter),
+        );
+        if !kept_after.same_as(&kept_built) {
+            return Err(format!(
+                "{name}: after apply, the managed objects differ from new.sql's:\n{}",
+                converge::apply::differences(&kept_after, &kept_built)
+            ));
+        }
+        let kept_before = before.catalog.filtered(&options.filter).object_ids();
+        let after_ids = after.catalog.object_ids();
+        let lost: Vec<String> = before
+            .catalog
+            .object_ids()
+            .into_iter()
+            .filter(|id| !kept_before.contains(id) && !after_ids.contains(id))
+            .map(|id| id.to_string())
+            .collect();
+        if !lost.is_empty() {
+            return Err(format!(
+                "{name}: apply touched objects outside the filter: {}",
+                lost.join(", ")
+            ));
+        }
+    } else if !after.catalog.same_as(&built_snapshot.catalog) {
         return Err(format!(
             "{name}: after apply, the catalog differs from one built from new.sql:\n{}",
             converge::apply::differences(&after.catalog, &built_snapshot.catalog)
@@ -198,7 +231,7 @@ async fn converge_case(
         support::canonical::dump(target).await?,
         support::canonical::dump(built).await?,
     );
-    if after_dump != built_dump {
+    if options.filter.is_empty() && after_dump != built_dump {
         return Err(format!(
             "{name}: after apply, the canonical dump differs from one built from new.sql:\n{}",
             line_diff(&built_dump, &after_dump)
@@ -247,6 +280,12 @@ async fn converge_case(
 struct CaseOptions {
     #[serde(default)]
     manage_owners: bool,
+    #[serde(default)]
+    include_schemas: Vec<String>,
+    #[serde(default)]
+    exclude_schemas: Vec<String>,
+    #[serde(default)]
+    exclude_objects: Vec<String>,
 }
 
 /// `options.toml` of a case, if it has one.

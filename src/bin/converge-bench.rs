@@ -42,6 +42,8 @@ use std::time::Instant;
 /// (not arguments: a URL may hold a password, and arguments are public).
 const ENV_URL_SERVER: &str = "CONVERGE_BENCH_URL_SERVER";
 const ENV_DEV_URL: &str = "CONVERGE_BENCH_DEV_URL";
+/// Set by the parent when both servers are its embedded throwaway one.
+const ENV_THROWAWAY: &str = "CONVERGE_BENCH_THROWAWAY";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -76,9 +78,10 @@ struct Args {
     /// The workload generator.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench/gen_schema.py"))]
     generator: PathBuf,
-    /// Print the table of a result written earlier with `--format json` (measures nothing).
-    #[arg(long, value_name = "FILE", conflicts_with = "one")]
-    render: Option<PathBuf>,
+    /// Print the table of results written earlier with `--format json`, one or more files
+    /// (comma-separated), their sizes merged; measures nothing.
+    #[arg(long, value_name = "FILE", value_delimiter = ',', conflicts_with = "one")]
+    render: Vec<PathBuf>,
     /// Internal: measure one size in this process and print its result as JSON.
     #[arg(long, hide = true)]
     one: Option<usize>,
@@ -139,10 +142,10 @@ impl SizeResult {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = match (args.one, &args.render) {
-        (Some(n), _) => child_main(&args, n),
-        (None, Some(file)) => render_main(file),
-        (None, None) => parent_main(&args),
+    let result = match args.one {
+        Some(n) => child_main(&args, n),
+        None if !args.render.is_empty() => render_main(&args.render, args.format),
+        None => parent_main(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -214,6 +217,7 @@ fn parent_main(args: &Args) -> Result<(), String> {
             .arg(&args.generator)
             .env(ENV_URL_SERVER, &servers.target)
             .env(ENV_DEV_URL, &servers.shadow)
+            .env(ENV_THROWAWAY, if servers.cluster.is_some() { "1" } else { "0" })
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -269,23 +273,41 @@ struct Report {
     results: Vec<SizeResult>,
 }
 
-fn render_main(file: &Path) -> Result<(), String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let report: Report = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a converge-bench JSON result: {e}", file.display()))?;
-    if report.results.is_empty() {
-        return Err(format!("{} has no results", file.display()));
+fn render_main(files: &[PathBuf], format: Format) -> Result<(), String> {
+    let mut merged: Option<Report> = None;
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let report: Report = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a converge-bench JSON result: {e}", file.display()))?;
+        match &mut merged {
+            None => merged = Some(report),
+            Some(m) => {
+                m.total_s += report.total_s;
+                for r in report.results {
+                    m.results.retain(|x| x.tables != r.tables);
+                    m.results.push(r);
+                }
+            }
+        }
     }
-    print!("{}", markdown(&report));
+    let Some(mut report) = merged.filter(|r| !r.results.is_empty()) else {
+        return Err("no results to render".into());
+    };
+    report.results.sort_by_key(|r| r.tables);
+    match format {
+        Format::Markdown => print!("{}", markdown(&report)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?),
+    }
     Ok(())
 }
 
 /// Columns of the table: (phase name, header).
-const COLUMNS: [(&str, &str); 12] = [
+const COLUMNS: [(&str, &str); 13] = [
     ("load_base", "load base"),
     ("parse", "parse"),
     ("shadow_load", "shadow load"),
     ("introspect_shadow", "introspect shadow"),
+    ("shadow_drop", "shadow drop"),
     ("introspect_target", "introspect target"),
     ("diff", "diff"),
     ("order", "order"),
@@ -333,25 +355,36 @@ fn markdown(report: &Report) -> String {
         );
     }
     let first = &results[0];
+    let mut runs = format!("{} run(s)", first.repeat);
+    let others: Vec<String> = results
+        .iter()
+        .filter(|r| r.repeat != first.repeat)
+        .map(|r| format!("N = {}: {}", group(r.tables), r.repeat))
+        .collect();
+    if !others.is_empty() {
+        let _ = write!(runs, " ({})", others.join(", "));
+    }
     let _ = write!(
         out,
-        "\nTimes in ms, median of {} run(s); PostgreSQL {} on {} core(s); workloads of \
+        "\nTimes in ms, median of {runs}; PostgreSQL {} on {} core(s); workloads of \
          `gen_schema.py --seed {}`, the target loaded from base.sql, the desired state changed.sql",
-        report.repeat, first.server_version, report.cores, report.seed
+        first.server_version, report.cores, report.seed
     );
     if first.removed_set_lines > 0 {
         out.push_str(" (its `SET client_min_messages` line removed: converge refuses `SET`)");
     }
     out.push_str(
-        ". *load base*: base.sql sent as one multi-statement query (one implicit transaction); \
-         *parse*: `Desired::load`; *shadow load*: create the shadow database and run every desired \
-         statement in it; *introspect*: `introspect_counted` (connection included), *queries* is \
-         the number it sends; *order*: `plan::build` (it renders each step's SQL); *render*: \
-         forward and rollback scripts and plan.json; *plan cold/warm*: `pipeline::plan` from the \
-         files, first and second time in the process; *apply*: `apply::apply` (lock, drift check, \
-         steps, verification, history row) on a fresh copy of the target; *psql apply*: the same \
-         forward.sql with `psql --single-transaction` on another copy. Peak RSS: VmHWM of the \
-         process that measured that N; plan peak RSS: VmHWM during one cold plan.\n",
+        ". *load base*: base.sql sent in multi-statement queries of 400 statements, one transaction \
+         each (one transaction for the whole file runs out of lock slots at N = 5,000); *parse*: \
+         `Desired::load`; *shadow load*: create the shadow database and run every desired statement \
+         in it; *introspect*: `introspect_counted` (connection included), *queries* is the number it \
+         sends; *shadow drop*: `Shadow::drop`; *order*: `plan::build` (it renders each step's SQL); \
+         *render*: forward and rollback scripts and plan.json; *plan cold/warm*: `pipeline::plan` \
+         from the files, first and second time in the process; *apply*: `apply::apply` (lock, drift \
+         check, steps, verification, history row) on a fresh copy of the target; *psql apply*: the \
+         same forward.sql with `psql --single-transaction` on another copy. Peak RSS: VmHWM of the \
+         process that measured that N (it holds a whole plan and the phase-by-phase data at once); \
+         plan peak RSS: VmHWM during one cold plan.\n",
     );
     let _ = writeln!(out, "\nWarm: {}", first.warm_note);
     let per_n: Vec<String> = results
@@ -384,7 +417,7 @@ fn group(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -565,7 +598,12 @@ fn child_main(args: &Args, n: usize) -> Result<(), String> {
             r = measure(&ctx) => r,
             _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
         };
-        ctx.cleanup().await;
+        // Ctrl-C also stops the parent's embedded server (same process
+        // group), which takes every database with it: nothing to drop then.
+        let throwaway = std::env::var(ENV_THROWAWAY).is_ok_and(|v| v == "1");
+        if !(throwaway && outcome.as_ref().is_err_and(|e| e == "interrupted")) {
+            ctx.cleanup().await;
+        }
         outcome
     });
     drop(runtime);
@@ -617,11 +655,7 @@ impl<'a> Ctx<'a> {
         if let Ok(mut created) = self.created.lock() {
             created.push(name.to_string());
         }
-        let client = self
-            .target_server
-            .connect()
-            .await
-            .map_err(|e| format!("cannot connect to {}: {e}", self.target_server))?;
+        let client = self.target_server.connect().await.map_err(|e| e.to_string())?;
         let version: i32 = client
             .query_one("SELECT pg_catalog.current_setting('server_version_num')::int", &[])
             .await
@@ -637,11 +671,7 @@ impl<'a> Ctx<'a> {
     }
 
     async fn drop_db(&self, name: &str) -> Result<(), String> {
-        let client = self
-            .target_server
-            .connect()
-            .await
-            .map_err(|e| format!("cannot connect to {}: {e}", self.target_server))?;
+        let client = self.target_server.connect().await.map_err(|e| e.to_string())?;
         client
             .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             .await
@@ -657,8 +687,15 @@ impl<'a> Ctx<'a> {
         self.janitor.cleanup().await;
         let names: Vec<String> = self.created.lock().map(|c| c.clone()).unwrap_or_default();
         for name in names.iter().rev() {
-            if let Err(e) = self.drop_db(name).await {
-                eprintln!("converge-bench: warning: {e}");
+            // The server may be busy ending the failed session: try a few times.
+            let mut attempt = 0;
+            while let Err(e) = self.drop_db(name).await {
+                attempt += 1;
+                if attempt == 5 {
+                    eprintln!("converge-bench: warning: {e}");
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             }
         }
     }
@@ -700,6 +737,28 @@ fn median(samples: &[f64]) -> f64 {
         n if n % 2 == 1 => sorted[n / 2],
         n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
     }
+}
+
+/// Statements per transaction when loading base.sql. One transaction for the
+/// whole file runs out of lock slots at N = 5000 with the default settings
+/// (each created relation holds a lock until commit).
+const LOAD_BATCH: usize = 400;
+
+/// base.sql split into multi-statement strings of `LOAD_BATCH` statements:
+/// each is sent as one query, which PostgreSQL runs as one transaction.
+fn load_batches(sql: &str) -> Result<Vec<String>, String> {
+    let statements = pg_query::split_with_parser(sql).map_err(|e| e.to_string())?;
+    Ok(statements
+        .chunks(LOAD_BATCH)
+        .map(|chunk| {
+            let mut batch = String::new();
+            for statement in chunk {
+                batch.push_str(statement);
+                batch.push_str("\n;\n");
+            }
+            batch
+        })
+        .collect())
 }
 
 /// VmHWM of this process, in KiB.
@@ -768,11 +827,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
 
     let server_version = {
-        let client = ctx
-            .target_server
-            .connect()
-            .await
-            .map_err(|e| format!("cannot connect to {}: {e}", ctx.target_server))?;
+        let client = ctx.target_server.connect().await.map_err(|e| e.to_string())?;
         let row = client
             .query_one("SELECT pg_catalog.current_setting('server_version')", &[])
             .await
@@ -782,6 +837,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
 
     // Load base.sql: into the target the first time, into scratch databases after.
     let base_sql = std::fs::read_to_string(&w.base).map_err(|e| format!("cannot read {}: {e}", w.base.display()))?;
+    let batches = load_batches(&base_sql).map_err(|e| format!("cannot split {}: {e}", w.base.display()))?;
     let target_name = format!("{}_target", ctx.tag);
     let target = ctx.create_db(&target_name, "template0").await?;
     for r in 0..ctx.repeat {
@@ -793,15 +849,14 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             name
         };
         let endpoint = ctx.target_server.with_dbname(&name);
-        let client = endpoint
-            .connect()
-            .await
-            .map_err(|e| format!("cannot connect to {endpoint}: {e}"))?;
+        let client = endpoint.connect().await.map_err(|e| e.to_string())?;
         let start = Instant::now();
-        client
-            .batch_execute(&base_sql)
-            .await
-            .map_err(|e| format!("cannot load base.sql: {}", converge::db::error_message(&e)))?;
+        for batch in &batches {
+            client
+                .batch_execute(batch)
+                .await
+                .map_err(|e| format!("cannot load base.sql: {}", converge::db::error_message(&e)))?;
+        }
         let ms = t.add("load_base", start);
         drop(client);
         ctx.log(&format!("load base {}/{}: {:.1} s", r + 1, ctx.repeat, ms / 1000.0));
@@ -809,7 +864,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             ctx.drop_db(&name).await?;
         }
     }
-    drop(base_sql);
+    drop((base_sql, batches));
 
     let options = Options::default();
     let mut plan_peak: Option<u64> = None;
@@ -875,10 +930,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
 
         let start = Instant::now();
         let shadow_endpoint = shadow.endpoint();
-        let mut client = shadow_endpoint
-            .connect()
-            .await
-            .map_err(|e| format!("cannot connect to the shadow database: {e}"))?;
+        let mut client = shadow_endpoint.connect().await.map_err(|e| e.to_string())?;
         let (desired_snapshot, q) = introspect_counted(&mut client)
             .await
             .map_err(|e| format!("cannot read the shadow database: {e}"))?;
@@ -894,10 +946,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         t.add("shadow_drop", start);
 
         let start = Instant::now();
-        let mut client = target
-            .connect()
-            .await
-            .map_err(|e| format!("cannot connect to the target: {e}"))?;
+        let mut client = target.connect().await.map_err(|e| e.to_string())?;
         let (current, q) = introspect_counted(&mut client)
             .await
             .map_err(|e| format!("cannot read the target: {e}"))?;
@@ -1015,10 +1064,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             ));
         }
         if r == 0 {
-            let mut client = copy
-                .connect()
-                .await
-                .map_err(|e| format!("cannot connect to {copy}: {e}"))?;
+            let mut client = copy.connect().await.map_err(|e| e.to_string())?;
             let (after, _) = introspect_counted(&mut client)
                 .await
                 .map_err(|e| format!("cannot read {copy}: {e}"))?;

@@ -9,6 +9,7 @@
 //! `search_path` empty so every name is schema-qualified the same way on both
 //! sides.
 
+mod filter;
 mod fingerprint;
 mod ids;
 mod keyed;
@@ -18,6 +19,7 @@ mod relations;
 mod routines;
 mod types;
 
+pub use filter::Filter;
 pub use fingerprint::Fingerprint;
 pub use ids::{ObjectId, QualifiedName};
 pub use keyed::Keyed;

@@ -1,23 +1,29 @@
 //! `converge apply`.
 
 use super::report;
-use super::{ApplyArgs, Common, Context, ExitStatus, Output};
+use super::settings::{Resolved, common_flags};
+use super::{ApplyArgs, Context, ExitStatus, Output};
 use crate::apply::{ApplyError, ApplyOptions, apply, refused};
+use crate::config::Settings;
 use crate::pipeline::Planned;
-use crate::plan::Allowed;
 use crate::render::{forward_sql, summary};
 use std::io::BufRead;
 
 pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -> ExitStatus {
-    let allowed = match Allowed::parse(&args.allow_hazards) {
-        Ok(a) => a,
-        Err(e) => return report::error(output, format!("--allow-hazards: {e}")),
+    let flags = Settings {
+        allow_hazards: args.allow_hazards.clone(),
+        ..common_flags(&args.common)
     };
-    let target = match context.target(args.common.url.as_deref()).await {
+    let settings = match context.settings(&flags) {
+        Ok(s) => s,
+        Err(e) => return report::error(output, e),
+    };
+    let allowed = settings.allowed.clone();
+    let target = match context.target(settings.url.as_deref()).await {
         Ok(t) => t,
         Err(e) => return report::error(output, e),
     };
-    let planned = match make_plan(&args.common, context, output).await {
+    let planned = match make_plan(&settings, context, output).await {
         Ok(p) => p,
         Err(status) => return status,
     };
@@ -109,18 +115,18 @@ fn report_refusal(output: &mut Output<'_>, refusals: &[crate::apply::RefusedStep
 }
 
 /// Loads the desired files and plans against the target (shared by `plan`).
-pub async fn make_plan(common: &Common, context: &Context, output: &mut Output<'_>) -> Result<Planned, ExitStatus> {
-    let desired = super::plan::load_desired(&common.schema, output)?;
+pub async fn make_plan(settings: &Resolved, context: &Context, output: &mut Output<'_>) -> Result<Planned, ExitStatus> {
+    let desired = super::plan::load_desired(&settings.schema, output)?;
     let sources = desired.sources.clone();
     let target = context
-        .target(common.url.as_deref())
+        .target(settings.url.as_deref())
         .await
         .map_err(|e| report::error(output, e))?;
     let shadow = context
-        .shadow_server(common.dev_url.as_deref())
+        .shadow_server(settings.dev_url.as_deref())
         .await
         .map_err(|e| report::error(output, e))?;
-    crate::pipeline::plan(desired, &target, &shadow, context.janitor(), &Default::default())
+    crate::pipeline::plan(desired, &target, &shadow, context.janitor(), &settings.options)
         .await
         .map_err(|e| report::pipeline(output, e, &sources))
 }

@@ -19,20 +19,20 @@ pub struct Context {
     cluster: Mutex<Option<Cluster>>,
     /// `.converge/` in the working directory.
     home: PathBuf,
-}
-
-impl Default for Context {
-    fn default() -> Self {
-        Context::new()
-    }
+    /// `converge.toml` (or its defaults).
+    pub config: crate::config::Config,
+    /// `--env`.
+    pub env: Option<String>,
 }
 
 impl Context {
-    pub fn new() -> Context {
+    pub fn new(config: crate::config::Config, env: Option<String>) -> Context {
         Context {
             janitor: Janitor::default(),
             cluster: Mutex::new(None),
             home: PathBuf::from(".converge"),
+            config,
+            env,
         }
     }
 
@@ -40,15 +40,16 @@ impl Context {
         &self.janitor
     }
 
-    /// The database to change.
+    /// The database to change: `url` (from `--url` or the environment),
+    /// else `DATABASE_URL`, else the local development database.
     pub async fn target(&self, url: Option<&str>) -> Result<Endpoint, String> {
         if let Some(url) = url {
-            return Endpoint::parse(url).map_err(|e| format!("--url: {e}"));
+            return Endpoint::parse(url).map_err(|e| format!("target URL: {e}"));
         }
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            if !url.trim().is_empty() {
-                return Endpoint::parse(&url).map_err(|e| format!("DATABASE_URL: {e}"));
-            }
+        if let Ok(url) = std::env::var("DATABASE_URL")
+            && !url.trim().is_empty()
+        {
+            return Endpoint::parse(&url).map_err(|e| format!("DATABASE_URL: {e}"));
         }
         let server = self.embedded().await?;
         ensure_database(&server, DEV_DATABASE)

@@ -7,8 +7,10 @@
 
 mod apply;
 mod context;
+mod misc;
 mod plan;
 mod report;
+mod settings;
 
 pub use context::Context;
 
@@ -38,12 +40,32 @@ pub enum ExitStatus {
         Keep the schema you want as plain SQL files (schema/ by default). \
         `converge plan` shows the SQL that takes a database there, with its rollback and hazards; \
         `converge apply` runs it in one verified transaction.\n\n\
+        Settings come from flags, then the selected environment of converge.toml, then its defaults.\n\n\
         Exit codes: 0 success; 1 error; 2 `plan --exit-code` found changes; 3 refused \
         (a hazard that is not allowed, or the target changed since the plan)."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// The configuration file [default: converge.toml, if it exists]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The environment of converge.toml to use [default: its default_environment]
+    #[arg(long, short = 'e', global = true, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Print more: every statement as it runs
+    #[arg(long, short = 'v', global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Print only errors
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,22 +73,46 @@ pub enum Command {
     /// Show the SQL that would make the target match the desired files
     #[command(after_help = "Examples:\n  \
         converge plan                                   # local development database, schema/\n  \
+        converge plan --env staging --format json\n  \
         converge plan --url postgres://app@db/app --dev-url postgres://app@db/postgres\n  \
-        converge plan --out generated/next --exit-code  # write forward.sql, rollback.sql, plan.json")]
+        converge plan --out generated/next --exit-code  # write forward.sql, rollback.sql, plan.json\n  \
+        converge plan --out generated/next --check      # fail when the committed plan is stale")]
     Plan(PlanArgs),
     /// Make the target match the desired files, in one verified transaction
     #[command(after_help = "Examples:\n  \
         converge apply --yes                            # local development database, schema/\n  \
         converge apply --url \"$DATABASE_URL\" --allow-hazards data-loss")]
     Apply(ApplyArgs),
+    /// Validate the desired files (parse and load them), without any target
+    #[command(after_help = "Examples:\n  \
+        converge check                                  # schema/, on converge's embedded server\n  \
+        converge check --schema db/ --dev-url postgres://me@localhost/postgres")]
+    Check(CheckArgs),
+    /// Write a database's schema as desired-state files
+    #[command(after_help = "Examples:\n  \
+        converge dump --url \"$DATABASE_URL\" --out schema/\n  \
+        converge dump --env production --out schema/ --force")]
+    Dump(DumpArgs),
+    /// Write a commented converge.toml and an empty schema/ directory
+    #[command(after_help = "Example:\n  converge init")]
+    Init,
+    /// Print a shell completion script
+    #[command(after_help = "Example:\n  converge completions bash > /etc/bash_completion.d/converge")]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    #[command(after_help = "Example:\n  converge man > converge.1 && man ./converge.1")]
+    Man,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct Common {
-    /// Desired schema files or directories (recursively, *.sql); repeatable
-    #[arg(long = "schema", value_name = "PATH", default_value = "schema")]
+    /// Desired schema files or directories (recursively, *.sql); repeatable [default: schema]
+    #[arg(long = "schema", value_name = "PATH")]
     pub schema: Vec<PathBuf>,
-    /// The database to change [default: $DATABASE_URL, else the local development database]
+    /// The database to change [default: the environment's, else $DATABASE_URL, else the local development database]
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     /// A server where converge may create and drop temporary databases for the
@@ -85,15 +131,30 @@ pub enum Format {
     Json,
 }
 
+impl Format {
+    /// The name used on the command line and in converge.toml.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Sql => "sql",
+            Format::Json => "json",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub common: Common,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    /// text, sql or json [default: text]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Also write forward.sql, rollback.sql and plan.json into DIR
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// With --out: write nothing, exit 1 if the files in DIR differ from the plan
+    #[arg(long, requires = "out")]
+    pub check: bool,
     /// Exit 2 when there are changes, 0 when there are none
     #[arg(long = "exit-code")]
     pub exit_code: bool,
@@ -108,11 +169,34 @@ pub struct ApplyArgs {
     pub yes: bool,
     /// Hazard kinds to allow, comma-separated (data-loss), or `all`
     #[arg(long = "allow-hazards", value_name = "KIND,...", value_delimiter = ',')]
-    pub allow_hazards: Vec<String>,
+    pub allow_hazards: Option<Vec<String>>,
     /// Do not record the apply in the converge.history table (for throwaway
     /// databases, such as test fixtures)
     #[arg(long = "no-history", env = "CONVERGE_NO_HISTORY", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_history: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Desired schema files or directories [default: schema]
+    #[arg(long = "schema", value_name = "PATH")]
+    pub schema: Vec<PathBuf>,
+    /// A server where converge may create and drop a temporary database
+    #[arg(long = "dev-url", value_name = "URL")]
+    pub dev_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DumpArgs {
+    /// The database to read [default: the environment's, else $DATABASE_URL, else the local development database]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The directory to write (it must be empty, unless --force)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Write into a directory that is not empty
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Where commands write: standard output for results, standard error for
@@ -122,12 +206,22 @@ pub struct Output<'a> {
     pub err: &'a mut dyn Write,
     pub color: bool,
     pub interactive: bool,
+    /// Only errors on stderr.
+    pub quiet: bool,
+    /// Every statement as it runs.
+    pub verbose: bool,
 }
 
 /// Runs a parsed command line to its exit status, cleaning up shadow
 /// databases and the embedded server also when interrupted.
 pub async fn run(cli: Cli, output: &mut Output<'_>) -> ExitStatus {
-    let context = Context::new();
+    output.quiet = cli.global.quiet;
+    output.verbose = cli.global.verbose;
+    let config = match crate::config::Config::load(cli.global.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return report::error(output, e),
+    };
+    let context = Context::new(config, cli.global.env.clone());
     let status = tokio::select! {
         status = dispatch(&cli, &context, output) => status,
         signal = interrupted() => {
@@ -143,6 +237,11 @@ async fn dispatch(cli: &Cli, context: &Context, output: &mut Output<'_>) -> Exit
     match &cli.command {
         Command::Plan(args) => plan::run(args, context, output).await,
         Command::Apply(args) => apply::run(args, context, output).await,
+        Command::Check(args) => misc::check(args, context, output).await,
+        Command::Dump(args) => misc::dump(args, context, output).await,
+        Command::Init => misc::init(output),
+        Command::Completions { shell } => misc::completions(*shell, output),
+        Command::Man => misc::man(output),
     }
 }
 

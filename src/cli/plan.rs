@@ -1,22 +1,35 @@
 //! `converge plan`.
 
 use super::report;
+use super::settings::common_flags;
 use super::{Context, ExitStatus, Format, Output, PlanArgs};
+use crate::config::Settings;
 use crate::render::{PlanFiles, forward_sql, plan_json, rollback_sql, summary};
 use crate::source::{Desired, Sources};
 
 pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) -> ExitStatus {
-    let planned = match super::apply::make_plan(&args.common, context, output).await {
+    let flags = Settings {
+        format: args.format.map(|f| f.name().to_string()),
+        ..common_flags(&args.common)
+    };
+    let settings = match context.settings(&flags) {
+        Ok(s) => s,
+        Err(e) => return report::error(output, e),
+    };
+    let planned = match super::apply::make_plan(&settings, context, output).await {
         Ok(p) => p,
         Err(status) => return status,
     };
     let files = PlanFiles::render(&planned.plan, &planned.fingerprints, planned.current.server_version);
-    if let Some(dir) = &args.out {
-        if let Err(e) = files.write(dir) {
-            return report::error(output, format!("cannot write the plan to {}: {e}", dir.display()));
-        }
+    if let (Some(dir), true) = (&args.out, args.check) {
+        return check_files(&files, dir, output);
     }
-    let text = match args.format {
+    if let Some(dir) = &args.out
+        && let Err(e) = files.write(dir)
+    {
+        return report::error(output, format!("cannot write the plan to {}: {e}", dir.display()));
+    }
+    let text = match settings.format {
         Format::Text => {
             let mut t = summary(&planned.plan, output.color);
             if !planned.plan.is_empty() {
@@ -36,7 +49,7 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
     if let Err(e) = output.out.write_all(text.as_bytes()) {
         return report::error(output, format!("cannot write the plan: {e}"));
     }
-    if let Some(dir) = &args.out {
+    if let (Some(dir), false) = (&args.out, output.quiet) {
         let _ = writeln!(
             output.err,
             "wrote {}/{{forward.sql,rollback.sql,plan.json}}",
@@ -48,6 +61,29 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
     } else {
         ExitStatus::Success
     }
+}
+
+/// `--check`: the committed plan in `dir` must be what converge plans now.
+fn check_files(files: &PlanFiles, dir: &std::path::Path, output: &mut Output<'_>) -> ExitStatus {
+    let stale = files.stale(dir);
+    if stale.is_empty() {
+        if !output.quiet {
+            let _ = writeln!(output.err, "{} is up to date", dir.display());
+        }
+        return ExitStatus::Success;
+    }
+    let names: Vec<String> = stale.iter().map(|n| dir.join(n).display().to_string()).collect();
+    report::error(
+        output,
+        format!(
+            "the plan in {} is stale: {} differ{} from what converge plans now; \
+             rerun `converge plan --out {}` and commit the result",
+            dir.display(),
+            names.join(", "),
+            if names.len() == 1 { "s" } else { "" },
+            dir.display()
+        ),
+    )
 }
 
 /// Reads and parses the desired files, reporting problems.

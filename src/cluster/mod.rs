@@ -178,14 +178,14 @@ impl Cluster {
         let pid_file = self.data_dir.join("postmaster.pid");
         let socket = self.socket_dir.join(format!(".s.PGSQL.{PORT}"));
         loop {
-            if socket.exists() {
-                if let Ok(text) = std::fs::read_to_string(&pid_file) {
-                    let lines: Vec<&str> = text.lines().collect();
-                    if lines.first().map(|l| l.trim()) == Some(&pid.to_string())
-                        && lines.get(7).map(|l| l.trim()) == Some("ready")
-                    {
-                        return Ok(());
-                    }
+            if socket.exists()
+                && let Ok(text) = std::fs::read_to_string(&pid_file)
+            {
+                let lines: Vec<&str> = text.lines().collect();
+                if lines.first().map(|l| l.trim()) == Some(&pid.to_string())
+                    && lines.get(7).map(|l| l.trim()) == Some("ready")
+                {
+                    return Ok(());
                 }
             }
             // SAFETY: kill with signal 0 only checks that the process exists.

@@ -495,9 +495,7 @@ impl Change {
             CreateCompositeType(t)
             | DropCompositeType(t)
             | AlterCompositeType { to: t, .. }
-            | RecreateCompositeType { to: t, .. } => {
-                ObjectId::Type(t.name.clone())
-            }
+            | RecreateCompositeType { to: t, .. } => ObjectId::Type(t.name.clone()),
             CreateRangeType(t) | DropRangeType(t) => ObjectId::Type(t.name.clone()),
             CreateCollation(c) | DropCollation(c) | RecreateCollation { to: c, .. } => {
                 ObjectId::Collation(c.name.clone())

@@ -125,22 +125,6 @@ pub fn uses_type(data_type: &str, name: &QualifiedName) -> bool {
     base == crate::sql::qualified(name)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn v(labels: &[&str]) -> Vec<String> {
-        labels.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn additions_keep_order_removals_do_not() {
-        assert!(only_adds_labels(&v(&["a", "c"]), &v(&["a", "b", "c", "d"])));
-        assert!(!only_adds_labels(&v(&["a", "c"]), &v(&["c", "a"])));
-        assert!(!only_adds_labels(&v(&["a", "c"]), &v(&["a"])));
-    }
-}
-
 /// `current` with every enum label that the plan renames renamed in the
 /// expressions PostgreSQL stores by reference (defaults, constraints,
 /// indexes, views, policies, triggers, domains), or `None` when no label is
@@ -254,4 +238,20 @@ fn composites_over(current: &Catalog, desired: &Catalog, name: &QualifiedName) -
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(labels: &[&str]) -> Vec<String> {
+        labels.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn additions_keep_order_removals_do_not() {
+        assert!(only_adds_labels(&v(&["a", "c"]), &v(&["a", "b", "c", "d"])));
+        assert!(!only_adds_labels(&v(&["a", "c"]), &v(&["c", "a"])));
+        assert!(!only_adds_labels(&v(&["a", "c"]), &v(&["a"])));
+    }
 }

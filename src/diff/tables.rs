@@ -98,7 +98,15 @@ fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
                 table: name.clone(),
                 column: (*y).clone(),
             }),
-            (Some(x), Some(y)) => column(name, x, &Column { inherited: x.inherited, ..(*y).clone() }, out),
+            (Some(x), Some(y)) => column(
+                name,
+                x,
+                &Column {
+                    inherited: x.inherited,
+                    ..(*y).clone()
+                },
+                out,
+            ),
             (None, None) => {}
         }
     }
@@ -270,6 +278,7 @@ mod tests {
             validated,
             comment: None,
             index_comment: None,
+            inherited: false,
         }
     }
 

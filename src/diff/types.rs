@@ -62,8 +62,10 @@ pub fn composite_types(current: &Catalog, desired: &Catalog, out: &mut Vec<Chang
                             .iter()
                             .any(|y| y.name == x.name && (y.data_type != x.data_type || y.collation != x.collation))
                     });
-                    let uses: Vec<_> =
-                        super::uses(current, desired, &a.name).into_iter().filter(|u| !u.attribute).collect();
+                    let uses: Vec<_> = super::uses(current, desired, &a.name)
+                        .into_iter()
+                        .filter(|u| !u.attribute)
+                        .collect();
                     if retyped && !uses.is_empty() {
                         // PostgreSQL cannot retype an attribute while a column uses the type.
                         out.push(Change::RecreateCompositeType {
@@ -154,10 +156,13 @@ fn collation_uses(current: &Catalog, desired: &Catalog, name: &crate::catalog::Q
     let collation = crate::sql::qualified(name);
     let mut found = Vec::new();
     for (table_name, table) in &current.tables {
-        let Some(wanted) = desired.tables.get(table_name) else { continue };
+        let Some(wanted) = desired.tables.get(table_name) else {
+            continue;
+        };
         for c in &table.columns {
             let Some(w) = wanted.column(&c.name) else { continue };
-            if c.collation.as_deref() == Some(collation.as_str()) && w.collation.as_deref() == Some(collation.as_str()) {
+            if c.collation.as_deref() == Some(collation.as_str()) && w.collation.as_deref() == Some(collation.as_str())
+            {
                 found.push(super::TypeUse {
                     table: table_name.clone(),
                     attribute: false,

@@ -17,6 +17,9 @@ const PLPGSQL_COMMENT: &str = "PL/pgSQL procedural language";
 struct File {
     header: Vec<String>,
     statements: Vec<String>,
+    /// Written even without statements (the `public` schema's file says
+    /// why it has none).
+    keep: bool,
 }
 
 impl File {
@@ -70,7 +73,7 @@ pub fn files(snapshot: &Snapshot, options: &DumpOptions) -> Vec<DumpFile> {
     let files = d
         .files
         .into_iter()
-        .filter(|(_, f)| !f.statements.is_empty())
+        .filter(|(_, f)| f.keep || !f.statements.is_empty())
         .map(|(path, f)| DumpFile { text: f.text(), path })
         .collect();
     disambiguate(files)
@@ -81,12 +84,14 @@ impl Dumper<'_> {
         self.files.entry(path).or_insert_with(|| File {
             header: header(),
             statements: Vec::new(),
+            keep: false,
         })
     }
 
     fn push(&mut self, path: PathBuf, header: impl FnOnce() -> Vec<String>, statements: Vec<String>) {
         let file = self.file(path, header);
-        file.statements.extend(statements);
+        file.statements
+            .extend(statements.iter().map(|s| super::rewrite::array_casts(s)));
     }
 
     fn render(&self, change: Change) -> Vec<String> {
@@ -111,13 +116,18 @@ impl Dumper<'_> {
         let Some(initial) = self.initial_acl(&object, keyword) else {
             return Vec::new();
         };
-        if initial == crate::sql::default_acl(keyword) {
+        let builtin = crate::sql::default_acl(keyword);
+        if initial == builtin {
+            return Vec::new();
+        }
+        let state = after_grants(&initial, &builtin, acl);
+        if state == *acl {
             return Vec::new();
         }
         self.render(Change::SetPrivileges {
             object,
             keyword: keyword.to_string(),
-            from: initial,
+            from: state,
             to: acl.clone(),
         })
     }
@@ -160,8 +170,20 @@ impl Dumper<'_> {
             } else {
                 self.create(Change::CreateSchema(s.clone()), "SCHEMA", &s.acl)
             };
-            let name = s.name.clone();
-            self.push(schema_path(&s.name), || vec![format!("Schema {}.", crate::sql::ident(&name))], statements);
+            let name = crate::sql::ident(&s.name);
+            let public = s.name == "public";
+            let header = move || {
+                let mut lines = vec![format!("Schema {name}.")];
+                if public {
+                    lines
+                        .push("Every database has it: only what differs from a new database's is written here.".into());
+                }
+                lines
+            };
+            self.push(schema_path(&s.name), header, statements);
+            if public {
+                self.file(schema_path(&s.name), Vec::new).keep = true;
+            }
         }
     }
 
@@ -221,7 +243,11 @@ impl Dumper<'_> {
             }
             statements.extend(self.render(Change::CreateExtension(e.clone())));
         }
-        self.push(PathBuf::from("extensions.sql"), || vec!["Extensions.".into()], statements);
+        self.push(
+            PathBuf::from("extensions.sql"),
+            || vec!["Extensions.".into()],
+            statements,
+        );
     }
 
     fn types(&mut self) {
@@ -298,14 +324,21 @@ impl Dumper<'_> {
             for f in &overloads {
                 statements.extend(self.create(Change::CreateFunction((*f).clone()), "ROUTINE", &f.acl));
             }
-            let what = match (overloads.iter().all(|f| f.kind == RoutineKind::Procedure), overloads.len()) {
+            let what = match (
+                overloads.iter().all(|f| f.kind == RoutineKind::Procedure),
+                overloads.len(),
+            ) {
                 (true, 1) => "Procedure".to_string(),
                 (false, 1) => "Function".to_string(),
                 (true, n) => format!("Procedure ({n} overloads)"),
                 (false, n) => format!("Function ({n} overloads)"),
             };
             let header = format!("{what} {}.", qualified(name));
-            self.push(object_path(&name.schema, "functions", &name.name), || vec![header], statements);
+            self.push(
+                object_path(&name.schema, "functions", &name.name),
+                || vec![header],
+                statements,
+            );
         }
     }
 
@@ -318,10 +351,10 @@ impl Dumper<'_> {
         let nodes: Vec<_> = names.iter().map(|_| g.add_node(())).collect();
         for (i, t) in self.catalog.tables.values().enumerate() {
             for c in t.constraints.values() {
-                if let Some(j) = c.references.as_ref().and_then(|r| index.get(r)) {
-                    if *j != i {
-                        g.add_edge(nodes[i], nodes[*j], ());
-                    }
+                if let Some(&j) = c.references.as_ref().and_then(|r| index.get(r))
+                    && j != i
+                {
+                    g.add_edge(nodes[i], nodes[j], ());
                 }
             }
         }
@@ -418,7 +451,12 @@ impl Dumper<'_> {
     fn indexes_of(&self, relation: &QualifiedName) -> Vec<String> {
         let mut out = Vec::new();
         // A partition's parts of its parent's indexes come with the parent's.
-        for i in self.catalog.indexes.values().filter(|i| &i.table == relation && !i.inherited) {
+        for i in self
+            .catalog
+            .indexes
+            .values()
+            .filter(|i| &i.table == relation && !i.inherited)
+        {
             out.extend(self.render(Change::CreateIndex(i.clone())));
         }
         out
@@ -436,6 +474,10 @@ impl Dumper<'_> {
         let c = self.catalog;
         for v in c.views.values() {
             let mut statements = self.create(Change::CreateView(v.clone()), "TABLE", &v.acl);
+            if let Some(values) = super::rewrite::values_view(v) {
+                // The CREATE VIEW is the first statement.
+                statements[0] = values;
+            }
             statements.extend(self.indexes_of(&v.name));
             statements.extend(self.triggers_of(&v.name));
             let what = if v.materialized { "Materialized view" } else { "View" };
@@ -493,4 +535,44 @@ fn builtin_default_privileges(d: &DefaultPrivileges) -> DefaultPrivileges {
         _ => Default::default(),
     };
     DefaultPrivileges { grants, ..d.clone() }
+}
+
+/// The privileges an object that started with `start` has after the GRANT
+/// and REVOKE statements that take `from` to `to` (as `sql` writes them:
+/// a GRANT without GRANT OPTION keeps an option already held, a REVOKE of
+/// something not held does nothing).
+fn after_grants(start: &Acl, from: &Acl, to: &Acl) -> Acl {
+    let state = |acl: &Acl| -> BTreeMap<(String, String), bool> {
+        acl.iter()
+            .map(|g| ((g.grantee.clone(), g.privilege.clone()), g.grantable))
+            .collect()
+    };
+    let (mut now, before, after) = (state(start), state(from), state(to));
+    let keys: BTreeSet<&(String, String)> = before.keys().chain(after.keys()).collect();
+    for key in keys {
+        match (before.get(key), after.get(key)) {
+            (None, Some(false)) => {
+                now.entry(key.clone()).or_insert(false);
+            }
+            (None, Some(true)) | (Some(false), Some(true)) => {
+                now.insert(key.clone(), true);
+            }
+            (Some(_), None) => {
+                now.remove(key);
+            }
+            (Some(true), Some(false)) => {
+                if let Some(grantable) = now.get_mut(key) {
+                    *grantable = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    now.into_iter()
+        .map(|((grantee, privilege), grantable)| Grant {
+            grantee,
+            privilege,
+            grantable,
+        })
+        .collect()
 }

@@ -37,9 +37,18 @@
 //! the connecting role apply to an object's kind, the file also revokes or
 //! grants what they would have changed, so the object ends with the same
 //! privileges whether the default privileges were loaded before or after it.
+//!
+//! What every new database already has is not created again: the `public`
+//! schema's file holds only what differs from a new database's (and is
+//! written even when nothing does), and `plpgsql` is left out of
+//! `extensions.sql`. The few printed definitions PostgreSQL does not read
+//! back to themselves are written so that they do (see `rewrite`).
+//! Names that are not safe file names are percent-encoded (`My Table` is
+//! `My%20Table.sql`).
 
 mod build;
 mod paths;
+mod rewrite;
 
 pub use paths::write;
 
@@ -64,7 +73,7 @@ pub struct DumpFile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DumpError {
-    #[error("{} is not empty; dump writes only into an empty directory unless forced (--force replaces its .sql files)", .dir.display())]
+    #[error("{} is not empty: dump writes only into an empty directory (--force replaces the .sql files in it)", .dir.display())]
     NotEmpty { dir: PathBuf },
     #[error("{} exists and is not a directory", .path.display())]
     NotADirectory { path: PathBuf },

@@ -48,7 +48,11 @@ pub fn disambiguate(files: Vec<DumpFile>) -> Vec<DumpFile> {
         let n = seen.entry(key).or_insert(0);
         *n += 1;
         if *n > 1 {
-            let stem = f.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = f
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             f.path.set_file_name(format!("{stem}~{n}.sql"));
         }
         out.push(f);
@@ -98,8 +102,8 @@ pub fn write(files: &[DumpFile], out_dir: &Path, force: bool) -> Result<(), Dump
     Ok(())
 }
 
-/// Removes every `*.sql` file under `dir`, and the directories that leaves
-/// empty (not `dir` itself).
+/// Removes every `*.sql` file under `dir` (not under hidden directories),
+/// and the directories that leaves empty (not `dir` itself).
 fn remove_sql_files(dir: &Path) -> Result<bool, DumpError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -109,6 +113,11 @@ fn remove_sql_files(dir: &Path) -> Result<bool, DumpError> {
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let entry = entry.map_err(io(dir))?;
         let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            // Hidden entries (.git, ...) are not desired files.
+            empty = false;
+            continue;
+        }
         let kind = entry.file_type().map_err(io(&path))?;
         if kind.is_dir() {
             if remove_sql_files(&path)? {

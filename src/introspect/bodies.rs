@@ -99,10 +99,9 @@ fn walk(v: &Value, names: &mut Names) {
     match v {
         Value::Object(map) => {
             if let (Some(Value::String(rel)), Some(Value::String(schema))) = (map.get("relname"), map.get("schemaname"))
+                && !rel.is_empty()
             {
-                if !rel.is_empty() {
-                    names.relations.push(qualify(schema, rel));
-                }
+                names.relations.push(qualify(schema, rel));
             }
             if let Some(func) = map.get("funcname") {
                 let mut parts = Vec::new();

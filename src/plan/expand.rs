@@ -161,18 +161,18 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
             seen.insert(dependent.clone());
             // A column default that calls a function being replaced: the
             // default is dropped before and set again after.
-            if let (ObjectId::Function(..), ObjectId::Column(table, column)) = (&target, &dependent) {
-                if let Some(pair) = default_around(table, column, &current.catalog, &desired.catalog) {
-                    let reason = format!("default set again because {target} is {why}");
-                    for change in pair {
-                        added.push(Added {
-                            change,
-                            reason: reason.clone(),
-                        });
-                    }
-                    regained_defaults.insert(dependent.clone());
-                    continue;
+            if let (ObjectId::Function(..), ObjectId::Column(table, column)) = (&target, &dependent)
+                && let Some(pair) = default_around(table, column, &current.catalog, &desired.catalog)
+            {
+                let reason = format!("default set again because {target} is {why}");
+                for change in pair {
+                    added.push(Added {
+                        change,
+                        reason: reason.clone(),
+                    });
                 }
+                regained_defaults.insert(dependent.clone());
+                continue;
             }
             let Some((drop, create)) = recreation(&dependent, &current.catalog, &desired.catalog) else {
                 continue;
@@ -271,8 +271,18 @@ fn recreation(id: &ObjectId, current: &Catalog, desired: &Catalog) -> Option<(Ch
             Some((Change::DropIndex(old.clone()), Change::CreateIndex(new.clone())))
         }
         ObjectId::Constraint(table, name) => {
-            let old = current.tables.get(table)?.constraints.get(name).filter(|c| !c.inherited)?;
-            let new = desired.tables.get(table)?.constraints.get(name).filter(|c| !c.inherited)?;
+            let old = current
+                .tables
+                .get(table)?
+                .constraints
+                .get(name)
+                .filter(|c| !c.inherited)?;
+            let new = desired
+                .tables
+                .get(table)?
+                .constraints
+                .get(name)
+                .filter(|c| !c.inherited)?;
             Some((
                 Change::DropConstraint {
                     table: table.clone(),

@@ -213,10 +213,10 @@ fn initial_privileges(catalog: &crate::catalog::Catalog, id: &ObjectId, keyword:
             .map(|d| d.grants.clone())
     };
     let mut acl = entry("").unwrap_or_else(|| crate::sql::default_acl(keyword));
-    if keyword != "SCHEMA" {
-        if let Some(schema) = id.schema() {
-            acl.extend(entry(schema).unwrap_or_default());
-        }
+    if keyword != "SCHEMA"
+        && let Some(schema) = id.schema()
+    {
+        acl.extend(entry(schema).unwrap_or_default());
     }
     acl
 }
@@ -262,7 +262,8 @@ fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>]) -> bool {
         let foreign: Vec<String> = t
             .constraints
             .values()
-            .filter(|c| c.kind == ConstraintKind::ForeignKey && c.references.as_ref() != Some(&t.name))
+            // A partition's copy of its parent's key comes with the parent's.
+            .filter(|c| c.kind == ConstraintKind::ForeignKey && c.references.as_ref() != Some(&t.name) && !c.inherited)
             .map(|c| c.name.clone())
             .collect();
         for name in foreign {

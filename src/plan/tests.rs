@@ -33,6 +33,7 @@ fn constraint(name: &str, kind: ConstraintKind, definition: &str, references: Op
         validated: true,
         comment: None,
         index_comment: None,
+        inherited: false,
     }
 }
 
@@ -130,6 +131,7 @@ fn index(name: &str, table: &str) -> Index {
         definition: format!("CREATE INDEX {name} ON public.{table} USING btree (other_id)"),
         unique: false,
         valid: true,
+        inherited: false,
         comment: None,
     }
 }

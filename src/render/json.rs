@@ -46,7 +46,9 @@ pub fn plan_json(plan: &Plan, fingerprints: &PlanFingerprints, server_version: i
     json!({
         "format_version": PLAN_FORMAT_VERSION,
         "converge_version": env!("CARGO_PKG_VERSION"),
-        "server_version": server_version,
+        // The major version only: a plan is the same on 17.2 and 17.4, and a
+        // committed plan must not go stale with a minor upgrade.
+        "server_major": server_version / 10000,
         "fingerprints": {
             "current_catalog": fingerprints.current_catalog,
             "desired_catalog": fingerprints.desired_catalog,
@@ -75,12 +77,31 @@ impl PlanFiles {
         }
     }
 
+    /// The file names and contents of a plan directory.
+    pub fn entries(&self) -> [(&'static str, &str); 3] {
+        [
+            ("forward.sql", &self.forward),
+            ("rollback.sql", &self.rollback),
+            ("plan.json", &self.json),
+        ]
+    }
+
     /// Writes `forward.sql`, `rollback.sql` and `plan.json` into `dir`.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join("forward.sql"), &self.forward)?;
-        std::fs::write(dir.join("rollback.sql"), &self.rollback)?;
-        std::fs::write(dir.join("plan.json"), &self.json)?;
+        for (name, text) in self.entries() {
+            std::fs::write(dir.join(name), text)?;
+        }
         Ok(())
+    }
+
+    /// The files of `dir` that are missing or differ from these, by name:
+    /// empty when the committed plan is up to date.
+    pub fn stale(&self, dir: &Path) -> Vec<&'static str> {
+        self.entries()
+            .into_iter()
+            .filter(|(name, text)| std::fs::read_to_string(dir.join(name)).ok().as_deref() != Some(*text))
+            .map(|(name, _)| name)
+            .collect()
     }
 }

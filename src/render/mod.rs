@@ -22,10 +22,10 @@ pub fn forward_sql(plan: &Plan) -> String {
         out.push('\n');
         let _ = writeln!(out, "-- step {}/{n}: {}", i + 1, heading(step));
         write_step_notes(&mut out, step);
-        if step.forward.is_empty() {
-            if let Some(by) = &step.implied_by {
-                let _ = writeln!(out, "-- (nothing to run: PostgreSQL drops it with {by})");
-            }
+        if step.forward.is_empty()
+            && let Some(by) = &step.implied_by
+        {
+            let _ = writeln!(out, "-- (nothing to run: PostgreSQL drops it with {by})");
         }
         for stmt in &step.forward {
             let _ = writeln!(out, "{stmt};");

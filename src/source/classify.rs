@@ -369,10 +369,10 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
             Some(NodeEnum::ColumnDef(c)) => {
                 info.defines.push(ObjectId::Column(q.clone(), c.colname.clone()));
                 for con in &c.constraints {
-                    if let Some(NodeEnum::Constraint(con)) = con.node.as_ref() {
-                        if !con.conname.is_empty() {
-                            info.defines.push(ObjectId::Constraint(q.clone(), con.conname.clone()));
-                        }
+                    if let Some(NodeEnum::Constraint(con)) = con.node.as_ref()
+                        && !con.conname.is_empty()
+                    {
+                        info.defines.push(ObjectId::Constraint(q.clone(), con.conname.clone()));
                     }
                 }
             }
@@ -478,11 +478,11 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
             | A::AtSetOptions
             | A::AtResetOptions => {}
             A::AtReplicaIdentity => {
-                if let Some(NodeEnum::ReplicaIdentityStmt(r)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
-                    if !r.name.is_empty() {
-                        info.references
-                            .push(Key::Relation(QualifiedName::new(q.schema.clone(), r.name.clone())));
-                    }
+                if let Some(NodeEnum::ReplicaIdentityStmt(r)) = cmd.def.as_ref().and_then(|d| d.node.as_ref())
+                    && !r.name.is_empty()
+                {
+                    info.references
+                        .push(Key::Relation(QualifiedName::new(q.schema.clone(), r.name.clone())));
                 }
             }
             A::AtDropColumn | A::AtDropConstraint | A::AtDetachPartition | A::AtDetachPartitionFinalize => {
@@ -798,13 +798,12 @@ fn find_def_elem<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
 fn collect_references(v: &Value, out: &mut Vec<Key>) {
     match v {
         Value::Object(map) => {
-            if let Some(Value::Object(pk)) = map.get("pktable") {
-                if let (Some(Value::String(rel)), Some(Value::String(schema))) =
+            if let Some(Value::Object(pk)) = map.get("pktable")
+                && let (Some(Value::String(rel)), Some(Value::String(schema))) =
                     (pk.get("relname"), pk.get("schemaname"))
-                {
-                    let schema = if schema.is_empty() { "public" } else { schema.as_str() };
-                    out.push(Key::UniqueIndexOn(QualifiedName::new(schema, rel.clone())));
-                }
+            {
+                let schema = if schema.is_empty() { "public" } else { schema.as_str() };
+                out.push(Key::UniqueIndexOn(QualifiedName::new(schema, rel.clone())));
             }
             if let (Some(Value::String(rel)), Some(Value::String(schema))) = (map.get("relname"), map.get("schemaname"))
             {
@@ -829,15 +828,15 @@ fn collect_references(v: &Value, out: &mut Vec<Key>) {
                 if parts.len() == 1 || parts.first().is_some_and(|s| s != "pg_catalog") {
                     out.push(Key::Function(qualified(&parts)));
                 }
-                if matches!(parts.last().map(String::as_str), Some("nextval" | "setval" | "currval")) {
-                    if let Some(args) = map.get("args") {
-                        let mut consts = Vec::new();
-                        collect_strings(args, &mut consts);
-                        if let Some(name) = consts.first() {
-                            let q = qualified(&split_qualified(name));
-                            out.push(Key::Schema(q.schema.clone()));
-                            out.push(Key::Relation(q));
-                        }
+                if matches!(parts.last().map(String::as_str), Some("nextval" | "setval" | "currval"))
+                    && let Some(args) = map.get("args")
+                {
+                    let mut consts = Vec::new();
+                    collect_strings(args, &mut consts);
+                    if let Some(name) = consts.first() {
+                        let q = qualified(&split_qualified(name));
+                        out.push(Key::Schema(q.schema.clone()));
+                        out.push(Key::Relation(q));
                     }
                 }
             }

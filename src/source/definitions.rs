@@ -27,18 +27,18 @@ pub fn source_definitions(node: &NodeEnum) -> Vec<(ObjectId, String)> {
                 match elt.node.as_ref() {
                     Some(NodeEnum::ColumnDef(c)) => {
                         for con in &c.constraints {
-                            if let Some(NodeEnum::Constraint(con)) = con.node.as_ref() {
-                                if con.contype == ConstrType::ConstrCheck as i32 {
-                                    // An unnamed column check gets PostgreSQL's
-                                    // first-choice name; it is used only if the
-                                    // shadow database has a constraint of that name.
-                                    let name = if con.conname.is_empty() {
-                                        format!("{}_{}_check", table.name, c.colname)
-                                    } else {
-                                        con.conname.clone()
-                                    };
-                                    push_constraint(&mut out, &relation, &table, con, name);
-                                }
+                            if let Some(NodeEnum::Constraint(con)) = con.node.as_ref()
+                                && con.contype == ConstrType::ConstrCheck as i32
+                            {
+                                // An unnamed column check gets PostgreSQL's
+                                // first-choice name; it is used only if the
+                                // shadow database has a constraint of that name.
+                                let name = if con.conname.is_empty() {
+                                    format!("{}_{}_check", table.name, c.colname)
+                                } else {
+                                    con.conname.clone()
+                                };
+                                push_constraint(&mut out, &relation, &table, con, name);
                             }
                         }
                     }
@@ -61,10 +61,11 @@ pub fn source_definitions(node: &NodeEnum) -> Vec<(ObjectId, String)> {
                 if cmd.subtype != AlterTableType::AtAddConstraint as i32 {
                     continue;
                 }
-                if let Some(NodeEnum::Constraint(con)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
-                    if !con.conname.is_empty() && is_expression_constraint(con) {
-                        push_constraint(&mut out, &relation, &table, con, con.conname.clone());
-                    }
+                if let Some(NodeEnum::Constraint(con)) = cmd.def.as_ref().and_then(|d| d.node.as_ref())
+                    && !con.conname.is_empty()
+                    && is_expression_constraint(con)
+                {
+                    push_constraint(&mut out, &relation, &table, con, con.conname.clone());
                 }
             }
         }
@@ -80,12 +81,12 @@ pub fn source_definitions(node: &NodeEnum) -> Vec<(ObjectId, String)> {
         }
         NodeEnum::CreateTableAsStmt(s) if s.objtype == ObjectType::ObjectMatview as i32 => {
             let mut stmt = s.clone();
-            if let Some(into) = stmt.into.as_mut() {
-                if let Some(rel) = qualified_range_var(into.rel.as_ref()) {
-                    into.rel = Some(rel.clone());
-                    if let Some(sql) = deparse(NodeEnum::CreateTableAsStmt(stmt)) {
-                        out.push((ObjectId::MaterializedView(name_of(&rel)), sql));
-                    }
+            if let Some(into) = stmt.into.as_mut()
+                && let Some(rel) = qualified_range_var(into.rel.as_ref())
+            {
+                into.rel = Some(rel.clone());
+                if let Some(sql) = deparse(NodeEnum::CreateTableAsStmt(stmt)) {
+                    out.push((ObjectId::MaterializedView(name_of(&rel)), sql));
                 }
             }
         }

@@ -72,7 +72,8 @@ pub fn load_order(nodes: &[Node<'_>], soft: &[(usize, usize)]) -> Vec<usize> {
 fn add_soft(edges: &mut BTreeSet<(usize, usize)>, soft: &[(usize, usize)], count: usize) {
     let mut soft: BTreeSet<(usize, usize)> = soft.iter().copied().filter(|(a, b)| a != b).collect();
     while !soft.is_empty() {
-        let mut g: petgraph::graph::DiGraph<(), ()> = petgraph::graph::DiGraph::with_capacity(count, edges.len() + soft.len());
+        let mut g: petgraph::graph::DiGraph<(), ()> =
+            petgraph::graph::DiGraph::with_capacity(count, edges.len() + soft.len());
         let ids: Vec<_> = (0..count).map(|_| g.add_node(())).collect();
         for &(a, b) in edges.iter().chain(soft.iter()) {
             g.add_edge(ids[a], ids[b], ());

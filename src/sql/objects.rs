@@ -122,10 +122,18 @@ pub fn alter_enum(
     // Domains over the old type move to the new one first: the old type can
     // only go once nothing uses it.
     for d in domains {
-        out.extend(super::types::recreate_domain(&d.to, &d.uses, &super::privileges::default_acl("DOMAIN")));
+        out.extend(super::types::recreate_domain(
+            &d.to,
+            &d.uses,
+            &super::privileges::default_acl("DOMAIN"),
+        ));
     }
     for c in composites {
-        out.extend(super::types::recreate_composite(&c.to, &c.uses, &super::privileges::default_acl("TYPE")));
+        out.extend(super::types::recreate_composite(
+            &c.to,
+            &c.uses,
+            &super::privileges::default_acl("TYPE"),
+        ));
     }
     out.extend(recast(&name, uses));
     out.push(format!("DROP TYPE {}", qualified(&old_name)));
@@ -169,7 +177,11 @@ pub fn recast(type_name: &str, uses: &[TypeUse]) -> Vec<String> {
         let column = ident(&u.column);
         if u.attribute {
             // A composite type's attribute holds no data of its own.
-            let target = if u.data_type.ends_with("[]") { format!("{type_name}[]") } else { type_name.to_string() };
+            let target = if u.data_type.ends_with("[]") {
+                format!("{type_name}[]")
+            } else {
+                type_name.to_string()
+            };
             out.push(format!("ALTER TYPE {table} ALTER ATTRIBUTE {column} TYPE {target}"));
             continue;
         }

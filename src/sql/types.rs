@@ -43,7 +43,9 @@ pub fn create_domain(d: &Domain, initial: &Acl) -> Vec<String> {
         "DOMAIN",
         d.comment.as_deref(),
         &d.owner,
-        &d.acl, initial);
+        &d.acl,
+        initial,
+    );
     out
 }
 
@@ -140,7 +142,9 @@ pub fn create_composite(t: &CompositeType, initial: &Acl) -> Vec<String> {
         "TYPE",
         t.comment.as_deref(),
         &t.owner,
-        &t.acl, initial);
+        &t.acl,
+        initial,
+    );
     out
 }
 
@@ -200,10 +204,10 @@ pub fn create_range(r: &RangeType, initial: &Acl) -> Vec<String> {
     if let Some(d) = &r.subtype_diff {
         options.push(format!("SUBTYPE_DIFF = {d}"));
     }
-    if let Some(m) = &r.multirange {
-        if *m != default_multirange(&r.name) {
-            options.push(format!("MULTIRANGE_TYPE_NAME = {}", qualified(m)));
-        }
+    if let Some(m) = &r.multirange
+        && *m != default_multirange(&r.name)
+    {
+        options.push(format!("MULTIRANGE_TYPE_NAME = {}", qualified(m)));
     }
     let mut out = vec![format!(
         "CREATE TYPE {} AS RANGE ({})",
@@ -216,7 +220,9 @@ pub fn create_range(r: &RangeType, initial: &Acl) -> Vec<String> {
         "TYPE",
         r.comment.as_deref(),
         &r.owner,
-        &r.acl, initial);
+        &r.acl,
+        initial,
+    );
     out
 }
 

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod bin;
 pub mod canonical;
 
 use converge::cluster::{Cluster, ClusterOptions};
