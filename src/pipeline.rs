@@ -24,7 +24,7 @@ pub enum PipelineError {
 }
 
 /// What a plan converges beyond the defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Options {
     /// Converge object owners too (`ALTER ... OWNER TO`); otherwise owners
     /// are left as they are and ignored in every comparison.
@@ -45,13 +45,20 @@ pub struct Planned {
 }
 
 impl Planned {
+    /// The plan as `plan.json` writes it.
+    pub fn document(&self) -> crate::render::PlanDocument {
+        crate::render::PlanDocument::new(&self.plan, &self.fingerprints, self.current.server_version, &self.options)
+    }
+
     /// A catalog read later, normalized the way this plan's catalogs are.
     pub fn normalize(&self, catalog: &crate::catalog::Catalog) -> crate::catalog::Catalog {
         normalize(catalog, &self.options)
     }
 }
 
-fn normalize(catalog: &crate::catalog::Catalog, options: &Options) -> crate::catalog::Catalog {
+/// `catalog` as a plan made with `options` sees it: filtered, and without
+/// owners unless they are managed.
+pub fn normalize(catalog: &crate::catalog::Catalog, options: &Options) -> crate::catalog::Catalog {
     let filtered = catalog.filtered(&options.filter);
     if options.manage_owners {
         filtered

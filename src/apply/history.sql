@@ -1,11 +1,12 @@
--- converge's history table: one row per apply and per failed attempt.
--- Lives in the reserved schema `converge`, which every diff ignores.
+-- converge's history table: one row per apply, rollback and attempt that
+-- failed or was refused. Lives in the reserved schema `converge`, which every
+-- diff ignores.
 CREATE SCHEMA IF NOT EXISTS converge;
 CREATE TABLE IF NOT EXISTS converge.history (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     started_at timestamptz NOT NULL,
     finished_at timestamptz NOT NULL DEFAULT now(),
-    outcome text NOT NULL CHECK (outcome IN ('applied', 'failed')),
+    outcome text NOT NULL,
     error text,
     db_user text NOT NULL DEFAULT current_user,
     os_user text,
@@ -20,4 +21,20 @@ CREATE TABLE IF NOT EXISTS converge.history (
     forward_sql text NOT NULL,
     rollback_sql text NOT NULL
 );
-COMMENT ON TABLE converge.history IS 'converge: one row per apply and per failed attempt';
+-- Columns added after the first version of the table.
+ALTER TABLE converge.history
+    ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'apply',
+    ADD COLUMN IF NOT EXISTS rolls_back bigint,
+    ADD COLUMN IF NOT EXISTS environment text,
+    ADD COLUMN IF NOT EXISTS plan_source text,
+    ADD COLUMN IF NOT EXISTS duration_ms bigint,
+    ADD COLUMN IF NOT EXISTS backup_path text,
+    ADD COLUMN IF NOT EXISTS backup_sha256 text,
+    ADD COLUMN IF NOT EXISTS plan_json text,
+    ADD COLUMN IF NOT EXISTS catalog_after_json text;
+ALTER TABLE converge.history DROP CONSTRAINT IF EXISTS history_outcome_check;
+COMMENT ON TABLE converge.history IS 'converge: one row per apply, rollback, and failed or refused attempt';
+COMMENT ON COLUMN converge.history.kind IS 'apply, or rollback (of the apply in rolls_back)';
+COMMENT ON COLUMN converge.history.outcome IS 'applied, failed (rolled back: nothing changed), or refused (nothing ran)';
+COMMENT ON COLUMN converge.history.plan_json IS 'the plan as plan.json writes it: what converge rollback undoes';
+COMMENT ON COLUMN converge.history.catalog_after_json IS 'the catalog after the apply, for converge status to name what changed since';

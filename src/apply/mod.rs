@@ -142,7 +142,20 @@ pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions)
         Ok(after) => (None, Some(after.clone())),
         Err(e) => (Some(e.to_string()), None),
     };
+    let plan_json = planned.document().to_json();
+    let after_json = outcome
+        .as_ref()
+        .ok()
+        .map(|_| serde_json::to_string(&planned.desired_snapshot.catalog.canonical()).unwrap_or_default());
     let entry = |outcome: &'static str| history::Entry {
+        kind: history::Kind::Apply,
+        duration: started.elapsed(),
+        environment: None,
+        plan_source: None,
+        plan_json: &plan_json,
+        catalog_after_json: after_json.as_deref(),
+        backup_path: None,
+        backup_sha256: None,
         started_at,
         outcome,
         error: error.as_deref(),

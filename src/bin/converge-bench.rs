@@ -27,7 +27,7 @@ use converge::diagnostic::{Diagnostic, line_column};
 use converge::introspect::introspect_counted;
 use converge::pipeline::{self, Options, PipelineError, Planned};
 use converge::plan::Allowed;
-use converge::render::{PlanFingerprints, forward_sql, plan_json, rollback_sql};
+use converge::render::{PlanDocument, PlanFingerprints, forward_sql, rollback_sql};
 use converge::shadow::{Janitor, Shadow, ShadowError};
 use converge::source::Desired;
 use serde::{Deserialize, Serialize};
@@ -997,8 +997,8 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         let start = Instant::now();
         let forward = forward_sql(&plan);
         let rollback = rollback_sql(&plan);
-        let json = plan_json(&plan, &fingerprints, desired_snapshot.server_version);
-        let json_text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+        let json_text =
+            PlanDocument::new(&plan, &fingerprints, desired_snapshot.server_version, &Default::default()).to_json();
         t.add("render", start);
         steps = plan.steps.len();
         forward_bytes = forward.len();
@@ -1008,7 +1008,6 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         drop((
             forward,
             rollback,
-            json,
             json_text,
             plan,
             desired,

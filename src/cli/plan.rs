@@ -4,7 +4,7 @@ use super::report;
 use super::settings::common_flags;
 use super::{Context, ExitStatus, Format, Output, PlanArgs};
 use crate::config::Settings;
-use crate::render::{PlanFiles, forward_sql, plan_json, rollback_sql, summary};
+use crate::render::{PlanFiles, forward_script, rollback_script, summary_of};
 use crate::source::{Desired, Sources};
 
 pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) -> ExitStatus {
@@ -20,7 +20,8 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
         Ok(p) => p,
         Err(status) => return status,
     };
-    let files = PlanFiles::render(&planned.plan, &planned.fingerprints, planned.current.server_version);
+    let document = planned.document();
+    let files = document.files();
     if let (Some(dir), true) = (&args.out, args.check) {
         return check_files(&files, dir, output);
     }
@@ -31,20 +32,17 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
     }
     let text = match settings.format {
         Format::Text => {
-            let mut t = summary(&planned.plan, output.color);
-            if !planned.plan.is_empty() {
+            let mut t = summary_of(&document.steps, output.color);
+            if !document.is_empty() {
                 t.push_str("\n-- Forward SQL\n\n");
-                t.push_str(&forward_sql(&planned.plan));
+                t.push_str(&forward_script(&document.steps));
                 t.push_str("\n-- Rollback SQL\n\n");
-                t.push_str(&rollback_sql(&planned.plan));
+                t.push_str(&rollback_script(&document.steps));
             }
             t
         }
-        Format::Sql => forward_sql(&planned.plan),
-        Format::Json => {
-            let json = plan_json(&planned.plan, &planned.fingerprints, planned.current.server_version);
-            format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default())
-        }
+        Format::Sql => files.forward.clone(),
+        Format::Json => files.json.clone(),
     };
     if let Err(e) = output.out.write_all(text.as_bytes()) {
         return report::error(output, format!("cannot write the plan: {e}"));

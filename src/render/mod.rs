@@ -4,24 +4,46 @@
 //! Nothing here reads the clock or anything else that changes between runs:
 //! the same plan renders to the same bytes.
 
-mod json;
+mod document;
 
-pub use json::{PLAN_FORMAT_VERSION, PlanFiles, PlanFingerprints, plan_json};
+pub use document::{
+    ObjectRef, PLAN_FORMAT_VERSION, PlanDocument, PlanFileError, PlanFiles, PlanFingerprints, StepDoc, steps_of,
+};
 
 use crate::diff::Verb;
-use crate::plan::{Plan, Step, describe};
+use crate::plan::{HazardKind, Plan};
 use std::fmt::Write;
+
+/// The forward script of `plan`.
+pub fn forward_sql(plan: &Plan) -> String {
+    forward_script(&steps_of(plan))
+}
+
+/// The rollback script of `plan`.
+pub fn rollback_sql(plan: &Plan) -> String {
+    rollback_script(&steps_of(plan))
+}
+
+/// The human summary of `plan`.
+pub fn summary(plan: &Plan, color: bool) -> String {
+    summary_of(&steps_of(plan), color)
+}
 
 /// The forward script: every step's statements, in order, each step headed
 /// by a comment saying what it does and where it comes from.
-pub fn forward_sql(plan: &Plan) -> String {
+pub fn forward_script(steps: &[StepDoc]) -> String {
     let mut out = String::new();
-    let n = plan.steps.len();
+    let n = steps.len();
     let _ = writeln!(out, "-- converge: {n} step{} to apply, in this order", plural(n));
-    for (i, step) in plan.steps.iter().enumerate() {
+    for step in steps {
         out.push('\n');
-        let _ = writeln!(out, "-- step {}/{n}: {}", i + 1, heading(step));
-        write_step_notes(&mut out, step);
+        let _ = writeln!(out, "-- step {}/{n}: {}", step.index, step.heading());
+        if let Some(reason) = &step.reason {
+            let _ = writeln!(out, "-- {reason}");
+        }
+        for h in &step.hazards {
+            let _ = writeln!(out, "-- hazard {}: {}", h.kind, h.message);
+        }
         if step.forward.is_empty()
             && let Some(by) = &step.implied_by
         {
@@ -35,18 +57,18 @@ pub fn forward_sql(plan: &Plan) -> String {
 }
 
 /// The rollback script: the reverse of every step, last step first.
-pub fn rollback_sql(plan: &Plan) -> String {
+pub fn rollback_script(steps: &[StepDoc]) -> String {
     let mut out = String::new();
-    let n = plan.steps.len();
+    let n = steps.len();
     let _ = writeln!(
         out,
         "-- converge rollback: undoes the {n} step{} of the plan, last first",
         plural(n)
     );
-    for (i, step) in plan.steps.iter().enumerate().rev() {
+    for step in steps.iter().rev() {
         out.push('\n');
-        let _ = writeln!(out, "-- undo step {}/{n}: {}", i + 1, describe(&step.change));
-        if step.hazards.iter().any(|h| h.kind == crate::plan::HazardKind::DataLoss) {
+        let _ = writeln!(out, "-- undo step {}/{n}: {}", step.index, step.description);
+        if step.has_hazard(HazardKind::DataLoss) {
             let _ = writeln!(
                 out,
                 "-- note: this restores the structure, not the data the step destroyed"
@@ -59,8 +81,9 @@ pub fn rollback_sql(plan: &Plan) -> String {
     out
 }
 
-/// The human summary: one line per step, with markers and hazards.
-pub fn summary(plan: &Plan, color: bool) -> String {
+/// The human summary: a count line, then one line per step with its marker,
+/// source, reason and hazards.
+pub fn summary_of(steps: &[StepDoc], color: bool) -> String {
     let paint = |code: &str, text: &str| {
         if color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -68,16 +91,16 @@ pub fn summary(plan: &Plan, color: bool) -> String {
             text.to_string()
         }
     };
-    if plan.is_empty() {
+    if steps.is_empty() {
         return "No changes: the target matches the desired schema.\n".into();
     }
     let count = |verb: Verb| {
-        plan.steps
+        steps
             .iter()
-            .filter(|s| s.change.verb() == verb && s.implied_by.is_none())
+            .filter(|s| s.verb == verb && s.implied_by.is_none())
             .count()
     };
-    let hazards = plan.hazards().count();
+    let hazards: usize = steps.iter().map(|s| s.hazards.len()).sum();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -92,13 +115,13 @@ pub fn summary(plan: &Plan, color: bool) -> String {
         }
     );
     out.push('\n');
-    for step in &plan.steps {
-        let (marker, code) = match step.change.verb() {
+    for step in steps {
+        let (marker, code) = match step.verb {
             Verb::Create => ("+", "32"),
             Verb::Alter => ("~", "33"),
             Verb::Drop => ("-", "31"),
         };
-        let mut line = format!("  {} {}", paint(code, marker), describe(&step.change));
+        let mut line = format!("  {} {}", paint(code, marker), step.description);
         if let Some(by) = &step.implied_by {
             line.push_str(&paint("2", &format!("  (dropped with {by})")));
         }
@@ -114,22 +137,6 @@ pub fn summary(plan: &Plan, color: bool) -> String {
         }
     }
     out
-}
-
-fn heading(step: &Step) -> String {
-    match &step.source {
-        Some(source) => format!("{}  ({source})", describe(&step.change)),
-        None => describe(&step.change),
-    }
-}
-
-fn write_step_notes(out: &mut String, step: &Step) {
-    if let Some(reason) = &step.reason {
-        let _ = writeln!(out, "-- {reason}");
-    }
-    for h in &step.hazards {
-        let _ = writeln!(out, "-- hazard {}: {}", h.kind, h.message);
-    }
 }
 
 fn plural(n: usize) -> &'static str {
