@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         interactive: std::io::stdin().is_terminal(),
         quiet: false,
         verbose: false,
+        err_terminal: std::io::stderr().is_terminal(),
     };
     let status = runtime.block_on(run(cli, &mut output));
     ExitCode::from(status as u8)

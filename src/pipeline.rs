@@ -47,7 +47,12 @@ pub struct Planned {
 impl Planned {
     /// The plan as `plan.json` writes it.
     pub fn document(&self) -> crate::render::PlanDocument {
-        crate::render::PlanDocument::new(&self.plan, &self.fingerprints, self.current.server_version, &self.options)
+        crate::render::PlanDocument::new(
+            &self.plan,
+            &self.fingerprints,
+            self.current.server_version,
+            &self.options,
+        )
     }
 
     /// A catalog read later, normalized the way this plan's catalogs are.

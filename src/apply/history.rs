@@ -29,7 +29,9 @@ pub async fn ensure(client: &impl GenericClient) -> Result<(), DbError> {
 pub enum Kind {
     Apply,
     /// The rollback of the apply with this id.
-    Rollback { of: i64 },
+    Rollback {
+        of: i64,
+    },
 }
 
 /// One history row to write.
@@ -181,7 +183,10 @@ pub async fn recent(client: &impl GenericClient, limit: i64) -> Result<Vec<Row>,
 /// The row with this id.
 pub async fn get(client: &impl GenericClient, id: i64) -> Result<Option<Row>, DbError> {
     let found = client
-        .query_opt(&format!("SELECT {COLUMNS} FROM converge.history h WHERE h.id = $1"), &[&id])
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM converge.history h WHERE h.id = $1"),
+            &[&id],
+        )
         .await
         .map_err(query_error("cannot read converge.history"))?;
     Ok(found.as_ref().map(row))

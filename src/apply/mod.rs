@@ -1,22 +1,31 @@
-//! Applying a plan: all of it, verified, recorded, or nothing.
+//! Applying a plan document: all of it, verified, recorded, or nothing.
 //!
 //! One transaction: a transaction-scoped advisory lock (two applies never
 //! interleave); a check that the target still is what the plan was made
-//! against; every step; a fresh introspection of the target inside the same
-//! transaction, which must equal the desired catalog; the history row; commit.
-//! Any failure rolls everything back, and a failed attempt is recorded in a
-//! transaction of its own.
+//! against (its catalog fingerprint and server major version); every step; a
+//! fresh introspection of the target inside the same transaction, whose
+//! fingerprint must be the plan's desired one; the history row; commit. Any
+//! failure rolls everything back, and a failed or refused attempt is recorded
+//! in a transaction of its own.
+//!
+//! The same path runs a live plan (`apply`), a reviewed plan read from its
+//! directory (`apply --plan`) and the undo of an earlier apply (`rollback`):
+//! each is a [`PlanDocument`].
 
-mod history;
+pub mod history;
+mod undo;
+
+pub use history::Kind;
+pub use undo::undo_document;
 
 use crate::catalog::{Catalog, Fingerprint};
 use crate::db::{DbError, Endpoint, query_error};
 use crate::diff::diff;
-use crate::pipeline::Planned;
+use crate::pipeline::{Planned, normalize};
 use crate::plan::{Allowed, HazardKind, describe};
-use crate::render::{forward_sql, rollback_sql};
+use crate::render::{PlanDocument, forward_script, rollback_script};
 use crate::source::Location;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The advisory lock key every converge apply takes ("conv" in ASCII).
 pub const LOCK_KEY: i64 = 0x636f_6e76;
@@ -28,16 +37,21 @@ pub enum ApplyError {
     Refused(Vec<RefusedStep>),
     /// The target changed between planning and applying; nothing was run.
     #[error(
-        "refused: the target changed since the plan was made (catalog {found}, plan made against {expected}); plan again"
+        "refused: the target changed since the plan was made (its catalog is {found}, the plan was made against {expected}); plan again"
     )]
     Drift { expected: String, found: String },
+    /// The plan was made against another PostgreSQL major version.
+    #[error(
+        "refused: the plan was made against PostgreSQL {planned} and the target runs PostgreSQL {found}; plan again against this server"
+    )]
+    ServerVersion { planned: i32, found: i32 },
     /// A statement failed; the transaction was rolled back.
     #[error("{}", .0)]
     Statement(Box<FailedStatement>),
     /// The steps ran but the result does not equal the desired catalog; the
     /// transaction was rolled back.
     #[error(
-        "after applying, the target does not match the desired schema; nothing was committed. Remaining differences:\n{0}\nthis is a converge bug: please report it with the desired files"
+        "after applying, the target does not match the plan's end state; nothing was committed. Remaining differences:\n{0}\nthis is a converge bug: please report it with the desired files"
     )]
     Verify(String),
     #[error(transparent)]
@@ -93,18 +107,34 @@ pub struct Applied {
     pub history_id: Option<i64>,
     pub steps: usize,
     pub catalog_after: Fingerprint,
-    pub elapsed: std::time::Duration,
+    pub elapsed: Duration,
 }
 
-/// The hazards `allowed` does not cover.
+impl ApplyError {
+    /// Refusals (exit 3): nothing ran because a rule said no.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            ApplyError::Refused(_) | ApplyError::Drift { .. } | ApplyError::ServerVersion { .. }
+        )
+    }
+}
+
+/// The hazards of `planned` that `allowed` does not cover.
 pub fn refused(planned: &Planned, allowed: &Allowed) -> Vec<RefusedStep> {
-    planned
-        .plan
-        .hazards()
+    refused_steps(&planned.document(), allowed)
+}
+
+/// The hazards of `document` that `allowed` does not cover.
+pub fn refused_steps(document: &PlanDocument, allowed: &Allowed) -> Vec<RefusedStep> {
+    document
+        .steps
+        .iter()
+        .flat_map(|s| s.hazards.iter().map(move |h| (s, h)))
         .filter(|(_, h)| !allowed.allows(h.kind))
-        .map(|(i, h)| RefusedStep {
-            index: i + 1,
-            description: describe(&planned.plan.steps[i].change),
+        .map(|(s, h)| RefusedStep {
+            index: s.index,
+            description: s.description.clone(),
             kind: h.kind,
             message: h.message.clone(),
         })
@@ -119,57 +149,102 @@ pub struct ApplyOptions {
     pub record_history: bool,
 }
 
+/// A backup taken before applying, recorded in the history row.
+#[derive(Debug, Clone)]
+pub struct BackupRecord {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// What to apply and how to record it.
+pub struct Request<'a> {
+    pub document: &'a PlanDocument,
+    /// The desired catalog, when this run knows it (a live plan): a failed
+    /// verification then names each remaining difference.
+    pub desired: Option<&'a Catalog>,
+    pub kind: Kind,
+    pub environment: Option<&'a str>,
+    /// The plan directory, for `apply --plan`.
+    pub plan_source: Option<&'a str>,
+    pub backup: Option<&'a BackupRecord>,
+}
+
+/// A step about to run, for progress reports.
+#[derive(Debug, Clone)]
+pub struct StepStarted<'a> {
+    /// 1-based.
+    pub index: usize,
+    pub total: usize,
+    pub description: &'a str,
+    pub statements: &'a [String],
+    /// Since the apply started.
+    pub elapsed: Duration,
+}
+
 /// Applies `planned` to `target` (see the module comment).
 pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions) -> Result<Applied, ApplyError> {
-    let refused = refused(planned, &options.allowed);
+    let document = planned.document();
+    let request = Request {
+        document: &document,
+        desired: Some(&planned.desired_snapshot.catalog),
+        kind: Kind::Apply,
+        environment: None,
+        plan_source: None,
+        backup: None,
+    };
+    execute(target, &request, options, &mut |_| {}).await
+}
+
+/// Applies a plan document to `target` (see the module comment), calling
+/// `progress` before each step.
+pub async fn execute(
+    target: &Endpoint,
+    request: &Request<'_>,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(&StepStarted<'_>),
+) -> Result<Applied, ApplyError> {
+    let document = request.document;
+    let refused = refused_steps(document, &options.allowed);
     if !refused.is_empty() {
         return Err(ApplyError::Refused(refused));
     }
     let started = Instant::now();
     let started_at = SystemTime::now();
-    let forward = forward_sql(&planned.plan);
-    let rollback = rollback_sql(&planned.plan);
+    let forward = forward_script(&document.steps);
+    let rollback = rollback_script(&document.steps);
     let plan_sha = Fingerprint::of_bytes(format!("{forward}\0{rollback}").as_bytes());
-    let steps = planned.plan.steps.len();
+    let plan_json = document.to_json();
+    let steps = document.steps.len();
     let mut client = target.connect().await?;
 
-    let outcome = match run(&mut client, planned).await {
-        // Nothing ran: there is no attempt to record.
-        Err(e @ ApplyError::Drift { .. }) => return Err(e),
-        other => other,
-    };
+    let outcome = run(&mut client, request, started, progress).await;
     let (error, after) = match &outcome {
-        Ok(after) => (None, Some(after.clone())),
+        Ok((fingerprint, catalog)) => (None, Some((fingerprint.clone(), catalog_json(catalog)))),
         Err(e) => (Some(e.to_string()), None),
     };
-    let plan_json = planned.document().to_json();
-    let after_json = outcome
-        .as_ref()
-        .ok()
-        .map(|_| serde_json::to_string(&planned.desired_snapshot.catalog.canonical()).unwrap_or_default());
     let entry = |outcome: &'static str| history::Entry {
-        kind: history::Kind::Apply,
-        duration: started.elapsed(),
-        environment: None,
-        plan_source: None,
-        plan_json: &plan_json,
-        catalog_after_json: after_json.as_deref(),
-        backup_path: None,
-        backup_sha256: None,
+        kind: request.kind,
         started_at,
+        duration: started.elapsed(),
         outcome,
         error: error.as_deref(),
-        desired_files: &planned.fingerprints.desired_files.0,
-        desired_catalog: &planned.fingerprints.desired_catalog.0,
+        environment: request.environment,
+        plan_source: request.plan_source,
+        desired_files: &document.fingerprints.desired_files.0,
+        desired_catalog: &document.fingerprints.desired_catalog.0,
         plan: &plan_sha.0,
-        catalog_before: &planned.fingerprints.current_catalog.0,
-        catalog_after: after.as_ref().map(|f: &Fingerprint| f.0.as_str()),
+        catalog_before: &document.fingerprints.current_catalog.0,
+        catalog_after: after.as_ref().map(|(f, _)| f.0.as_str()),
         steps: steps as i32,
         forward_sql: &forward,
         rollback_sql: &rollback,
+        plan_json: &plan_json,
+        catalog_after_json: after.as_ref().map(|(_, j)| j.as_str()),
+        backup_path: request.backup.map(|b| b.path.as_str()),
+        backup_sha256: request.backup.map(|b| b.sha256.as_str()),
     };
     match outcome {
-        Ok(catalog_after) => {
+        Ok((catalog_after, _)) => {
             // Still inside the transaction `run` left open.
             let id = async {
                 let id = if options.record_history {
@@ -200,19 +275,18 @@ pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions)
         }
         Err(e) => {
             let _ = client.batch_execute("ROLLBACK").await;
-            // The failed attempt is recorded on a fresh connection (the first
-            // may be the reason for the failure).
-            if !options.record_history {
-                return Err(e);
-            }
-            if let Ok(fresh) = target.connect().await {
+            if options.record_history {
+                // On a fresh connection: the first may be the reason for the
+                // failure.
+                let outcome = if e.is_refusal() { "refused" } else { "failed" };
                 let recorded = async {
+                    let fresh = target.connect().await?;
                     history::ensure(&fresh).await?;
-                    history::record(&fresh, &entry("failed")).await
+                    history::record(&fresh, &entry(outcome)).await
                 }
                 .await;
                 if let Err(h) = recorded {
-                    eprintln!("warning: could not record the failed attempt in converge.history: {h}");
+                    eprintln!("warning: could not record the {outcome} attempt in converge.history: {h}");
                 }
             }
             Err(e)
@@ -220,9 +294,23 @@ pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions)
     }
 }
 
-/// Opens the transaction, checks for drift, runs the steps and verifies.
-/// Leaves the transaction open on success; the caller commits.
-async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<Fingerprint, ApplyError> {
+/// The canonical catalog as the history row stores it (`status` compares
+/// the target with it later).
+fn catalog_json(catalog: &Catalog) -> String {
+    // Plain data with string keys: serializing cannot fail.
+    serde_json::to_string(&catalog.canonical()).unwrap_or_default()
+}
+
+/// Opens the transaction, checks the starting point, runs the steps and
+/// verifies the end state. Leaves the transaction open on success; the caller
+/// commits.
+async fn run(
+    client: &mut tokio_postgres::Client,
+    request: &Request<'_>,
+    started: Instant,
+    progress: &mut dyn FnMut(&StepStarted<'_>),
+) -> Result<(Fingerprint, Catalog), ApplyError> {
+    let document = request.document;
     client
         .batch_execute("BEGIN")
         .await
@@ -237,11 +325,17 @@ async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<F
         .map_err(query_error("cannot set client_min_messages"))?;
 
     let before = crate::introspect::introspect_in_transaction(&*client).await?;
-    let found = Fingerprint::of_catalog(&planned.normalize(&before.catalog));
-    if found != planned.fingerprints.current_catalog {
-        let _ = client.batch_execute("ROLLBACK").await;
+    let found_major = before.server_version / 10000;
+    if found_major != document.server_major {
+        return Err(ApplyError::ServerVersion {
+            planned: document.server_major,
+            found: found_major,
+        });
+    }
+    let found = Fingerprint::of_catalog(&normalize(&before.catalog, &document.options));
+    if found != document.fingerprints.current_catalog {
         return Err(ApplyError::Drift {
-            expected: planned.fingerprints.current_catalog.short().to_string(),
+            expected: document.fingerprints.current_catalog.short().to_string(),
             found: found.short().to_string(),
         });
     }
@@ -252,15 +346,22 @@ async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<F
         .batch_execute("SET LOCAL search_path = public; SET LOCAL check_function_bodies = off")
         .await
         .map_err(query_error("cannot set search_path"))?;
-    let steps = planned.plan.steps.len();
-    for (i, step) in planned.plan.steps.iter().enumerate() {
+    let total = document.steps.len();
+    for step in &document.steps {
+        progress(&StepStarted {
+            index: step.index,
+            total,
+            description: &step.description,
+            statements: &step.forward,
+            elapsed: started.elapsed(),
+        });
         for statement in &step.forward {
             if let Err(e) = client.batch_execute(statement).await {
                 let db = e.as_db_error();
                 return Err(ApplyError::Statement(Box::new(FailedStatement {
-                    step: i + 1,
-                    steps,
-                    description: describe(&step.change),
+                    step: step.index,
+                    steps: total,
+                    description: step.description.clone(),
                     statement: statement.clone(),
                     source: step.source.clone(),
                     message: crate::db::error_message(&e),
@@ -272,14 +373,19 @@ async fn run(client: &mut tokio_postgres::Client, planned: &Planned) -> Result<F
     }
 
     let after = crate::introspect::introspect_in_transaction(&*client).await?;
-    let after = planned.normalize(&after.catalog);
-    if !after.same_as(&planned.desired_snapshot.catalog) {
-        return Err(ApplyError::Verify(differences(
-            &after,
-            &planned.desired_snapshot.catalog,
-        )));
+    let after = normalize(&after.catalog, &document.options);
+    let fingerprint = Fingerprint::of_catalog(&after);
+    if fingerprint != document.fingerprints.desired_catalog {
+        return Err(ApplyError::Verify(match request.desired {
+            Some(desired) => differences(&after, desired),
+            None => format!(
+                "  the catalog's fingerprint is {}, the plan leads to {}",
+                fingerprint.short(),
+                document.fingerprints.desired_catalog.short()
+            ),
+        }));
     }
-    Ok(Fingerprint::of_catalog(&after))
+    Ok((fingerprint, after))
 }
 
 /// The remaining differences, one line each.

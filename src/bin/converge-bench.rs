@@ -997,23 +997,20 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         let start = Instant::now();
         let forward = forward_sql(&plan);
         let rollback = rollback_sql(&plan);
-        let json_text =
-            PlanDocument::new(&plan, &fingerprints, desired_snapshot.server_version, &Default::default()).to_json();
+        let json_text = PlanDocument::new(
+            &plan,
+            &fingerprints,
+            desired_snapshot.server_version,
+            &Default::default(),
+        )
+        .to_json();
         t.add("render", start);
         steps = plan.steps.len();
         forward_bytes = forward.len();
         if plan.steps.len() != planned.plan.steps.len() || forward != forward_sql(&planned.plan) {
             ctx.log("warning: the phase-by-phase plan differs from pipeline::plan's");
         }
-        drop((
-            forward,
-            rollback,
-            json_text,
-            plan,
-            desired,
-            current,
-            desired_snapshot,
-        ));
+        drop((forward, rollback, json_text, plan, desired, current, desired_snapshot));
 
         // converge's apply on a fresh copy of the target.
         let name = format!("{}_apply_{r}", ctx.tag);

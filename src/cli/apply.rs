@@ -3,85 +3,120 @@
 use super::report;
 use super::settings::{Resolved, common_flags};
 use super::{ApplyArgs, Context, ExitStatus, Output};
-use crate::apply::{ApplyError, ApplyOptions, apply, refused};
+use crate::apply::{ApplyError, ApplyOptions, BackupRecord, Kind, Request, StepStarted, execute, refused_steps};
 use crate::config::Settings;
+use crate::db::Endpoint;
 use crate::pipeline::Planned;
-use crate::render::{forward_sql, summary};
+use crate::render::{PlanDocument, forward_script, summary_of};
 use std::io::BufRead;
 
 pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -> ExitStatus {
     let flags = Settings {
         allow_hazards: args.allow_hazards.clone(),
+        backup_dir: args.backup.clone(),
         ..common_flags(&args.common)
     };
     let settings = match context.settings(&flags) {
         Ok(s) => s,
         Err(e) => return report::error(output, e),
     };
-    let allowed = settings.allowed.clone();
+    if settings.protected && args.plan.is_none() {
+        let env = settings.env.as_deref().unwrap_or("default");
+        let _ = writeln!(
+            output.err,
+            "error: refused: environment `{env}` is protected: it is changed only by a reviewed plan.\n  \
+             generate one with `converge plan --env {env} --out generated/<name>`, review and commit it, \
+             then `converge apply --env {env} --plan generated/<name>`"
+        );
+        return ExitStatus::Refused;
+    }
     let target = match context.target(settings.url.as_deref()).await {
         Ok(t) => t,
         Err(e) => return report::error(output, e),
     };
-    let planned = match make_plan(&settings, context, output).await {
-        Ok(p) => p,
-        Err(status) => return status,
+    // The document to apply: a reviewed plan read back, or a plan made now.
+    let (document, planned) = match &args.plan {
+        Some(dir) => match PlanDocument::read(dir) {
+            Ok(d) => (d, None),
+            Err(e) if e.is_tampering() => {
+                let _ = writeln!(output.err, "error: refused: {e}");
+                return ExitStatus::Refused;
+            }
+            Err(e) => return report::error(output, e),
+        },
+        None => match make_plan(&settings, context, output).await {
+            Ok(p) => (p.document(), Some(p)),
+            Err(status) => return status,
+        },
     };
-    if planned.plan.is_empty() {
-        let _ = writeln!(output.err, "No changes: {target} already matches the desired schema.");
+    if document.is_empty() {
+        if !output.quiet {
+            let _ = writeln!(output.err, "No changes: {target} already matches the desired schema.");
+        }
         return ExitStatus::Success;
     }
-    let refusals = refused(&planned, &allowed);
+    let refusals = refused_steps(&document, &settings.allowed);
     if !refusals.is_empty() {
         return report_refusal(output, &refusals);
     }
-    if !args.yes {
-        if !output.interactive {
-            return report::error(
-                output,
-                "refusing to apply without confirmation: standard input is not a terminal; pass --yes",
-            );
-        }
-        let _ = write!(
-            output.err,
-            "{}\n{}\n",
-            summary(&planned.plan, output.color),
-            forward_sql(&planned.plan)
-        );
-        let _ = write!(
-            output.err,
-            "Apply these {} steps to {target}? [y/N] ",
-            planned.plan.steps.len()
-        );
-        let _ = output.err.flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
-            let _ = writeln!(output.err, "Not applied.");
-            return ExitStatus::Failure;
-        }
+    if let Err(status) = confirm(args.yes, args.confirm.as_deref(), &settings, &document, &target, output) {
+        return status;
     }
+    let backup = match &settings.backup_dir {
+        Some(dir) => match backup(&target, &document, planned.as_ref(), dir, output).await {
+            Ok(b) => b,
+            Err(status) => return status,
+        },
+        None => None,
+    };
+    let plan_source = args.plan.as_ref().map(|d| d.display().to_string());
+    let request = Request {
+        document: &document,
+        desired: planned.as_ref().map(|p| &p.desired_snapshot.catalog),
+        kind: Kind::Apply,
+        environment: settings.env.as_deref(),
+        plan_source: plan_source.as_deref(),
+        backup: backup.as_ref(),
+    };
     let options = ApplyOptions {
-        allowed,
+        allowed: settings.allowed.clone(),
         record_history: !args.no_history,
     };
-    match apply(&target, &planned, &options).await {
+    run_request(&target, &request, &options, output, "Applied").await
+}
+
+/// Runs a request with progress reports and reports its outcome; shared by
+/// `apply` and `rollback`.
+pub async fn run_request(
+    target: &Endpoint,
+    request: &Request<'_>,
+    options: &ApplyOptions,
+    output: &mut Output<'_>,
+    done: &str,
+) -> ExitStatus {
+    let mut progress = Progress::new(output);
+    let result = execute(target, request, options, &mut |s| progress.step(s)).await;
+    progress.finish();
+    drop(progress);
+    match result {
         Ok(applied) => {
-            let _ = writeln!(
-                output.err,
-                "Applied {} step{} to {target} in {} ms{}.",
-                applied.steps,
-                if applied.steps == 1 { "" } else { "s" },
-                applied.elapsed.as_millis(),
-                match applied.history_id {
-                    Some(id) => format!(" (converge.history id {id})"),
-                    None => " (not recorded: --no-history)".to_string(),
-                }
-            );
+            if !output.quiet {
+                let _ = writeln!(
+                    output.err,
+                    "{done} {} step{} to {target} in {} ms{}.",
+                    applied.steps,
+                    if applied.steps == 1 { "" } else { "s" },
+                    applied.elapsed.as_millis(),
+                    match applied.history_id {
+                        Some(id) => format!(" (converge.history id {id})"),
+                        None => " (not recorded: --no-history)".to_string(),
+                    }
+                );
+            }
             ExitStatus::Success
         }
         Err(ApplyError::Refused(refusals)) => report_refusal(output, &refusals),
-        Err(e @ ApplyError::Drift { .. }) => {
+        Err(e) if e.is_refusal() => {
             let _ = writeln!(output.err, "error: {e}");
             ExitStatus::Refused
         }
@@ -89,7 +124,178 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
     }
 }
 
-fn report_refusal(output: &mut Output<'_>, refusals: &[crate::apply::RefusedStep]) -> ExitStatus {
+/// Asks before changing anything: `--yes` or `y` on a terminal; for a
+/// protected environment, its name typed on the terminal or `--confirm NAME`.
+pub fn confirm(
+    yes: bool,
+    confirm_env: Option<&str>,
+    settings: &Resolved,
+    document: &PlanDocument,
+    target: &Endpoint,
+    output: &mut Output<'_>,
+) -> Result<(), ExitStatus> {
+    let env = settings.env.as_deref().unwrap_or("default");
+    if settings.protected {
+        if let Some(given) = confirm_env {
+            if given == env {
+                return Ok(());
+            }
+            let _ = writeln!(
+                output.err,
+                "error: refused: --confirm {given} does not name the environment being changed (`{env}`)"
+            );
+            return Err(ExitStatus::Refused);
+        }
+    } else if yes {
+        return Ok(());
+    }
+    if !output.interactive {
+        let how = if settings.protected {
+            format!("pass --confirm {env}")
+        } else {
+            "pass --yes".to_string()
+        };
+        let _ = writeln!(
+            output.err,
+            "error: refused to apply without confirmation: standard input is not a terminal; {how}"
+        );
+        return Err(ExitStatus::Failure);
+    }
+    let _ = write!(
+        output.err,
+        "{}\n{}\n",
+        summary_of(&document.steps, output.color),
+        forward_script(&document.steps)
+    );
+    let n = document.steps.len();
+    if settings.protected {
+        let _ = write!(
+            output.err,
+            "Environment `{env}` is protected. Type its name to apply these {n} steps to {target}: "
+        );
+    } else {
+        let _ = write!(output.err, "Apply these {n} steps to {target}? [y/N] ");
+    }
+    let _ = output.err.flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    let answer = answer.trim();
+    let yes = if settings.protected {
+        answer == env
+    } else {
+        matches!(answer, "y" | "Y" | "yes" | "YES" | "Yes")
+    };
+    if yes {
+        Ok(())
+    } else {
+        let _ = writeln!(output.err, "Not applied.");
+        Err(ExitStatus::Failure)
+    }
+}
+
+/// `--backup DIR`: dumps the data the plan's data-loss steps destroy.
+async fn backup(
+    target: &Endpoint,
+    document: &PlanDocument,
+    planned: Option<&Planned>,
+    dir: &std::path::Path,
+    output: &mut Output<'_>,
+) -> Result<Option<BackupRecord>, ExitStatus> {
+    let read;
+    let current = match planned {
+        Some(p) => &p.current.catalog,
+        None => {
+            read = crate::pipeline::read_target(target)
+                .await
+                .map_err(|e| report::error(output, e))?;
+            &read.catalog
+        }
+    };
+    let relations = crate::backup::relations_at_risk(document, current);
+    if relations.is_empty() {
+        if !output.quiet {
+            let _ = writeln!(output.err, "backup: no step destroys data; nothing to back up");
+        }
+        return Ok(None);
+    }
+    let taken = crate::backup::take(target, &relations, dir)
+        .await
+        .map_err(|e| report::error(output, e))?;
+    if !output.quiet {
+        let _ = writeln!(
+            output.err,
+            "backup: {} ({} bytes, sha256 {}) holds the data of {}; restore with `pg_restore --data-only -d <database> {}`",
+            taken.path.display(),
+            taken.bytes,
+            taken.sha256.short(),
+            taken.relations.join(", "),
+            taken.path.display()
+        );
+    }
+    Ok(Some(BackupRecord {
+        path: taken.path.display().to_string(),
+        sha256: taken.sha256.0,
+    }))
+}
+
+/// Progress of a running apply: one line rewritten in place on a terminal,
+/// plain log lines otherwise; statements too with `-v`; nothing with `-q`.
+struct Progress<'o, 'a> {
+    output: &'o mut Output<'a>,
+    live: bool,
+}
+
+impl<'o, 'a> Progress<'o, 'a> {
+    fn new(output: &'o mut Output<'a>) -> Self {
+        let live = output.err_terminal && !output.verbose && !output.quiet;
+        Progress { output, live }
+    }
+
+    fn step(&mut self, s: &StepStarted<'_>) {
+        if self.output.quiet {
+            return;
+        }
+        let elapsed = s.elapsed.as_secs_f64();
+        if self.live {
+            let _ = write!(
+                self.output.err,
+                "\r\x1b[2K[{}/{}] {elapsed:.1}s {}",
+                s.index,
+                s.total,
+                truncate(s.description, 70)
+            );
+            let _ = self.output.err.flush();
+        } else {
+            let _ = writeln!(
+                self.output.err,
+                "step {}/{} ({elapsed:.1}s): {}",
+                s.index, s.total, s.description
+            );
+            if self.output.verbose {
+                for statement in s.statements {
+                    let _ = writeln!(self.output.err, "  {statement};");
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.live {
+            let _ = write!(self.output.err, "\r\x1b[2K");
+            let _ = self.output.err.flush();
+        }
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
+    }
+}
+
+pub fn report_refusal(output: &mut Output<'_>, refusals: &[crate::apply::RefusedStep]) -> ExitStatus {
     let _ = writeln!(
         output.err,
         "error: refused to apply: {} step(s) have hazards that are not allowed",

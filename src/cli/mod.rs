@@ -7,6 +7,7 @@
 
 mod apply;
 mod context;
+mod history;
 mod misc;
 mod plan;
 mod report;
@@ -83,6 +84,17 @@ pub enum Command {
         converge apply --yes                            # local development database, schema/\n  \
         converge apply --url \"$DATABASE_URL\" --allow-hazards data-loss")]
     Apply(ApplyArgs),
+    /// Show the recent applies of the target and whether it drifted since the last
+    #[command(after_help = "Examples:\n  \
+        converge status                                 # local development database\n  \
+        converge status --env production --limit 20\n  \
+        converge status --url \"$DATABASE_URL\" --exit-code  # exit 2 when changed outside converge")]
+    Status(StatusArgs),
+    /// Undo the last apply (or apply ID) with its recorded rollback SQL
+    #[command(after_help = "Examples:\n  \
+        converge rollback                               # the last apply not rolled back yet\n  \
+        converge rollback 42 --env staging --allow-hazards data-loss")]
+    Rollback(RollbackArgs),
     /// Validate the desired files (parse and load them), without any target
     #[command(after_help = "Examples:\n  \
         converge check                                  # schema/, on converge's embedded server\n  \
@@ -174,6 +186,46 @@ pub struct ApplyArgs {
     /// databases, such as test fixtures)
     #[arg(long = "no-history", env = "CONVERGE_NO_HISTORY", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_history: bool,
+    /// Apply this reviewed plan directory (from `plan --out`) exactly, instead of planning now
+    #[arg(long, value_name = "DIR")]
+    pub plan: Option<PathBuf>,
+    /// Before applying, pg_dump the data that data-loss steps destroy into DIR
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<PathBuf>,
+    /// Confirm a protected environment's apply without a terminal: its name
+    #[arg(long, value_name = "ENV")]
+    pub confirm: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// The database to inspect [default: the environment's, else $DATABASE_URL, else the local development database]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// How many history entries to show
+    #[arg(long, default_value_t = 10)]
+    pub limit: i64,
+    /// Exit 2 when the target changed outside converge since its last apply
+    #[arg(long = "exit-code")]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// The converge.history id of the apply to undo [default: the last apply not rolled back]
+    pub id: Option<i64>,
+    /// The database to change [default: the environment's, else $DATABASE_URL, else the local development database]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Roll back without asking for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Hazard kinds to allow, comma-separated (data-loss), or `all`
+    #[arg(long = "allow-hazards", value_name = "KIND,...", value_delimiter = ',')]
+    pub allow_hazards: Option<Vec<String>>,
+    /// Confirm a protected environment's rollback without a terminal: its name
+    #[arg(long, value_name = "ENV")]
+    pub confirm: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -210,6 +262,8 @@ pub struct Output<'a> {
     pub quiet: bool,
     /// Every statement as it runs.
     pub verbose: bool,
+    /// Standard error is a terminal: progress is drawn in place.
+    pub err_terminal: bool,
 }
 
 /// Runs a parsed command line to its exit status, cleaning up shadow
@@ -237,6 +291,8 @@ async fn dispatch(cli: &Cli, context: &Context, output: &mut Output<'_>) -> Exit
     match &cli.command {
         Command::Plan(args) => plan::run(args, context, output).await,
         Command::Apply(args) => apply::run(args, context, output).await,
+        Command::Status(args) => history::status(args, context, output).await,
+        Command::Rollback(args) => history::rollback(args, context, output).await,
         Command::Check(args) => misc::check(args, context, output).await,
         Command::Dump(args) => misc::dump(args, context, output).await,
         Command::Init => misc::init(output),

@@ -20,6 +20,8 @@ pub struct Resolved {
     pub options: Options,
     pub format: Format,
     pub protected: bool,
+    /// Where `apply` backs up the data it destroys, if anywhere.
+    pub backup_dir: Option<PathBuf>,
 }
 
 impl Context {
@@ -58,6 +60,7 @@ impl Context {
             },
             format,
             protected: s.protected.unwrap_or(false),
+            backup_dir: s.backup_dir.clone(),
         })
     }
 }

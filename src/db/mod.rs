@@ -181,6 +181,43 @@ impl Endpoint {
         &self.config
     }
 
+    /// The environment that points a libpq client (pg_dump, psql) at the
+    /// first server of this endpoint, password included: handed to a child
+    /// process's environment, never to its command line.
+    pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = Vec::new();
+        if let Some(target) = self.targets.first() {
+            let host = match (&target.host, target.hostaddr) {
+                (Host::Unix(p), _) => p.display().to_string(),
+                (Host::Tcp(h), _) => h.clone(),
+            };
+            env.push(("PGHOST", host));
+            if let Some(addr) = target.hostaddr {
+                env.push(("PGHOSTADDR", addr.to_string()));
+            }
+            env.push(("PGPORT", target.port.to_string()));
+            let password = self
+                .config
+                .get_password()
+                .map(<[u8]>::to_vec)
+                .or_else(|| target.password.as_ref().map(|s| s.0.clone()));
+            if let Some(password) = password {
+                env.push(("PGPASSWORD", String::from_utf8_lossy(&password).into_owned()));
+            }
+        }
+        env.push(("PGUSER", self.user()));
+        env.push(("PGDATABASE", self.dbname()));
+        env.push(("PGSSLMODE", self.ssl.mode.as_str().to_string()));
+        match &self.ssl.root_cert {
+            settings::RootCert::File(path) => env.push(("PGSSLROOTCERT", path.display().to_string())),
+            settings::RootCert::System => env.push(("PGSSLROOTCERT", "system".to_string())),
+        }
+        env.push(("PGSSLCERT", self.ssl.cert.display().to_string()));
+        env.push(("PGSSLKEY", self.ssl.key.display().to_string()));
+        env.push(("PGAPPNAME", "converge".to_string()));
+        env
+    }
+
     /// Whether a password will be sent: given, or found in the password file.
     pub fn has_password(&self) -> bool {
         self.config.get_password().is_some() || self.targets.iter().any(|t| t.password.is_some())

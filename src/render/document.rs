@@ -160,7 +160,12 @@ pub fn steps_of(plan: &Plan) -> Vec<StepDoc> {
 
 impl PlanDocument {
     pub fn new(plan: &Plan, fingerprints: &PlanFingerprints, server_version: i32, options: &Options) -> PlanDocument {
-        PlanDocument::from_steps(steps_of(plan), fingerprints.clone(), server_version / 10000, options.clone())
+        PlanDocument::from_steps(
+            steps_of(plan),
+            fingerprints.clone(),
+            server_version / 10000,
+            options.clone(),
+        )
     }
 
     /// A document of `steps`, with the checksums of the scripts they render to.
@@ -241,7 +246,8 @@ impl PlanDocument {
             document.server_major,
             document.options.clone(),
         );
-        if (&rendered.forward_sha256, &rendered.rollback_sha256) != (&document.forward_sha256, &document.rollback_sha256)
+        if (&rendered.forward_sha256, &rendered.rollback_sha256)
+            != (&document.forward_sha256, &document.rollback_sha256)
         {
             return Err(PlanFileError::Inconsistent {
                 path: json_path,
