@@ -35,6 +35,9 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
     if !refusals.is_empty() {
         return report_refusal(output, &refusals);
     }
+    if let Some(status) = super::safety::before_apply(&args.safety, &target, &planned, output).await {
+        return status;
+    }
     if !args.yes {
         if !output.interactive {
             return report::error(

@@ -10,6 +10,7 @@ mod context;
 mod misc;
 mod plan;
 mod report;
+mod safety;
 mod settings;
 
 pub use context::Context;
@@ -81,7 +82,7 @@ pub enum Command {
     /// Make the target match the desired files, in one verified transaction
     #[command(after_help = "Examples:\n  \
         converge apply --yes                            # local development database, schema/\n  \
-        converge apply --url \"$DATABASE_URL\" --allow-hazards data-loss")]
+        converge apply --url \"$DATABASE_URL\" --allow-hazards data-loss,irreversible")]
     Apply(ApplyArgs),
     /// Validate the desired files (parse and load them), without any target
     #[command(after_help = "Examples:\n  \
@@ -167,13 +168,16 @@ pub struct ApplyArgs {
     /// Apply without asking for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Hazard kinds to allow, comma-separated (data-loss), or `all`
+    /// Hazard kinds to allow, comma-separated (data-loss, irreversible,
+    /// table-rewrite, long-lock), or `all`
     #[arg(long = "allow-hazards", value_name = "KIND,...", value_delimiter = ',')]
     pub allow_hazards: Option<Vec<String>>,
     /// Do not record the apply in the converge.history table (for throwaway
     /// databases, such as test fixtures)
     #[arg(long = "no-history", env = "CONVERGE_NO_HISTORY", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_history: bool,
+    #[command(flatten)]
+    pub safety: safety::SafetyArgs,
 }
 
 #[derive(Debug, Clone, Args)]
