@@ -22,6 +22,8 @@ pub mod dump;
 pub mod introspect;
 pub mod pipeline;
 pub mod plan;
+pub mod precheck;
+pub mod preflight;
 pub mod render;
 pub mod shadow;
 pub mod source;

@@ -89,11 +89,12 @@ fn data_loss_is_refused_with_exit_3_and_changes_nothing() {
         assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
         let err = text(&o.stderr);
         assert!(err.contains("drop table public.old_events"), "{err}");
-        assert!(err.contains("--allow-hazards data-loss"), "{err}");
+        assert!(err.contains("--allow-hazards data-loss,irreversible"), "{err}");
+        assert!(err.contains("public.old_events: rows unknown (never analyzed)"), "{err}");
         assert_eq!(support::canonical::dump(&db).await.unwrap(), before, "a refused apply changes nothing");
         assert_eq!(query_i64(&db, "SELECT count(*) FROM old_events").await, 2);
 
-        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes", "--allow-hazards", "data-loss"], None);
+        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes", "--allow-hazards", "data-loss,irreversible"], None);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         assert_eq!(query_i64(&db, "SELECT count(*) FROM pg_class WHERE relname = 'old_events'").await, 0);
 

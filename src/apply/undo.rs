@@ -48,6 +48,7 @@ fn undo_step(step: &StepDoc, index: usize, total: usize) -> StepDoc {
                 "undoing the creation of {} {} drops it with any data written to it since",
                 step.object.kind, step.object.name
             ),
+            estimate: None,
         });
     }
     let reason = if step.has_hazard(HazardKind::DataLoss) {

@@ -231,4 +231,27 @@ pub struct Snapshot {
     pub server_version: i32,
     /// The role the snapshot was read as (`current_user`).
     pub role: String,
+    /// Planner statistics of tables and materialized views, for the estimates
+    /// beside hazards. Not part of the catalog: comparisons and fingerprints
+    /// never see them, and they are not serialized.
+    #[serde(skip)]
+    pub stats: BTreeMap<QualifiedName, TableStats>,
+}
+
+/// What `pg_class` estimates about a table's size (no table is scanned or
+/// locked to know it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableStats {
+    /// `reltuples`; `None` when the table was never vacuumed or analyzed
+    /// (PostgreSQL 14 and later say -1).
+    pub rows: Option<i64>,
+    /// `relpages` times the block size (0 until the first VACUUM or ANALYZE).
+    pub bytes: i64,
+}
+
+impl TableStats {
+    /// Known to hold no rows: analyzed, and empty then.
+    pub fn known_empty(&self) -> bool {
+        self.rows == Some(0) && self.bytes == 0
+    }
 }

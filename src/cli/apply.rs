@@ -59,6 +59,11 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
     if !refusals.is_empty() {
         return report_refusal(output, &refusals);
     }
+    if let Some(planned) = planned.as_ref()
+        && let Some(status) = super::safety::before_apply(&args.safety, &target, planned, output).await
+    {
+        return status;
+    }
     if let Err(status) = confirm(args.yes, args.confirm.as_deref(), &settings, &document, &target, output) {
         return status;
     }

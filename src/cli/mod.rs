@@ -11,6 +11,7 @@ mod history;
 mod misc;
 mod plan;
 mod report;
+mod safety;
 mod settings;
 
 pub use context::Context;
@@ -82,7 +83,7 @@ pub enum Command {
     /// Make the target match the desired files, in one verified transaction
     #[command(after_help = "Examples:\n  \
         converge apply --yes                            # local development database, schema/\n  \
-        converge apply --url \"$DATABASE_URL\" --allow-hazards data-loss")]
+        converge apply --url \"$DATABASE_URL\" --allow-hazards data-loss,irreversible")]
     Apply(ApplyArgs),
     /// Show the recent applies of the target and whether it drifted since the last
     #[command(after_help = "Examples:\n  \
@@ -179,7 +180,8 @@ pub struct ApplyArgs {
     /// Apply without asking for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Hazard kinds to allow, comma-separated (data-loss), or `all`
+    /// Hazard kinds to allow, comma-separated (data-loss, irreversible,
+    /// table-rewrite, long-lock), or `all`
     #[arg(long = "allow-hazards", value_name = "KIND,...", value_delimiter = ',')]
     pub allow_hazards: Option<Vec<String>>,
     /// Do not record the apply in the converge.history table (for throwaway
@@ -195,6 +197,8 @@ pub struct ApplyArgs {
     /// Confirm a protected environment's apply without a terminal: its name
     #[arg(long, value_name = "ENV")]
     pub confirm: Option<String>,
+    #[command(flatten)]
+    pub safety: safety::SafetyArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -10,6 +10,7 @@
 mod bodies;
 mod build;
 mod deps;
+mod stats;
 
 use crate::catalog::Snapshot;
 use crate::db::{DbError, query_error};
@@ -17,7 +18,7 @@ use std::sync::LazyLock;
 use tokio_postgres::{Client, GenericClient, Row};
 
 /// One bulk query per object kind, each read once: (what it reads, SQL).
-const QUERY_FILES: [(&str, &str); 18] = [
+const QUERY_FILES: [(&str, &str); 19] = [
     ("schemas", include_str!("queries/schemas.sql")),
     ("extensions", include_str!("queries/extensions.sql")),
     ("collations", include_str!("queries/collations.sql")),
@@ -36,6 +37,7 @@ const QUERY_FILES: [(&str, &str); 18] = [
     ("policies", include_str!("queries/policies.sql")),
     ("default privileges", include_str!("queries/default_privileges.sql")),
     ("dependencies", include_str!("queries/dependencies.sql")),
+    ("table statistics", include_str!("queries/table_stats.sql")),
 ];
 
 /// The queries with their shared filters expanded, once.
@@ -188,12 +190,14 @@ async fn read(client: &impl GenericClient) -> Result<(Snapshot, usize), DbError>
     let rows = Rows { by_name };
     let (catalog, oids) = build::catalog(&rows, &role)?;
     let deps = deps::dependencies(rows.get("dependencies"), &oids, &catalog)?;
+    let stats = stats::table_stats(rows.get("table statistics"))?;
     Ok((
         Snapshot {
             catalog,
             deps,
             server_version: version,
             role,
+            stats,
         },
         sent,
     ))

@@ -1,5 +1,15 @@
 //! Hazards: typed warnings on steps, which `apply` refuses unless allowed.
+//!
+//! `judge` looks at one change with the target's snapshot beside it: the
+//! catalog says what the change touches, the planner statistics
+//! (`Snapshot::stats`) how big it is. Hazards about cost (a rewrite, a long
+//! lock) are left out for a table that is known to be empty; hazards about
+//! data are always given. Nothing here runs a query: a table never analyzed
+//! is said to be of unknown size, not counted.
 
+mod locks;
+
+use crate::catalog::{QualifiedName, Snapshot, TableStats};
 use crate::diff::Change;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -9,14 +19,32 @@ use std::fmt;
 pub enum HazardKind {
     /// The step destroys data: rows, column values, a sequence's position.
     DataLoss,
+    /// The step rewrites every row of a table (a type change that is not a
+    /// relabel, a volatile default, SET LOGGED), under ACCESS EXCLUSIVE.
+    TableRewrite,
+    /// The step blocks writes (or reads) on a table with rows for as long as
+    /// it scans or builds: an index built without CONCURRENTLY, a constraint
+    /// validated when added, SET NOT NULL, ATTACH PARTITION, a refresh.
+    LongLock,
+    /// The rollback of the step cannot bring back the data the step removes:
+    /// it recreates the structure empty.
+    Irreversible,
 }
 
 impl HazardKind {
-    pub const ALL: [HazardKind; 1] = [HazardKind::DataLoss];
+    pub const ALL: [HazardKind; 4] = [
+        HazardKind::DataLoss,
+        HazardKind::TableRewrite,
+        HazardKind::LongLock,
+        HazardKind::Irreversible,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             HazardKind::DataLoss => "data-loss",
+            HazardKind::TableRewrite => "table-rewrite",
+            HazardKind::LongLock => "long-lock",
+            HazardKind::Irreversible => "irreversible",
         }
     }
 
@@ -34,8 +62,95 @@ impl fmt::Display for HazardKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hazard {
     pub kind: HazardKind,
-    /// One line: what is lost or risked.
+    /// One line: what is lost or risked, on which object, with the size
+    /// estimate (if any) at the end.
     pub message: String,
+    /// The size of the table the hazard is about, as `pg_class` estimates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Estimate>,
+}
+
+impl Hazard {
+    /// A hazard about no table in particular.
+    fn new(kind: HazardKind, message: String) -> Hazard {
+        Hazard {
+            kind,
+            message,
+            estimate: None,
+        }
+    }
+
+    /// A hazard about `table`, with its size estimate appended to the message.
+    fn on_table(kind: HazardKind, message: String, table: &QualifiedName, stats: Option<&TableStats>) -> Hazard {
+        let estimate = Estimate {
+            table: table.to_string(),
+            rows: stats.and_then(|s| s.rows),
+            bytes: stats.map(|s| s.bytes),
+        };
+        Hazard {
+            kind,
+            message: format!("{message} ({estimate})"),
+            estimate: Some(estimate),
+        }
+    }
+}
+
+/// How big a table is, from the planner statistics (never counted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub table: String,
+    /// `reltuples`; absent when the table was never vacuumed or analyzed.
+    pub rows: Option<i64>,
+    /// `relpages` times the block size; absent when the table has no statistics.
+    pub bytes: Option<i64>,
+}
+
+impl fmt::Display for Estimate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.rows, self.bytes) {
+            (Some(rows), Some(bytes)) => write!(
+                f,
+                "{}: about {} row{}, {} by pg_class statistics",
+                self.table,
+                thousands(rows),
+                if rows == 1 { "" } else { "s" },
+                size(bytes)
+            ),
+            (None, Some(bytes)) if bytes > 0 => write!(
+                f,
+                "{}: rows unknown (never analyzed), {} by pg_class statistics",
+                self.table,
+                size(bytes)
+            ),
+            (None, Some(_)) => write!(f, "{}: rows unknown (never analyzed)", self.table),
+            (_, None) => write!(f, "{}: size unknown (no statistics)", self.table),
+        }
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Bytes as PostgreSQL's `pg_size_pretty` would round them.
+fn size(bytes: i64) -> String {
+    let units = ["bytes", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 10240.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{} {}", value.round() as i64, units[unit])
 }
 
 /// The hazards kinds a user allows (`--allow-hazards data-loss,...`, `all`).
@@ -75,35 +190,89 @@ impl Allowed {
     }
 }
 
-/// The hazards of a change.
-pub fn judge(change: &Change) -> Vec<Hazard> {
+/// What a change is judged against: the target as it is (its catalog and
+/// planner statistics) and the desired catalog.
+#[derive(Clone, Copy)]
+pub struct Judging<'a> {
+    pub current: &'a Snapshot,
+    pub desired: &'a Snapshot,
+}
+
+impl<'a> Judging<'a> {
+    /// The statistics of a table of the target (none for a table the plan creates).
+    fn stats(&self, table: &QualifiedName) -> Option<&'a TableStats> {
+        self.current.stats.get(table)
+    }
+
+    /// Whether a table of the target may hold rows: it exists and is not
+    /// known to be empty. A table never analyzed may.
+    fn may_have_rows(&self, table: &QualifiedName) -> bool {
+        self.stats(table).is_some_and(|s| !s.known_empty())
+    }
+}
+
+/// The hazards of a change, in kind order.
+pub fn judge(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
+    let mut hazards = data_loss(change, judging);
+    hazards.extend(locks::judge(change, judging));
+    hazards.sort_by_key(|h| h.kind);
+    hazards
+}
+
+/// Data-loss hazards, each with its irreversible twin when the rollback
+/// cannot bring the data back.
+fn data_loss(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
     use Change::*;
-    let data_loss = |message: String| {
-        vec![Hazard {
-            kind: HazardKind::DataLoss,
-            message,
-        }]
-    };
+    use HazardKind::{DataLoss, Irreversible};
+    let on_table =
+        |kind, message: String, table: &QualifiedName| Hazard::on_table(kind, message, table, judging.stats(table));
     match change {
-        DropTable(t) => data_loss(format!(
-            "drops table {} and all its rows (rollback recreates it empty)",
-            t.name
-        )),
-        DropColumn { table, column } if column.generated.is_none() => data_loss(format!(
-            "drops column {table}.{} and its values (rollback recreates it empty)",
-            column.name
-        )),
-        AlterColumn { table, from, to } if from.data_type != to.data_type => {
-            if widens(&from.data_type, &to.data_type) {
-                Vec::new()
-            } else {
-                data_loss(format!(
-                    "changes {table}.{} from {} to {}: values that do not fit are cut or make the change fail",
-                    to.name, from.data_type, to.data_type
-                ))
-            }
+        DropTable(t) => vec![
+            on_table(DataLoss, format!("drops table {} and all its rows", t.name), &t.name),
+            Hazard::new(
+                Irreversible,
+                format!(
+                    "the rollback recreates table {} empty: its rows cannot be brought back",
+                    t.name
+                ),
+            ),
+        ],
+        DropColumn { table, column } if column.generated.is_none() => vec![
+            on_table(
+                DataLoss,
+                format!("drops column {table}.{} and its values", column.name),
+                table,
+            ),
+            Hazard::new(
+                Irreversible,
+                format!(
+                    "the rollback recreates column {table}.{} empty: its values cannot be brought back",
+                    column.name
+                ),
+            ),
+        ],
+        AlterColumn { table, from, to }
+            if from.data_type != to.data_type && !widens(&from.data_type, &to.data_type) =>
+        {
+            vec![
+                on_table(
+                    DataLoss,
+                    format!(
+                        "changes {table}.{} from {} to {}: values that do not fit are cut or make the change fail",
+                        to.name, from.data_type, to.data_type
+                    ),
+                    table,
+                ),
+                Hazard::new(
+                    Irreversible,
+                    format!(
+                        "the rollback changes {table}.{} back to {}: values cut by the change stay cut",
+                        to.name, from.data_type
+                    ),
+                ),
+            ]
         }
-        DropEnum(e) => data_loss(format!("drops enum type {}", e.name)),
+        DropEnum(e) => vec![Hazard::new(DataLoss, format!("drops enum type {}", e.name))],
         AlterEnum { from, to, .. } => {
             let removed: Vec<&str> = from
                 .labels
@@ -114,17 +283,41 @@ pub fn judge(change: &Change) -> Vec<Hazard> {
             if removed.is_empty() {
                 Vec::new()
             } else {
-                data_loss(format!(
-                    "removes label{} {} from enum {}: rows holding them make the change fail",
-                    if removed.len() > 1 { "s" } else { "" },
-                    removed.iter().map(|l| format!("'{l}'")).collect::<Vec<_>>().join(", "),
-                    to.name
-                ))
+                vec![Hazard::new(
+                    DataLoss,
+                    format!(
+                        "removes label{} {} from enum {}: rows holding them make the change fail",
+                        if removed.len() > 1 { "s" } else { "" },
+                        removed.iter().map(|l| format!("'{l}'")).collect::<Vec<_>>().join(", "),
+                        to.name
+                    ),
+                )]
             }
         }
-        DropSequence(s) => data_loss(format!("drops sequence {} and its current value", s.name)),
-        DropSchema(s) => data_loss(format!("drops schema {}", s.name)),
-        DropExtension(e) => data_loss(format!("drops extension {} and everything it installed", e.name)),
+        DropSequence(s) => vec![
+            Hazard::new(DataLoss, format!("drops sequence {} and its current value", s.name)),
+            Hazard::new(
+                Irreversible,
+                format!(
+                    "the rollback recreates sequence {} at its start: its current value is lost",
+                    s.name
+                ),
+            ),
+        ],
+        DropSchema(s) => vec![Hazard::new(DataLoss, format!("drops schema {}", s.name))],
+        DropExtension(e) => vec![
+            Hazard::new(
+                DataLoss,
+                format!("drops extension {} and everything it installed", e.name),
+            ),
+            Hazard::new(
+                Irreversible,
+                format!(
+                    "the rollback recreates extension {} as installed: data kept in its objects is lost",
+                    e.name
+                ),
+            ),
+        ],
         _ => Vec::new(),
     }
 }
@@ -173,7 +366,7 @@ pub fn widens(from: &str, to: &str) -> bool {
 
 /// `numeric(10,2)[]` → (`numeric`, [10, 2]); `timestamp(3) with time zone`
 /// → (`timestamp with time zone`, [3]).
-fn split_type(t: &str) -> (String, Vec<i64>) {
+pub(crate) fn split_type(t: &str) -> (String, Vec<i64>) {
     let t = t.trim_end_matches("[]");
     match (t.find('('), t.find(')')) {
         (Some(open), Some(close)) if close > open => {
@@ -190,6 +383,7 @@ fn split_type(t: &str) -> (String, Vec<i64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Column;
 
     #[test]
     fn widening_changes_lose_nothing() {
@@ -212,6 +406,138 @@ mod tests {
         assert!(!widens("timestamp(6) with time zone", "timestamp(3) with time zone"));
     }
 
+    fn table(name: &str, columns: Vec<Column>) -> crate::catalog::Table {
+        crate::catalog::Table {
+            name: QualifiedName::new("public", name),
+            columns,
+            ..Default::default()
+        }
+    }
+
+    fn column(name: &str, data_type: &str) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            ..Default::default()
+        }
+    }
+
+    /// A target with table `public.t` of the given statistics.
+    fn target(stats: Option<TableStats>) -> Snapshot {
+        let mut s = Snapshot::default();
+        let t = table("t", vec![column("id", "integer")]);
+        if let Some(stats) = stats {
+            s.stats.insert(t.name.clone(), stats);
+        }
+        s.catalog.tables.insert(t.name.clone(), t);
+        s
+    }
+
+    fn kinds(change: &Change, current: &Snapshot) -> Vec<HazardKind> {
+        let desired = Snapshot::default();
+        judge(
+            change,
+            Judging {
+                current,
+                desired: &desired,
+            },
+        )
+        .into_iter()
+        .map(|h| h.kind)
+        .collect()
+    }
+
+    #[test]
+    fn a_drop_is_data_loss_and_irreversible_with_its_estimate() {
+        let current = target(Some(TableStats {
+            rows: Some(1_234_567),
+            bytes: 300 * 1024 * 1024,
+        }));
+        let hazards = judge(
+            &Change::DropTable(table("t", Vec::new())),
+            Judging {
+                current: &current,
+                desired: &Snapshot::default(),
+            },
+        );
+        assert_eq!(
+            hazards.iter().map(|h| h.kind).collect::<Vec<_>>(),
+            [HazardKind::DataLoss, HazardKind::Irreversible]
+        );
+        assert_eq!(
+            hazards[0].message,
+            "drops table public.t and all its rows (public.t: about 1,234,567 rows, 300 MB by pg_class statistics)"
+        );
+    }
+
+    #[test]
+    fn a_table_never_analyzed_is_of_unknown_size_and_may_have_rows() {
+        let current = target(Some(TableStats { rows: None, bytes: 0 }));
+        let change = Change::AlterColumn {
+            table: QualifiedName::new("public", "t"),
+            from: column("id", "integer"),
+            to: column("id", "bigint"),
+        };
+        let hazards = judge(
+            &change,
+            Judging {
+                current: &current,
+                desired: &Snapshot::default(),
+            },
+        );
+        assert_eq!(hazards.len(), 1, "{hazards:?}");
+        assert_eq!(hazards[0].kind, HazardKind::TableRewrite);
+        assert!(
+            hazards[0]
+                .message
+                .ends_with("(public.t: rows unknown (never analyzed))"),
+            "{}",
+            hazards[0].message
+        );
+    }
+
+    #[test]
+    fn cost_hazards_skip_empty_and_new_tables() {
+        let not_null = Change::AlterColumn {
+            table: QualifiedName::new("public", "t"),
+            from: column("id", "integer"),
+            to: Column {
+                not_null: true,
+                ..column("id", "integer")
+            },
+        };
+        let empty = target(Some(TableStats {
+            rows: Some(0),
+            bytes: 0,
+        }));
+        assert!(kinds(&not_null, &empty).is_empty());
+        assert!(kinds(&not_null, &target(None)).is_empty(), "a table the plan creates");
+        let full = target(Some(TableStats {
+            rows: Some(10),
+            bytes: 8192,
+        }));
+        assert_eq!(kinds(&not_null, &full), [HazardKind::LongLock]);
+    }
+
+    #[test]
+    fn volatile_defaults_rewrite_and_stable_ones_do_not() {
+        let full = target(Some(TableStats {
+            rows: Some(10),
+            bytes: 8192,
+        }));
+        let add = |default: &str| Change::AddColumn {
+            table: QualifiedName::new("public", "t"),
+            column: Column {
+                default: Some(default.into()),
+                ..column("c", "text")
+            },
+        };
+        assert_eq!(kinds(&add("(random())::text"), &full), [HazardKind::TableRewrite]);
+        assert_eq!(kinds(&add("gen_random_uuid()"), &full), [HazardKind::TableRewrite]);
+        assert!(kinds(&add("now()"), &full).is_empty());
+        assert!(kinds(&add("'x'::text"), &full).is_empty());
+    }
+
     #[test]
     fn allowed_parses_kinds_and_all() {
         assert!(
@@ -222,5 +548,13 @@ mod tests {
         assert!(Allowed::parse(&["all".into()]).unwrap().allows(HazardKind::DataLoss));
         assert!(!Allowed::parse(&[]).unwrap().allows(HazardKind::DataLoss));
         assert!(Allowed::parse(&["data-los".into()]).is_err());
+        let some = Allowed::parse(&["table-rewrite,long-lock".into(), "irreversible".into()]).unwrap();
+        assert!(some.allows(HazardKind::TableRewrite) && some.allows(HazardKind::LongLock));
+        assert!(some.allows(HazardKind::Irreversible) && !some.allows(HazardKind::DataLoss));
+        assert!(
+            HazardKind::ALL
+                .iter()
+                .all(|k| Allowed::parse(&["all".into()]).unwrap().allows(*k))
+        );
     }
 }

@@ -14,7 +14,7 @@ mod graph;
 pub mod hazard;
 
 pub use effects::{Effects, effects};
-pub use hazard::{Allowed, Hazard, HazardKind};
+pub use hazard::{Allowed, Estimate, Hazard, HazardKind};
 
 /// Column type changes PostgreSQL has no cast for: (from, to) as
 /// `format_type` prints them.
@@ -179,7 +179,7 @@ pub fn build(
             hazards: if implied_by.is_some() {
                 Vec::new()
             } else {
-                hazard::judge(&d.change)
+                hazard::judge(&d.change, hazard::Judging { current, desired })
             },
             source: located.and_then(|stmt| source.map(|s| s.location(stmt))),
             implied_by,

@@ -1,0 +1,282 @@
+//! `apply`'s safety checks against a real PostgreSQL: hazard kinds and their
+//! estimates, data checks that find the rows a step would fail on before
+//! anything runs, and the pre-flight refusal when another session holds a
+//! lock on a table the plan changes. Every refusal leaves the database as it
+//! was.
+
+mod support;
+
+use support::bin::{converge, schema_dir, text};
+
+async fn query_i64(db: &converge::db::Endpoint, sql: &str) -> i64 {
+    let client = db.connect().await.expect("connect");
+    client.query_one(sql, &[]).await.expect(sql).get(0)
+}
+
+#[test]
+fn orphan_rows_are_reported_before_anything_runs() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("safety_orphans").await;
+        support::load(
+            &db,
+            r#"
+            CREATE TABLE customers (id int PRIMARY KEY);
+            CREATE TABLE orders (id int PRIMARY KEY, customer_id int, note text);
+            INSERT INTO customers VALUES (1), (2);
+            INSERT INTO orders VALUES (1, 1, 'a'), (2, 99, 'b'), (3, 98, 'c'), (4, NULL, 'd'), (5, 2, 'e');
+            "#,
+        )
+        .await
+        .unwrap();
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let schema = schema_dir(&[(
+            "s.sql",
+            r#"
+            CREATE TABLE customers (id int PRIMARY KEY);
+            CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers (id), note text);
+            "#,
+        )]);
+        let schema_path = schema.path().to_str().unwrap();
+        let before = support::canonical::dump(&db).await.unwrap();
+
+        // The validation scan is a long-lock hazard: refused first, by kind.
+        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"], None);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains("long-lock: adding foreign key orders_customer_id_fkey checks every row of public.orders"), "{err}");
+        assert!(err.contains("(public.orders: rows unknown (never analyzed))"), "{err}");
+
+        // Allowed, the data check finds the two orphans, with their keys.
+        let o = converge(
+            &["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes", "--allow-hazards", "long-lock"],
+            None,
+        );
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains("1 step would fail on rows already in the target"), "{err}");
+        assert!(
+            err.contains("rows of public.orders whose (customer_id) has no match in public.customers (id), which foreign key orders_customer_id_fkey refuses: 2"),
+            "{err}"
+        );
+        assert!(err.contains("e.g. (id)=(2): (customer_id)=(99); (id)=(3): (customer_id)=(98)"), "{err}");
+        assert!(err.contains("nothing was changed"), "{err}");
+        assert_eq!(support::canonical::dump(&db).await.unwrap(), before, "a refused apply changes nothing");
+        assert_eq!(query_i64(&db, "SELECT count(*) FROM orders").await, 5);
+        assert_eq!(
+            query_i64(&db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'converge'").await,
+            0,
+            "nothing ran, not even the history table's creation"
+        );
+
+        // The rows fixed, the same apply goes through.
+        support::load(&db, "DELETE FROM orders WHERE customer_id > 2;").await.unwrap();
+        let o = converge(
+            &["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes", "--allow-hazards", "long-lock"],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert_eq!(
+            query_i64(&db, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey'").await,
+            1
+        );
+        support::drop_db(&db).await;
+    });
+}
+
+#[test]
+fn nulls_duplicates_checks_and_removed_labels_are_found_per_step() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("safety_data").await;
+        support::load(
+            &db,
+            r#"
+            CREATE TYPE mood AS ENUM ('happy', 'sad', 'meh');
+            CREATE TABLE people (id int PRIMARY KEY, email text, age int, nick text, feeling mood, code text);
+            INSERT INTO people VALUES
+                (1, 'a@x', 30, 'x', 'happy', '1'), (2, 'a@x', -1, NULL, 'meh', '2'), (3, 'b@x', 40, NULL, 'sad', 'x'),
+                (4, 'b@x', -5, 'y', 'happy', NULL), (5, 'c@x', 20, 'z', 'meh', '9999999999');
+            CREATE TABLE keyless (n int);
+            INSERT INTO keyless VALUES (1), (1), (2);
+            "#,
+        )
+        .await
+        .unwrap();
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let schema = schema_dir(&[(
+            "s.sql",
+            r#"
+            CREATE TYPE mood AS ENUM ('happy', 'sad');
+            CREATE TABLE people (
+                id int PRIMARY KEY,
+                email text UNIQUE,
+                age int CHECK (age >= 0),
+                nick text NOT NULL,
+                feeling mood,
+                code int
+            );
+            CREATE TABLE keyless (n int PRIMARY KEY);
+            "#,
+        )]);
+        let schema_path = schema.path().to_str().unwrap();
+        let before = support::canonical::dump(&db).await.unwrap();
+
+        let o = converge(
+            &["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes", "--allow-hazards", "all"],
+            None,
+        );
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        for expected in [
+            "rows where public.people.nick is NULL, which SET NOT NULL refuses: 2",
+            "e.g. (id)=(2); (id)=(3)",
+            "values of public.people (email) held by more than one row, which unique constraint people_email_key refuses: 2",
+            "e.g. (email)=(a@x) ×2; (email)=(b@x) ×2",
+            "rows of public.people that check people_age_check (age >= 0) refuses: 2",
+            "e.g. (id)=(2); (id)=(4)",
+            "rows of public.people whose feeling holds a label removed from public.mood: 2",
+            "values of public.keyless (n) held by more than one row, which primary key keyless_pkey refuses: 1",
+            "e.g. (n)=(1) ×2",
+            "values of public.people.code that cannot become integer: 2",
+            "e.g. (id)=(3); (id)=(5)",
+        ] {
+            assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
+        }
+        assert_eq!(support::canonical::dump(&db).await.unwrap(), before, "a refused apply changes nothing");
+
+        // --skip-data-checks lets PostgreSQL refuse instead: still nothing changed.
+        let o = converge(
+            &[
+                "apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes", "--allow-hazards", "all",
+                "--skip-data-checks", "--no-history",
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        assert_eq!(support::canonical::dump(&db).await.unwrap(), before);
+        support::drop_db(&db).await;
+    });
+}
+
+#[test]
+fn a_session_holding_a_lock_on_a_changed_table_blocks_the_apply() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("safety_preflight").await;
+        support::load(
+            &db,
+            "CREATE TABLE events (id int PRIMARY KEY, payload text); CREATE TABLE other (id int);",
+        )
+        .await
+        .unwrap();
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let schema = schema_dir(&[(
+            "s.sql",
+            "CREATE TABLE events (id int PRIMARY KEY, payload text, seen boolean); CREATE TABLE other (id int);",
+        )]);
+        let schema_path = schema.path().to_str().unwrap();
+
+        // A report left open in a transaction that has read the table.
+        let blocker = db.connect().await.unwrap();
+        let pid: i32 = blocker.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+        for statement in [
+            "SET application_name = 'nightly-report'",
+            "BEGIN",
+            "SELECT count(*) FROM events",
+        ] {
+            blocker.batch_execute(statement).await.unwrap();
+        }
+        // A session on a table the plan does not touch is no blocker.
+        let bystander = db.connect().await.unwrap();
+        bystander
+            .batch_execute("BEGIN; SELECT count(*) FROM other;")
+            .await
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let before = support::canonical::dump(&db).await.unwrap();
+
+        let o = converge(
+            &[
+                "apply",
+                "--url",
+                &url,
+                "--dev-url",
+                &admin,
+                "--schema",
+                schema_path,
+                "--yes",
+                "--blocker-age",
+                "1",
+            ],
+            None,
+        );
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains("1 session holds locks on tables the plan changes"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "pid {pid}, user postgres, application \"nightly-report\", idle in transaction for "
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("holds public.events (AccessShareLock); query: SELECT count(*) FROM events\n"),
+            "{err}"
+        );
+        assert!(err.contains(&format!("pg_terminate_backend({pid})")), "{err}");
+        assert!(err.contains("--ignore-blockers"), "{err}");
+        assert_eq!(
+            support::canonical::dump(&db).await.unwrap(),
+            before,
+            "a refused apply changes nothing"
+        );
+
+        // With --ignore-blockers the apply starts and waits for the lock,
+        // which the report releases a moment later.
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            blocker.batch_execute("COMMIT").await.unwrap();
+            blocker
+        });
+        let (u, a, s) = (url.clone(), admin.clone(), schema_path.to_string());
+        let o = tokio::task::spawn_blocking(move || {
+            converge(
+                &[
+                    "apply",
+                    "--url",
+                    &u,
+                    "--dev-url",
+                    &a,
+                    "--schema",
+                    &s,
+                    "--yes",
+                    "--blocker-age",
+                    "1",
+                    "--ignore-blockers",
+                ],
+                None,
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        drop(release.await.unwrap());
+        assert_eq!(
+            query_i64(
+                &db,
+                "SELECT count(*) FROM information_schema.columns WHERE column_name = 'seen'"
+            )
+            .await,
+            1
+        );
+        drop(bystander);
+        support::drop_db(&db).await;
+    });
+}
