@@ -287,3 +287,34 @@ fn completions_and_man_page() {
     let page = text(&o.stdout);
     assert!(page.starts_with(".ie") || page.contains(".TH converge"), "{page}");
 }
+
+/// `--format json` is a versioned document: its whole text for a fixed
+/// schema against an empty database is a reviewed snapshot, so any change to
+/// its shape shows up in review (and must come with a format_version bump
+/// when it is not an addition).
+#[test]
+fn plan_json_matches_its_snapshot() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("cfg_json").await;
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let project = schema_dir(&[
+            ("schema/a.sql", "CREATE TYPE mood AS ENUM ('ok', 'meh');\n"),
+            (
+                "schema/b.sql",
+                "CREATE TABLE people (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    mood mood NOT NULL DEFAULT 'ok'\n);\nCREATE INDEX people_mood ON people (mood);\n",
+            ),
+        ]);
+        let o = converge(
+            &["plan", "--url", &url, "--dev-url", &admin, "--format", "json"],
+            Some(project.path()),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let json = text(&o.stdout);
+        let value: serde_json::Value = serde_json::from_str(&json).expect("plan.json parses");
+        assert_eq!(value["format_version"], 1);
+        insta::assert_snapshot!("plan_json", json);
+        support::drop_db(&db).await;
+    });
+}

@@ -369,7 +369,7 @@ fn status_shows_history_and_drift_and_rollback_restores_the_previous_catalog() {
         assert!(text(&o.stdout).contains("customers_name"), "{}", text(&o.stdout));
 
         // Rollback refuses while the target is not where the apply left it.
-        let o = converge(&["rollback", "--url", &url, "--yes", "--allow-hazards", "data-loss"], None);
+        let o = converge(&["rollback", "--url", &url, "--yes", "--allow-hazards", "data-loss,irreversible"], None);
         assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
         assert!(text(&o.stderr).contains("no longer in the state"), "{}", text(&o.stderr));
         support::load(&db, "DROP INDEX customers_name;").await.unwrap();
@@ -379,7 +379,7 @@ fn status_shows_history_and_drift_and_rollback_restores_the_previous_catalog() {
         let o = converge(&["rollback", "--url", &url, "--yes"], None);
         assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
         assert!(text(&o.stderr).contains("data-loss"), "{}", text(&o.stderr));
-        let o = converge(&["rollback", "--url", &url, "--yes", "--allow-hazards", "data-loss"], None);
+        let o = converge(&["rollback", "--url", &url, "--yes", "--allow-hazards", "data-loss,irreversible"], None);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         assert_eq!(support::canonical::dump(&db).await.unwrap(), after_v1, "the catalog of v1 is back");
         assert_eq!(query_i64(&db, "SELECT count(*) FROM customers").await, 1, "and its data stayed");
@@ -392,7 +392,7 @@ fn status_shows_history_and_drift_and_rollback_restores_the_previous_catalog() {
         assert!(text(&o.stdout).contains("Drift: none"), "{}", text(&o.stdout));
 
         // The next rollback undoes v1 itself; the one after has nothing left.
-        let o = converge(&["rollback", "--url", &url, "--yes", "--allow-hazards", "data-loss"], None);
+        let o = converge(&["rollback", "--url", &url, "--yes", "--allow-hazards", "data-loss,irreversible"], None);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         assert_eq!(query_i64(&db, "SELECT count(*) FROM pg_class WHERE relname = 'customers'").await, 0);
         let o = converge(&["rollback", "--url", &url, "--yes"], None);

@@ -4,9 +4,10 @@ use super::report;
 use super::settings::{Resolved, common_flags};
 use super::{ApplyArgs, Context, ExitStatus, Output};
 use crate::apply::{ApplyError, ApplyOptions, BackupRecord, Kind, Request, StepStarted, execute, refused_steps};
+use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::db::Endpoint;
-use crate::pipeline::Planned;
+use crate::pipeline::{Planned, normalize};
 use crate::render::{PlanDocument, forward_script, summary_of};
 use std::io::BufRead;
 
@@ -59,16 +60,28 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
     if !refusals.is_empty() {
         return report_refusal(output, &refusals);
     }
-    if let Some(planned) = planned.as_ref()
-        && let Some(status) = super::safety::before_apply(&args.safety, &target, planned, output).await
-    {
+    // Pre-flight and data checks, against the catalog the plan starts from.
+    let read_plan;
+    let read_current;
+    let (plan, current) = match planned.as_ref() {
+        Some(p) => (&p.plan, &p.current.catalog),
+        None => {
+            read_current = match crate::pipeline::read_target(&target).await {
+                Ok(s) => normalize(&s.catalog, &document.options),
+                Err(e) => return report::error(output, e),
+            };
+            read_plan = document.plan();
+            (&read_plan, &read_current)
+        }
+    };
+    if let Some(status) = super::safety::before_apply(&args.safety, &target, plan, current, output).await {
         return status;
     }
     if let Err(status) = confirm(args.yes, args.confirm.as_deref(), &settings, &document, &target, output) {
         return status;
     }
     let backup = match &settings.backup_dir {
-        Some(dir) => match backup(&target, &document, planned.as_ref(), dir, output).await {
+        Some(dir) => match backup(&target, &document, current, dir, output).await {
             Ok(b) => b,
             Err(status) => return status,
         },
@@ -202,20 +215,10 @@ pub fn confirm(
 async fn backup(
     target: &Endpoint,
     document: &PlanDocument,
-    planned: Option<&Planned>,
+    current: &Catalog,
     dir: &std::path::Path,
     output: &mut Output<'_>,
 ) -> Result<Option<BackupRecord>, ExitStatus> {
-    let read;
-    let current = match planned {
-        Some(p) => &p.current.catalog,
-        None => {
-            read = crate::pipeline::read_target(target)
-                .await
-                .map_err(|e| report::error(output, e))?;
-            &read.catalog
-        }
-    };
     let relations = crate::backup::relations_at_risk(document, current);
     if relations.is_empty() {
         if !output.quiet {

@@ -3,8 +3,9 @@
 //! (rows that would make a step fail). Either refuses with exit 3.
 
 use super::{ExitStatus, Output};
+use crate::catalog::Catalog;
 use crate::db::Endpoint;
-use crate::pipeline::Planned;
+use crate::plan::Plan;
 use clap::Args;
 use std::time::Duration;
 
@@ -28,11 +29,12 @@ pub struct SafetyArgs {
 pub async fn before_apply(
     args: &SafetyArgs,
     target: &Endpoint,
-    planned: &Planned,
+    plan: &Plan,
+    current: &Catalog,
     output: &mut Output<'_>,
 ) -> Option<ExitStatus> {
     if !args.ignore_blockers {
-        let relations = crate::preflight::touched_relations(&planned.plan, &planned.current.catalog);
+        let relations = crate::preflight::touched_relations(plan, current);
         match crate::preflight::blockers(target, &relations, Duration::from_secs(args.blocker_age)).await {
             Ok(blockers) if blockers.is_empty() => {}
             Ok(blockers) => {
@@ -59,7 +61,7 @@ pub async fn before_apply(
         }
     }
     if !args.skip_data_checks {
-        match crate::precheck::run(target, planned).await {
+        match crate::precheck::run(target, plan, current).await {
             Ok(report) if report.is_clean() => {
                 if !report.unchecked.is_empty() && !output.quiet {
                     let _ = write!(output.err, "warning: some data checks could not run:\n{report}");

@@ -10,7 +10,7 @@ use crate::catalog::*;
 use serde::Serialize;
 
 /// A column that uses a type, as recreating the type must recast it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TypeUse {
     /// The table, or the composite type when `attribute` is set.
     pub table: QualifiedName,
@@ -26,7 +26,7 @@ pub struct TypeUse {
 }
 
 /// A domain over a recreated type, recreated with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DomainRecast {
     pub from: Domain,
     pub to: Domain,
@@ -34,7 +34,7 @@ pub struct DomainRecast {
 }
 
 /// A composite type over a recreated type, recreated with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CompositeRecast {
     pub from: CompositeType,
     pub to: CompositeType,
@@ -71,7 +71,7 @@ impl TypeUse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
     CreateSchema(Schema),

@@ -16,8 +16,9 @@ mod checks;
 
 pub use checks::{Check, KEYS_SHOWN, checks};
 
+use crate::catalog::Catalog;
 use crate::db::{DbError, Endpoint, error_message, query_error};
-use crate::pipeline::Planned;
+use crate::plan::Plan;
 use std::fmt;
 
 /// How long a check waits for a lock on a table before giving up on it
@@ -79,9 +80,10 @@ impl fmt::Display for Report {
     }
 }
 
-/// Runs the data checks of `planned` against `target`, read-only.
-pub async fn run(target: &Endpoint, planned: &Planned) -> Result<Report, DbError> {
-    let checks = checks(&planned.plan, &planned.current.catalog);
+/// Runs the data checks of `plan` against `target`, read-only; `current` is
+/// the target's catalog the plan was made against.
+pub async fn run(target: &Endpoint, plan: &Plan, current: &Catalog) -> Result<Report, DbError> {
+    let checks = checks(plan, current);
     let mut report = Report {
         checked: checks.len(),
         ..Report::default()

@@ -10,7 +10,8 @@
 //! within a version, and readers ignore fields they do not know.
 
 use crate::catalog::Fingerprint;
-use crate::diff::Verb;
+use crate::catalog::ObjectId;
+use crate::diff::{Change, Verb};
 use crate::pipeline::Options;
 use crate::plan::{Hazard, HazardKind, Plan, describe};
 use crate::source::Location;
@@ -47,8 +48,16 @@ pub struct StepDoc {
     pub description: String,
     pub verb: Verb,
     pub object: ObjectRef,
+    /// The object the summary lists the step under: the table of a column,
+    /// constraint, index, trigger or policy, else the object itself
+    /// (`table public.orders`).
+    #[serde(default)]
+    pub group: String,
     pub forward: Vec<String>,
     pub rollback: Vec<String>,
+    /// The change itself, as data: what `apply --plan` checks the target's
+    /// rows and sessions against before it runs the step.
+    pub change: Change,
     /// The object whose drop drops this one too (nothing to run).
     pub implied_by: Option<String>,
     /// Why a step the diff did not ask for is in the plan.
@@ -142,12 +151,14 @@ pub fn steps_of(plan: &Plan) -> Vec<StepDoc> {
                 index: i + 1,
                 description: describe(&s.change),
                 verb: s.change.verb(),
+                group: group_of(&s.change, &object),
                 object: ObjectRef {
                     kind: object.kind().to_string(),
                     name: object.name(),
                 },
                 forward: s.forward.clone(),
                 rollback: s.rollback.clone(),
+                change: s.change.clone(),
                 implied_by: s.implied_by.as_ref().map(|o| o.to_string()),
                 reason: s.reason.clone(),
                 hazards: s.hazards.clone(),
@@ -156,6 +167,18 @@ pub fn steps_of(plan: &Plan) -> Vec<StepDoc> {
             }
         })
         .collect()
+}
+
+/// See [`StepDoc::group`].
+fn group_of(change: &Change, object: &ObjectId) -> String {
+    let table = match change {
+        Change::CreateIndex(i) | Change::DropIndex(i) => Some(&i.table),
+        _ => object.table(),
+    };
+    match table {
+        Some(t) => format!("table {t}"),
+        None => format!("{} {}", object.kind(), object.name()),
+    }
 }
 
 impl PlanDocument {
@@ -189,6 +212,27 @@ impl PlanDocument {
 
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
+    }
+
+    /// The plan the document describes, for the checks that work on plans
+    /// (data checks, pre-flight). An implied step's `implied_by` is the step's
+    /// own object: the document keeps only that it is implied, by name.
+    pub fn plan(&self) -> Plan {
+        Plan {
+            steps: self
+                .steps
+                .iter()
+                .map(|s| crate::plan::Step {
+                    change: s.change.clone(),
+                    forward: s.forward.clone(),
+                    rollback: s.rollback.clone(),
+                    implied_by: s.implied_by.as_ref().map(|_| s.change.object()),
+                    reason: s.reason.clone(),
+                    hazards: s.hazards.clone(),
+                    source: s.source.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// `plan.json`'s text.

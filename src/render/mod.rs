@@ -81,8 +81,10 @@ pub fn rollback_script(steps: &[StepDoc]) -> String {
     out
 }
 
-/// The human summary: a count line, then one line per step with its marker,
-/// source, reason and hazards.
+/// The human summary: a count line (steps by verb, hazards by kind), then
+/// the steps grouped by the object they change (a table with its columns,
+/// constraints and indexes), in plan order, each with its marker, source,
+/// reason and hazards.
 pub fn summary_of(steps: &[StepDoc], color: bool) -> String {
     let paint = |code: &str, text: &str| {
         if color {
@@ -100,7 +102,15 @@ pub fn summary_of(steps: &[StepDoc], color: bool) -> String {
             .filter(|s| s.verb == verb && s.implied_by.is_none())
             .count()
     };
-    let hazards: usize = steps.iter().map(|s| s.hazards.len()).sum();
+    let mut by_kind: Vec<(HazardKind, usize)> = Vec::new();
+    for h in steps.iter().flat_map(|s| &s.hazards) {
+        match by_kind.iter_mut().find(|(k, _)| *k == h.kind) {
+            Some((_, n)) => *n += 1,
+            None => by_kind.push((h.kind, 1)),
+        }
+    }
+    by_kind.sort();
+    let hazards: usize = by_kind.iter().map(|(_, n)| n).sum();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -109,31 +119,63 @@ pub fn summary_of(steps: &[StepDoc], color: bool) -> String {
         count(Verb::Alter),
         count(Verb::Drop),
         if hazards > 0 {
-            format!(", {}", paint("1;31", &format!("{hazards} hazard{}", plural(hazards))))
+            let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            format!(
+                ", {} ({})",
+                paint("1;31", &format!("{hazards} hazard{}", plural(hazards))),
+                kinds.join(", ")
+            )
         } else {
             String::new()
         }
     );
-    out.push('\n');
+    // Groups in the order their first step runs.
+    let mut groups: Vec<(&str, Vec<&StepDoc>)> = Vec::new();
     for step in steps {
-        let (marker, code) = match step.verb {
-            Verb::Create => ("+", "32"),
-            Verb::Alter => ("~", "33"),
-            Verb::Drop => ("-", "31"),
+        let key = if step.group.is_empty() {
+            step.object.name.as_str()
+        } else {
+            step.group.as_str()
         };
-        let mut line = format!("  {} {}", paint(code, marker), step.description);
-        if let Some(by) = &step.implied_by {
-            line.push_str(&paint("2", &format!("  (dropped with {by})")));
+        match groups.iter_mut().find(|(g, _)| *g == key) {
+            Some((_, members)) => members.push(step),
+            None => groups.push((key, vec![step])),
         }
-        if let Some(source) = &step.source {
-            line.push_str(&paint("2", &format!("  {source}")));
-        }
-        let _ = writeln!(out, "{line}");
-        if let Some(reason) = &step.reason {
-            let _ = writeln!(out, "      {}", paint("2", reason));
-        }
-        for h in &step.hazards {
-            let _ = writeln!(out, "      {} {}", paint("1;31", &format!("⚠ {}:", h.kind)), h.message);
+    }
+    for (group, members) in groups {
+        out.push('\n');
+        let flagged = members.iter().any(|s| !s.hazards.is_empty());
+        let _ = writeln!(
+            out,
+            "  {}{}",
+            paint("1", group),
+            if flagged { paint("1;31", "  ⚠") } else { String::new() }
+        );
+        for step in members {
+            let (marker, code) = match step.verb {
+                Verb::Create => ("+", "32"),
+                Verb::Alter => ("~", "33"),
+                Verb::Drop => ("-", "31"),
+            };
+            let mut line = format!("    {} {}", paint(code, marker), step.description);
+            if let Some(by) = &step.implied_by {
+                line.push_str(&paint("2", &format!("  (dropped with {by})")));
+            }
+            if let Some(source) = &step.source {
+                line.push_str(&paint("2", &format!("  {source}")));
+            }
+            let _ = writeln!(out, "{line}");
+            if let Some(reason) = &step.reason {
+                let _ = writeln!(out, "        {}", paint("2", reason));
+            }
+            for h in &step.hazards {
+                let _ = writeln!(
+                    out,
+                    "        {} {}",
+                    paint("1;31", &format!("⚠ {}:", h.kind)),
+                    h.message
+                );
+            }
         }
     }
     out
