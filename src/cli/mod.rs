@@ -159,6 +159,10 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none
     #[arg(long = "exit-code")]
     pub exit_code: bool,
+    /// Also run apply's data checks (read-only queries that scan the tables
+    /// involved): exit 3 when existing rows would make a step fail
+    #[arg(long = "check-data")]
+    pub check_data: bool,
 }
 
 #[derive(Debug, Clone, Args)]
