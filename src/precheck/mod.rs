@@ -16,8 +16,10 @@ mod checks;
 
 pub use checks::{Check, KEYS_SHOWN, checks};
 
+use crate::catalog::Catalog;
 use crate::db::{DbError, Endpoint, error_message, query_error};
 use crate::pipeline::Planned;
+use crate::plan::Plan;
 use std::fmt;
 
 /// How long a check waits for a lock on a table before giving up on it
@@ -81,7 +83,16 @@ impl fmt::Display for Report {
 
 /// Runs the data checks of `planned` against `target`, read-only.
 pub async fn run(target: &Endpoint, planned: &Planned) -> Result<Report, DbError> {
-    let checks = checks(&planned.plan, &planned.current.catalog);
+    run_checks(target, checks(&planned.plan, &planned.current.catalog)).await
+}
+
+/// Runs the data checks of `plan`, made against the target's catalog
+/// `current` (a reviewed plan read back with its catalog), read-only.
+pub async fn run_plan(target: &Endpoint, plan: &Plan, current: &Catalog) -> Result<Report, DbError> {
+    run_checks(target, checks(plan, current)).await
+}
+
+async fn run_checks(target: &Endpoint, checks: Vec<Check>) -> Result<Report, DbError> {
     let mut report = Report {
         checked: checks.len(),
         ..Report::default()
