@@ -173,7 +173,7 @@ pub struct ApplyArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Hazard kinds to allow, comma-separated (data-loss, irreversible,
-    /// table-rewrite, long-lock), or `all`
+    /// table-rewrite, long-lock, access-change), or `all`
     #[arg(long = "allow-hazards", value_name = "KIND,...", value_delimiter = ',')]
     pub allow_hazards: Option<Vec<String>>,
     /// Do not record the apply in the converge.history table (for throwaway
