@@ -7,6 +7,7 @@
 //! data are always given. Nothing here runs a query: a table never analyzed
 //! is said to be of unknown size, not counted.
 
+mod access;
 mod locks;
 
 use crate::catalog::{QualifiedName, Snapshot, TableStats};
@@ -220,55 +221,9 @@ impl<'a> Judging<'a> {
 pub fn judge(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
     let mut hazards = data_loss(change, judging);
     hazards.extend(locks::judge(change, judging));
-    hazards.extend(access(change));
+    hazards.extend(access::judge(change));
     hazards.sort_by_key(|h| h.kind);
     hazards
-}
-
-/// Access that roles have now and lose: revoked privileges, row-level
-/// security turned on or forced on a table.
-fn access(change: &Change) -> Vec<Hazard> {
-    match change {
-        Change::SetPrivileges { object, from, to, .. } => {
-            let kept =
-                |g: &crate::catalog::Grant| to.iter().any(|t| t.grantee == g.grantee && t.privilege == g.privilege);
-            let mut lost: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
-            for g in from.iter().filter(|g| !kept(g)) {
-                lost.entry(g.grantee.as_str()).or_default().push(g.privilege.as_str());
-            }
-            lost.into_iter()
-                .map(|(grantee, privileges)| {
-                    Hazard::new(
-                        HazardKind::AccessChange,
-                        format!(
-                            "revokes {} on {object} from {grantee}: its statements that need {} fail",
-                            privileges.join(", "),
-                            if privileges.len() == 1 { "it" } else { "them" }
-                        ),
-                    )
-                })
-                .collect()
-        }
-        Change::SetRowSecurity { table, from, to } => {
-            let mut out = Vec::new();
-            if to.0 && !from.0 {
-                out.push(Hazard::new(
-                    HazardKind::AccessChange,
-                    format!(
-                        "enables row-level security on {table}: roles other than its owner see and change only the rows its policies allow"
-                    ),
-                ));
-            }
-            if to.1 && !from.1 {
-                out.push(Hazard::new(
-                    HazardKind::AccessChange,
-                    format!("forces row-level security on {table}: its owner too is held to its policies"),
-                ));
-            }
-            out
-        }
-        _ => Vec::new(),
-    }
 }
 
 /// Data-loss hazards, each with its irreversible twin when the rollback
@@ -588,35 +543,6 @@ mod tests {
         assert_eq!(kinds(&add("gen_random_uuid()"), &full), [HazardKind::TableRewrite]);
         assert!(kinds(&add("now()"), &full).is_empty());
         assert!(kinds(&add("'x'::text"), &full).is_empty());
-    }
-
-    #[test]
-    fn revoking_and_enabling_row_security_are_access_changes() {
-        let grant = |grantee: &str, privilege: &str| crate::catalog::Grant {
-            grantee: grantee.into(),
-            privilege: privilege.into(),
-            grantable: false,
-        };
-        let table = QualifiedName::new("public", "t");
-        let change = Change::SetPrivileges {
-            object: crate::catalog::ObjectId::Table(table.clone()),
-            keyword: "TABLE".into(),
-            from: [grant("app", "SELECT"), grant("app", "INSERT"), grant("bi", "SELECT")].into(),
-            to: [grant("app", "SELECT"), grant("bi", "SELECT"), grant("ops", "DELETE")].into(),
-        };
-        let hazards = access(&change);
-        assert_eq!(hazards.len(), 1, "granting more is no hazard: {hazards:?}");
-        assert_eq!(
-            hazards[0].message,
-            "revokes INSERT on table public.t from app: its statements that need it fail"
-        );
-        let rls = Change::SetRowSecurity {
-            table,
-            from: (false, false),
-            to: (true, false),
-        };
-        assert_eq!(access(&rls)[0].kind, HazardKind::AccessChange);
-        assert!(access(&rls.reverse()).is_empty(), "disabling it takes nothing away");
     }
 
     #[test]
