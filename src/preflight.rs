@@ -151,3 +151,58 @@ pub async fn blockers(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Constraint, ConstraintKind, Table};
+    use crate::plan::Step;
+
+    fn step(change: Change) -> Step {
+        Step {
+            change,
+            forward: vec!["-- sql".into()],
+            rollback: Vec::new(),
+            implied_by: None,
+            reason: None,
+            hazards: Vec::new(),
+            source: None,
+        }
+    }
+
+    #[test]
+    fn a_foreign_key_touches_both_tables_and_new_tables_none() {
+        let q = |n: &str| QualifiedName::new("public", n);
+        let mut current = Catalog::default();
+        for n in ["orders", "customers"] {
+            current.tables.insert(
+                q(n),
+                Table {
+                    name: q(n),
+                    ..Default::default()
+                },
+            );
+        }
+        let plan = Plan {
+            steps: vec![
+                step(Change::AddConstraint {
+                    table: q("orders"),
+                    constraint: Constraint {
+                        name: "orders_customer_fkey".into(),
+                        kind: ConstraintKind::ForeignKey,
+                        references: Some(q("customers")),
+                        ..Default::default()
+                    },
+                }),
+                step(Change::CreateTable(Table {
+                    name: q("audit"),
+                    ..Default::default()
+                })),
+            ],
+        };
+        assert_eq!(
+            touched_relations(&plan, &current).into_iter().collect::<Vec<_>>(),
+            [q("customers"), q("orders")]
+        );
+    }
+}

@@ -121,8 +121,10 @@ fn a_failing_statement_leaves_catalog_and_data_as_they_were() {
         let before = support::canonical::dump(&db).await.unwrap();
         let rows_before = query_i64(&db, "SELECT count(*) FROM accounts").await;
 
-        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"], None);
-        assert_eq!(o.status.code(), Some(1));
+        // The data checks would refuse before anything runs: skipped, so that
+        // the statement fails in the middle of the plan.
+        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes", "--allow-hazards", "long-lock", "--skip-data-checks"], None);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
         let err = text(&o.stderr);
         assert!(err.contains("ALTER TABLE public.accounts ALTER COLUMN email SET NOT NULL"), "names the statement: {err}");
         assert!(err.contains("app.sql:3:1"), "names the desired file and line: {err}");

@@ -504,7 +504,7 @@ fn a_backup_holds_the_data_of_dropped_tables_and_is_recorded() {
                 schema.path().to_str().unwrap(),
                 "--yes",
                 "--allow-hazards",
-                "data-loss",
+                "data-loss,irreversible",
                 "--backup",
                 backups.path().to_str().unwrap(),
             ],

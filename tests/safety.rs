@@ -41,6 +41,13 @@ fn orphan_rows_are_reported_before_anything_runs() {
         let schema_path = schema.path().to_str().unwrap();
         let before = support::canonical::dump(&db).await.unwrap();
 
+        // `plan --check-data` runs the same checks, and changes nothing either.
+        let o = converge(&["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--check-data"], None);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains("apply would refuse: 1 step would fail on rows already in the target"), "{err}");
+        assert!(err.contains("e.g. (id)=(2): (customer_id)=(99); (id)=(3): (customer_id)=(98)"), "{err}");
+
         // The validation scan is a long-lock hazard: refused first, by kind.
         let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"], None);
         let err = text(&o.stderr);
@@ -277,6 +284,59 @@ fn a_session_holding_a_lock_on_a_changed_table_blocks_the_apply() {
             1
         );
         drop(bystander);
+        support::drop_db(&db).await;
+    });
+}
+
+#[test]
+fn hazards_carry_the_planner_estimate_and_skip_tables_known_empty() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("safety_estimates").await;
+        support::load(
+            &db,
+            r#"
+            CREATE TABLE big (id int PRIMARY KEY, n int);
+            INSERT INTO big SELECT g, g FROM generate_series(1, 1000) g;
+            CREATE TABLE empty (id int PRIMARY KEY, n int);
+            CREATE TABLE fresh (id int PRIMARY KEY, n int);
+            ANALYZE big;
+            ANALYZE empty;
+            "#,
+        )
+        .await
+        .unwrap();
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let schema = schema_dir(&[(
+            "s.sql",
+            r#"
+            CREATE TABLE big (id int PRIMARY KEY, n bigint NOT NULL);
+            CREATE INDEX big_n ON big (n);
+            CREATE TABLE empty (id int PRIMARY KEY, n bigint NOT NULL);
+            CREATE INDEX empty_n ON empty (n);
+            CREATE TABLE fresh (id int PRIMARY KEY, n int);
+            CREATE INDEX fresh_n ON fresh (n);
+            "#,
+        )]);
+        let schema_path = schema.path().to_str().unwrap();
+        let o = converge(&["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path], None);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let plan = text(&o.stdout);
+        let estimate = "(public.big: about 1,000 rows, ";
+        for expected in [
+            "table-rewrite: changing public.big.n from integer to bigint rewrites every row",
+            "long-lock: SET NOT NULL on public.big.n scans every row under ACCESS EXCLUSIVE lock",
+            "long-lock: building index public.big_n without CONCURRENTLY blocks writes to public.big",
+            "long-lock: building index public.fresh_n without CONCURRENTLY blocks writes to public.fresh until it is built (public.fresh: rows unknown (never analyzed))",
+        ] {
+            let line = plan.lines().find(|l| l.contains(expected)).unwrap_or_else(|| panic!("no `{expected}` in:\n{plan}"));
+            if expected.contains("public.big") {
+                assert!(line.contains(estimate) && line.ends_with(" by pg_class statistics)"), "{line}");
+            }
+        }
+        let empty: Vec<&str> = plan.lines().filter(|l| l.contains("hazard") && l.contains("public.empty")).collect();
+        assert!(empty.is_empty(), "an analyzed empty table costs nothing to change: {empty:?}");
         support::drop_db(&db).await;
     });
 }

@@ -171,6 +171,10 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none
     #[arg(long = "exit-code")]
     pub exit_code: bool,
+    /// Also run apply's data checks (read-only queries that scan the tables
+    /// involved): exit 3 when existing rows would make a step fail
+    #[arg(long = "check-data")]
+    pub check_data: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -181,7 +185,7 @@ pub struct ApplyArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Hazard kinds to allow, comma-separated (data-loss, irreversible,
-    /// table-rewrite, long-lock), or `all`
+    /// table-rewrite, long-lock, access-change), or `all`
     #[arg(long = "allow-hazards", value_name = "KIND,...", value_delimiter = ',')]
     pub allow_hazards: Option<Vec<String>>,
     /// Do not record the apply in the converge.history table (for throwaway

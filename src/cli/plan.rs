@@ -54,6 +54,17 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
             dir.display()
         );
     }
+    if args.check_data && !planned.plan.is_empty() {
+        let target = match context.target(settings.url.as_deref()).await {
+            Ok(t) => t,
+            Err(e) => return report::error(output, e),
+        };
+        if let Some(status) =
+            super::safety::data_checks(&target, &planned.plan, &planned.current.catalog, output, "apply would refuse", "then plan again").await
+        {
+            return status;
+        }
+    }
     if args.exit_code && !planned.plan.is_empty() {
         ExitStatus::Changes
     } else {

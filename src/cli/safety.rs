@@ -61,27 +61,49 @@ pub async fn before_apply(
         }
     }
     if !args.skip_data_checks {
-        match crate::precheck::run(target, plan, current).await {
-            Ok(report) if report.is_clean() => {
-                if !report.unchecked.is_empty() && !output.quiet {
-                    let _ = write!(output.err, "warning: some data checks could not run:\n{report}");
-                }
-            }
-            Ok(report) => {
-                let _ = write!(
-                    output.err,
-                    "error: refused to apply: {} step{} would fail on rows already in the target:\n{report}",
-                    report.findings.len(),
-                    if report.findings.len() == 1 { "" } else { "s" }
-                );
-                let _ = writeln!(
-                    output.err,
-                    "nothing was changed; fix these rows first (or add the constraint NOT VALID), or pass --skip-data-checks to let PostgreSQL refuse"
-                );
-                return Some(ExitStatus::Refused);
-            }
-            Err(e) => return Some(super::report::error(output, e)),
-        }
+        return data_checks(
+            target,
+            plan,
+            current,
+            output,
+            "refused to apply",
+            "or pass --skip-data-checks to let PostgreSQL refuse",
+        )
+        .await;
     }
     None
+}
+
+/// Runs the data checks and reports them; `Some(Refused)` when rows would
+/// make a step fail. `headline` starts the refusal, `way_out` ends its advice.
+pub async fn data_checks(
+    target: &Endpoint,
+    plan: &Plan,
+    current: &Catalog,
+    output: &mut Output<'_>,
+    headline: &str,
+    way_out: &str,
+) -> Option<ExitStatus> {
+    match crate::precheck::run_plan(target, plan, current).await {
+        Ok(report) if report.is_clean() => {
+            if !report.unchecked.is_empty() && !output.quiet {
+                let _ = write!(output.err, "warning: some data checks could not run:\n{report}");
+            }
+            None
+        }
+        Ok(report) => {
+            let _ = write!(
+                output.err,
+                "error: {headline}: {} step{} would fail on rows already in the target:\n{report}",
+                report.findings.len(),
+                if report.findings.len() == 1 { "" } else { "s" }
+            );
+            let _ = writeln!(
+                output.err,
+                "nothing was changed; fix these rows first (or add the constraint NOT VALID), {way_out}"
+            );
+            Some(ExitStatus::Refused)
+        }
+        Err(e) => Some(super::report::error(output, e)),
+    }
 }

@@ -7,6 +7,7 @@
 //! data are always given. Nothing here runs a query: a table never analyzed
 //! is said to be of unknown size, not counted.
 
+mod access;
 mod locks;
 
 use crate::catalog::{QualifiedName, Snapshot, TableStats};
@@ -29,14 +30,18 @@ pub enum HazardKind {
     /// The rollback of the step cannot bring back the data the step removes:
     /// it recreates the structure empty.
     Irreversible,
+    /// Roles lose access they have now: privileges revoked, row-level
+    /// security turned on or forced. Their queries fail or see fewer rows.
+    AccessChange,
 }
 
 impl HazardKind {
-    pub const ALL: [HazardKind; 4] = [
+    pub const ALL: [HazardKind; 5] = [
         HazardKind::DataLoss,
         HazardKind::TableRewrite,
         HazardKind::LongLock,
         HazardKind::Irreversible,
+        HazardKind::AccessChange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +50,7 @@ impl HazardKind {
             HazardKind::TableRewrite => "table-rewrite",
             HazardKind::LongLock => "long-lock",
             HazardKind::Irreversible => "irreversible",
+            HazardKind::AccessChange => "access-change",
         }
     }
 
@@ -215,6 +221,7 @@ impl<'a> Judging<'a> {
 pub fn judge(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
     let mut hazards = data_loss(change, judging);
     hazards.extend(locks::judge(change, judging));
+    hazards.extend(access::judge(change));
     hazards.sort_by_key(|h| h.kind);
     hazards
 }

@@ -530,6 +530,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_table_without_primary_key_is_keyed_by_ctid() {
+        let t = Table {
+            name: crate::catalog::QualifiedName::new("app", "Log"),
+            ..Default::default()
+        };
+        assert_eq!(
+            rows_where(&t, "n IS NULL"),
+            "WITH offending AS MATERIALIZED (SELECT 'ctid ' || ctid::text AS k FROM app.\"Log\" WHERE n IS NULL) \
+             SELECT (SELECT count(*) FROM offending)::int8, ARRAY(SELECT k FROM offending ORDER BY k LIMIT 5)"
+        );
+    }
+
+    #[test]
     fn lists_and_expressions_are_read_from_definitions() {
         assert_eq!(
             first_list("PRIMARY KEY (id, \"Org, Id\")"),

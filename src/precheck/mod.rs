@@ -18,6 +18,7 @@ pub use checks::{Check, KEYS_SHOWN, checks};
 
 use crate::catalog::Catalog;
 use crate::db::{DbError, Endpoint, error_message, query_error};
+use crate::pipeline::Planned;
 use crate::plan::Plan;
 use std::fmt;
 
@@ -80,10 +81,18 @@ impl fmt::Display for Report {
     }
 }
 
-/// Runs the data checks of `plan` against `target`, read-only; `current` is
-/// the target's catalog the plan was made against.
-pub async fn run(target: &Endpoint, plan: &Plan, current: &Catalog) -> Result<Report, DbError> {
-    let checks = checks(plan, current);
+/// Runs the data checks of `planned` against `target`, read-only.
+pub async fn run(target: &Endpoint, planned: &Planned) -> Result<Report, DbError> {
+    run_checks(target, checks(&planned.plan, &planned.current.catalog)).await
+}
+
+/// Runs the data checks of `plan`, made against the target's catalog
+/// `current` (a reviewed plan read back with its catalog), read-only.
+pub async fn run_plan(target: &Endpoint, plan: &Plan, current: &Catalog) -> Result<Report, DbError> {
+    run_checks(target, checks(plan, current)).await
+}
+
+async fn run_checks(target: &Endpoint, checks: Vec<Check>) -> Result<Report, DbError> {
     let mut report = Report {
         checked: checks.len(),
         ..Report::default()
