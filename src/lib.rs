@@ -10,6 +10,7 @@
 //! into calls and outcomes into exit codes.
 
 pub mod apply;
+pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod cluster;
