@@ -11,6 +11,7 @@
 
 pub mod apply;
 pub mod backup;
+pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod cluster;

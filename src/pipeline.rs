@@ -1,6 +1,7 @@
 //! The planning pipeline end to end: desired files → shadow → both snapshots
 //! → diff → plan. `plan` and `apply` both start here.
 
+use crate::cache::{CacheKey, DesiredCache};
 use crate::catalog::{Fingerprint, Snapshot};
 use crate::db::{DbError, Endpoint};
 use crate::diagnostic::Diagnostic;
@@ -72,18 +73,54 @@ pub fn normalize(catalog: &crate::catalog::Catalog, options: &Options) -> crate:
     }
 }
 
-/// Reads the desired state through a shadow database on `shadow_server`.
+/// Reads the desired state through a shadow database on `shadow_server`,
+/// or from the desired-catalog cache (`crate::cache`) when it holds these
+/// files as read by this server's major version and role.
 pub async fn read_desired(
     desired: &Desired,
     shadow_server: &Endpoint,
     janitor: &Janitor,
 ) -> Result<Snapshot, PipelineError> {
-    desired_snapshot(shadow_server, desired, janitor)
+    let cached = match DesiredCache::from_env() {
+        Some(cache) => Some((cache_key(desired, shadow_server).await?, cache)),
+        None => None,
+    };
+    if let Some((key, cache)) = &cached
+        && let Some(snapshot) = cache.get(key)
+    {
+        return Ok(snapshot);
+    }
+    let snapshot = desired_snapshot(shadow_server, desired, janitor)
         .await
         .map_err(|e| match e {
             ShadowError::Load(d) => PipelineError::Source(vec![*d]),
             other => PipelineError::Shadow(other),
-        })
+        })?;
+    if let Some((key, cache)) = &cached
+        && let Err(e) = cache.put(key, &snapshot)
+    {
+        // The plan does not need the cache: say so and go on.
+        eprintln!(
+            "warning: cannot write the desired-catalog cache in {}: {e}",
+            cache.dir().display()
+        );
+    }
+    Ok(snapshot)
+}
+
+/// The cache key of `desired` on `shadow_server` (its version and our role there).
+async fn cache_key(desired: &Desired, shadow_server: &Endpoint) -> Result<CacheKey, PipelineError> {
+    let context = "cannot read the shadow server's version and role";
+    let client = shadow_server.connect().await.map_err(ShadowError::Db)?;
+    let (version, role): (i32, String) = client
+        .query_one(
+            "SELECT pg_catalog.current_setting('server_version_num')::int, current_user::text",
+            &[],
+        )
+        .await
+        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .map_err(|e| ShadowError::Db(crate::db::query_error(context)(e)))?;
+    Ok(CacheKey::new(desired.fingerprint(), version, &role))
 }
 
 /// Reads the target database.

@@ -2,23 +2,28 @@
 //! removed or reordered is recreated, and the columns using it recast.
 
 use super::{Change, CompositeRecast, DomainRecast, TypeUse, comment, owner, paired, privileges};
-use crate::catalog::{Catalog, EnumType, ObjectId, QualifiedName};
+use crate::catalog::{Catalog, Column, EnumType, ObjectId, QualifiedName};
+use std::collections::HashMap;
 
 pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    // Built once, on the first enum whose labels change: one pass over the
+    // columns instead of one per changed enum.
+    let mut by_type: Option<ColumnsByType<'_>> = None;
     for pair in paired(&current.enums, &desired.enums) {
         match pair {
             (Some(a), None) => out.push(Change::DropEnum(a.clone())),
             (None, Some(b)) => out.push(Change::CreateEnum(b.clone())),
             (Some(a), Some(b)) => {
                 if a.labels != b.labels {
+                    let by_type = by_type.get_or_insert_with(|| ColumnsByType::new(current));
                     out.push(Change::AlterEnum {
                         from: a.clone(),
                         to: b.clone(),
-                        uses: uses(current, desired, &a.name),
+                        uses: uses_indexed(by_type, current, desired, &a.name),
                         recreate: needs_recreate(a, b, desired),
                         recreate_back: needs_recreate(b, a, current),
-                        domains: domains_over(current, desired, &a.name),
-                        composites: composites_over(current, desired, &a.name),
+                        domains: domains_over(by_type, current, desired, &a.name),
+                        composites: composites_over(by_type, current, desired, &a.name),
                     });
                 }
                 let id = ObjectId::Type(a.name.clone());
@@ -87,11 +92,49 @@ pub fn label_renames(from: &[String], to: &[String]) -> Option<Vec<(String, Stri
     (!renames.is_empty() && clean).then_some(renames)
 }
 
-/// The columns that use the type (directly or as an array) on both sides.
+/// The columns of a catalog by the type they are declared with (an array
+/// column under its element type), in table then column order.
+pub struct ColumnsByType<'a> {
+    columns: HashMap<&'a str, Vec<(&'a QualifiedName, &'a Column)>>,
+}
+
+impl<'a> ColumnsByType<'a> {
+    pub fn new(catalog: &'a Catalog) -> ColumnsByType<'a> {
+        let mut columns: HashMap<&str, Vec<_>> = HashMap::new();
+        for (table_name, table) in &catalog.tables {
+            for column in &table.columns {
+                columns
+                    .entry(column.data_type.trim_end_matches("[]"))
+                    .or_default()
+                    .push((table_name, column));
+            }
+        }
+        ColumnsByType { columns }
+    }
+
+    /// The columns declared with the type (or an array of it), in order.
+    fn of(&self, name: &QualifiedName) -> &[(&'a QualifiedName, &'a Column)] {
+        self.columns
+            .get(crate::sql::qualified(name).as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
 /// The columns (and composite type attributes) that use a type, directly or
 /// as an array, on both sides.
 pub fn uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<TypeUse> {
-    let mut found = column_uses(current, desired, name);
+    uses_indexed(&ColumnsByType::new(current), current, desired, name)
+}
+
+/// `uses`, with the columns of `current` indexed by type.
+fn uses_indexed(
+    by_type: &ColumnsByType<'_>,
+    current: &Catalog,
+    desired: &Catalog,
+    name: &QualifiedName,
+) -> Vec<TypeUse> {
+    let mut found = column_uses(by_type, desired, name);
     for (type_name, composite) in &current.composite_types {
         let Some(desired_type) = desired.composite_types.get(type_name) else {
             continue;
@@ -103,7 +146,7 @@ pub fn uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<T
             // A composite type that columns use is recreated instead.
             if uses_type(&a.data_type, name)
                 && uses_type(&b.data_type, name)
-                && column_uses(current, desired, type_name).is_empty()
+                && column_uses(by_type, desired, type_name).is_empty()
             {
                 found.push(TypeUse {
                     table: type_name.clone(),
@@ -179,7 +222,12 @@ pub fn with_renamed_labels(current: &Catalog, desired: &Catalog) -> Option<Catal
 }
 
 /// Domains whose base type is the enum on both sides, with their columns.
-fn domains_over(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<DomainRecast> {
+fn domains_over(
+    by_type: &ColumnsByType<'_>,
+    current: &Catalog,
+    desired: &Catalog,
+    name: &QualifiedName,
+) -> Vec<DomainRecast> {
     current
         .domains
         .values()
@@ -189,33 +237,28 @@ fn domains_over(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> V
             Some(DomainRecast {
                 from: d.clone(),
                 to: to.clone(),
-                uses: uses(current, desired, &d.name),
+                uses: uses_indexed(by_type, current, desired, &d.name),
             })
         })
         .collect()
 }
 
 /// The table columns that use a type, directly or as an array, on both sides.
-fn column_uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<TypeUse> {
+fn column_uses(by_type: &ColumnsByType<'_>, desired: &Catalog, name: &QualifiedName) -> Vec<TypeUse> {
     let mut found = Vec::new();
-    for (table_name, table) in &current.tables {
-        let Some(desired_table) = desired.tables.get(table_name) else {
+    for &(table_name, column) in by_type.of(name) {
+        let Some(desired_column) = desired.tables.get(table_name).and_then(|t| t.column(&column.name)) else {
             continue;
         };
-        for column in &table.columns {
-            let Some(desired_column) = desired_table.column(&column.name) else {
-                continue;
-            };
-            if uses_type(&column.data_type, name) && uses_type(&desired_column.data_type, name) {
-                found.push(TypeUse {
-                    table: table_name.clone(),
-                    attribute: false,
-                    column: column.name.clone(),
-                    data_type: column.data_type.clone(),
-                    default_before: column.default.clone(),
-                    default_after: desired_column.default.clone(),
-                });
-            }
+        if uses_type(&desired_column.data_type, name) {
+            found.push(TypeUse {
+                table: table_name.clone(),
+                attribute: false,
+                column: column.name.clone(),
+                data_type: column.data_type.clone(),
+                default_before: column.default.clone(),
+                default_after: desired_column.default.clone(),
+            });
         }
     }
     found
@@ -223,14 +266,19 @@ fn column_uses(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Ve
 
 /// Composite types with an attribute of the type on both sides that table
 /// columns use: they must be recreated (and their columns recast) with it.
-fn composites_over(current: &Catalog, desired: &Catalog, name: &QualifiedName) -> Vec<CompositeRecast> {
+fn composites_over(
+    by_type: &ColumnsByType<'_>,
+    current: &Catalog,
+    desired: &Catalog,
+    name: &QualifiedName,
+) -> Vec<CompositeRecast> {
     current
         .composite_types
         .values()
         .filter(|t| t.attributes.iter().any(|a| uses_type(&a.data_type, name)))
         .filter_map(|t| {
             let to = desired.composite_types.get(&t.name)?;
-            let columns = column_uses(current, desired, &t.name);
+            let columns = column_uses(by_type, desired, &t.name);
             (!columns.is_empty()).then(|| CompositeRecast {
                 from: t.clone(),
                 to: to.clone(),

@@ -31,6 +31,9 @@ pub struct Statement {
     pub file: usize,
     pub start: usize,
     pub end: usize,
+    /// 1-based line and column (in characters) of `start`.
+    pub line: usize,
+    pub column: usize,
     pub info: StatementInfo,
 }
 
@@ -77,8 +80,11 @@ impl Desired {
                     continue;
                 }
             };
+            // Statements come in file order: count lines once, from one to the next.
+            let mut lines = LineCounter::default();
             for stmt in parsed {
                 let span = first_line_span(file, stmt.start, stmt.end);
+                let (line, column) = lines.advance(&file.text, stmt.start);
                 match classify::classify(&stmt.node) {
                     Ok(mut info) => {
                         info.source_sql = definitions::source_definitions(&stmt.node);
@@ -89,6 +95,8 @@ impl Desired {
                             file: file_index,
                             start: stmt.start,
                             end: stmt.end,
+                            line,
+                            column,
                             info,
                         });
                     }
@@ -156,12 +164,10 @@ impl Desired {
     }
 
     pub fn location(&self, stmt: &Statement) -> Location {
-        let file = &self.sources.files[stmt.file];
-        let (line, column) = line_column(&file.text, stmt.start);
         Location {
-            file: file.path.clone(),
-            line,
-            column,
+            file: self.sources.files[stmt.file].path.clone(),
+            line: stmt.line,
+            column: stmt.column,
         }
     }
 
@@ -235,6 +241,32 @@ fn default_privilege_positions(statements: &[Statement]) -> Vec<(usize, usize)> 
     soft
 }
 
+/// Line and column of increasing offsets in one text, counting each newline
+/// once (`line_column` from the start of the file for every statement is
+/// quadratic in the file's length).
+#[derive(Default)]
+struct LineCounter {
+    /// Offset counted up to, its line (0-based) and the start of that line.
+    at: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl LineCounter {
+    fn advance(&mut self, text: &str, offset: usize) -> (usize, usize) {
+        if offset < self.at {
+            return line_column(text, offset);
+        }
+        let between = &text[self.at..offset];
+        if let Some(last) = between.rfind('\n') {
+            self.line += between.matches('\n').count();
+            self.line_start = self.at + last + 1;
+        }
+        self.at = offset;
+        (self.line + 1, text[self.line_start..offset].chars().count() + 1)
+    }
+}
+
 fn first_line_span(file: &SourceFile, start: usize, end: usize) -> Span {
     let line_end = file.text[start..end].find('\n').map(|i| start + i).unwrap_or(end);
     Span {
@@ -292,6 +324,20 @@ mod tests {
             "s".into(),
         ));
         assert_eq!(d.location(t.unwrap()).to_string(), "a.sql:1:1");
+    }
+
+    #[test]
+    fn statement_locations_are_line_and_column() {
+        let d = desired(&[(
+            "a.sql",
+            "create schema s;\n\n  -- c\n  create table s.t (id int); create table s.u (x int);\n",
+        )])
+        .unwrap();
+        let at: Vec<String> = d.statements.iter().map(|s| d.location(s).to_string()).collect();
+        assert_eq!(at, vec!["a.sql:1:1", "a.sql:4:3", "a.sql:4:30"]);
+        for s in &d.statements {
+            assert_eq!((s.line, s.column), line_column(&d.sources.files[0].text, s.start));
+        }
     }
 
     #[test]

@@ -90,13 +90,19 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
             (offset, offset + p.len())
         })
         .collect();
+    // Pieces come in text order and do not overlap: the piece that may hold
+    // `at` is the last one starting at or before it.
+    let in_piece = |at: usize| {
+        let i = ranges.partition_point(|(s, _)| *s <= at);
+        i > 0 && at < ranges[i - 1].1
+    };
     let stray = tokens.iter().find(|t| {
         let at = t.start as usize;
         t.token != SQL_COMMENT_TOKEN
             && t.token != C_COMMENT_TOKEN
             && t.token != b';' as i32
             && !in_data(at)
-            && !ranges.iter().any(|(s, e)| (*s..*e).contains(&at))
+            && !in_piece(at)
     });
     if let Some(t) = stray {
         return Err(vec![syntax_error(

@@ -1,0 +1,238 @@
+//! The desired-catalog cache: the snapshot a shadow database gave for a set
+//! of desired files, kept under `.converge/cache/` so that planning the same
+//! files again (or against another environment) skips the shadow load.
+//!
+//! An entry is keyed by everything the snapshot depends on: the sha256 of the
+//! desired files (paths and text), the major version of the server that
+//! normalized them, the role that loaded them (it owns what they create) and
+//! converge's own version. The entry's first line is a JSON header holding
+//! that key and the sha256 of the rest of the file (the snapshot as JSON). An
+//! entry is used only when its header is readable, its key equals the one
+//! asked for field by field and its checksum matches its body; anything else
+//! is a miss, never an error, and the shadow is loaded as if there were no
+//! cache. It never holds a connection or talks to a database.
+
+use crate::catalog::{Fingerprint, Snapshot};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Where the cache lives, relative to the working directory (the project's
+/// `.converge/`, as for the embedded server).
+pub const DEFAULT_DIR: &str = ".converge/cache";
+
+/// `CONVERGE_CACHE`: another directory for the cache, or `off` for none.
+pub const ENV_CACHE: &str = "CONVERGE_CACHE";
+
+/// Version of the entry layout; entries of another layout are misses.
+const FORMAT: u32 = 1;
+
+/// What a cached snapshot depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheKey {
+    /// sha256 of the desired files (`Sources::fingerprint`).
+    pub desired_files: Fingerprint,
+    /// The major version of the shadow server (`server_version_num / 10000`).
+    pub server_major: i32,
+    /// The role the shadow database was loaded as.
+    pub role: String,
+    pub converge_version: String,
+}
+
+impl CacheKey {
+    /// The key for this build of converge.
+    pub fn new(desired_files: Fingerprint, server_version_num: i32, role: &str) -> CacheKey {
+        CacheKey {
+            desired_files,
+            server_major: server_version_num / 10000,
+            role: role.to_string(),
+            converge_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// The entry's file name: sha256 over every field.
+    fn file_name(&self) -> String {
+        let text = format!(
+            "{}\0{}\0{}\0{}",
+            self.desired_files, self.server_major, self.role, self.converge_version
+        );
+        format!("desired-{}.json", Fingerprint::of_bytes(text.as_bytes()))
+    }
+}
+
+/// The first line of an entry.
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    format: u32,
+    key: CacheKey,
+    /// sha256 of the body (everything after the first line).
+    checksum: Fingerprint,
+}
+
+/// A directory of cached desired snapshots.
+#[derive(Debug, Clone)]
+pub struct DesiredCache {
+    dir: PathBuf,
+}
+
+impl DesiredCache {
+    pub fn new(dir: impl Into<PathBuf>) -> DesiredCache {
+        DesiredCache { dir: dir.into() }
+    }
+
+    /// The cache this process uses: `$CONVERGE_CACHE` when set (`off`
+    /// disables it), else `.converge/cache/` in the working directory.
+    pub fn from_env() -> Option<DesiredCache> {
+        match std::env::var_os(ENV_CACHE) {
+            Some(v) if v == "off" => None,
+            Some(v) if !v.is_empty() => Some(DesiredCache::new(v)),
+            _ => Some(DesiredCache::new(DEFAULT_DIR)),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The snapshot cached under `key`, if there is a sound entry for it.
+    pub fn get(&self, key: &CacheKey) -> Option<Snapshot> {
+        let bytes = std::fs::read(self.dir.join(key.file_name())).ok()?;
+        let newline = bytes.iter().position(|b| *b == b'\n')?;
+        let header: Header = serde_json::from_slice(&bytes[..newline]).ok()?;
+        let body = &bytes[newline + 1..];
+        if header.format != FORMAT || header.key != *key || header.checksum != Fingerprint::of_bytes(body) {
+            return None;
+        }
+        serde_json::from_slice(body).ok()
+    }
+
+    /// Stores `snapshot` under `key`, replacing any entry atomically (written
+    /// to a temporary file in the same directory, then renamed).
+    pub fn put(&self, key: &CacheKey, snapshot: &Snapshot) -> std::io::Result<()> {
+        let body = serde_json::to_vec(snapshot).map_err(std::io::Error::other)?;
+        let header = Header {
+            format: FORMAT,
+            key: key.clone(),
+            checksum: Fingerprint::of_bytes(&body),
+        };
+        let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        bytes.push(b'\n');
+        bytes.extend_from_slice(&body);
+        std::fs::create_dir_all(&self.dir)?;
+        let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
+        std::io::Write::write_all(&mut file, &bytes)?;
+        file.persist(self.dir.join(key.file_name())).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{EnumType, QualifiedName};
+
+    fn snapshot() -> Snapshot {
+        let mut s = Snapshot {
+            server_version: 150018,
+            role: "postgres".into(),
+            ..Default::default()
+        };
+        let name = QualifiedName::new("public", "mood");
+        s.catalog.enums.insert(
+            name.clone(),
+            EnumType {
+                name,
+                labels: vec!["happy".into(), "sad".into()],
+                owner: "postgres".into(),
+                acl: Default::default(),
+                comment: None,
+            },
+        );
+        s
+    }
+
+    fn key() -> CacheKey {
+        CacheKey::new(Fingerprint::of_bytes(b"create type mood ..."), 150018, "postgres")
+    }
+
+    #[test]
+    fn a_stored_snapshot_is_found_under_the_same_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DesiredCache::new(dir.path().join("cache"));
+        assert_eq!(cache.get(&key()), None, "an empty cache has nothing");
+        cache.put(&key(), &snapshot()).unwrap();
+        assert_eq!(cache.get(&key()), Some(snapshot()));
+        // Same major version, another minor: still a hit.
+        let minor = CacheKey::new(key().desired_files, 150020, "postgres");
+        assert_eq!(cache.get(&minor), Some(snapshot()));
+    }
+
+    #[test]
+    fn any_change_of_the_key_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DesiredCache::new(dir.path());
+        cache.put(&key(), &snapshot()).unwrap();
+        let changes = [
+            CacheKey {
+                desired_files: Fingerprint::of_bytes(b"create type mood ...;"),
+                ..key()
+            },
+            CacheKey {
+                server_major: 16,
+                ..key()
+            },
+            CacheKey {
+                role: "app".into(),
+                ..key()
+            },
+            CacheKey {
+                converge_version: "0.0.0-other".into(),
+                ..key()
+            },
+        ];
+        for other in changes {
+            assert_eq!(
+                cache.get(&other),
+                None,
+                "{other:?} must not find the entry of {:?}",
+                key()
+            );
+        }
+    }
+
+    #[test]
+    fn an_entry_that_does_not_match_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DesiredCache::new(dir.path());
+        let path = dir.path().join(key().file_name());
+        cache.put(&key(), &snapshot()).unwrap();
+        let good = std::fs::read(&path).unwrap();
+
+        // A byte of the snapshot changed: the checksum no longer matches.
+        let mut bad = good.clone();
+        let at = bad.windows(5).position(|w| w == b"happy").unwrap();
+        bad[at] = b'H';
+        std::fs::write(&path, &bad).unwrap();
+        assert_eq!(cache.get(&key()), None, "a corrupted body must be ignored");
+
+        // Cut short.
+        std::fs::write(&path, &good[..good.len() - 10]).unwrap();
+        assert_eq!(cache.get(&key()), None, "a truncated entry must be ignored");
+
+        // Another key's entry under this key's name (a renamed file).
+        let other = CacheKey {
+            server_major: 16,
+            ..key()
+        };
+        cache.put(&other, &snapshot()).unwrap();
+        std::fs::copy(dir.path().join(other.file_name()), &path).unwrap();
+        assert_eq!(cache.get(&key()), None, "an entry for another key must be ignored");
+
+        // Not an entry at all.
+        std::fs::write(&path, b"garbage").unwrap();
+        assert_eq!(cache.get(&key()), None);
+
+        // Written again, it is found again.
+        cache.put(&key(), &snapshot()).unwrap();
+        assert_eq!(cache.get(&key()), Some(snapshot()));
+    }
+}
