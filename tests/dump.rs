@@ -11,8 +11,6 @@
 //! - `rebuild`: converging an empty database to that dump and dumping it
 //!   gives the same files again;
 //! - `write_*`: the output directory rules.
-//!
-//! The ignored cases are converge bugs the dump runs into (see each one).
 
 mod support;
 
@@ -37,22 +35,15 @@ fn main() {
             write_refuses_a_non_empty_directory,
         ),
         Trial::test("write_force_replaces_sql_files", write_force_replaces_sql_files),
-        // Ignored until desired-statement ordering is fixed (a converge bug,
-        // not a dump one): `default_privileges.sql` sorts between `app/` and
-        // `extensions.sql`, and the preferred ordering that keeps an ALTER
-        // DEFAULT PRIVILEGES among the statements around it puts
-        // `app/tables/t.sql` before it and CREATE EXTENSION after it; the
-        // table uses the extension's type, which no statement is known to
-        // create, so the shadow load fails with `type "public.citext" does
-        // not exist`. Hand-written files laid out the same way fail the same.
-        Trial::test("default_privileges_and_extension_types", || run(adp_extension_case())).with_ignored_flag(true),
+        // `default_privileges.sql` sorts between `app/` and `extensions.sql`;
+        // the table uses the extension's type, which no statement is known
+        // to create: CREATE EXTENSION must still load before it.
+        Trial::test("default_privileges_and_extension_types", || run(adp_extension_case())),
         Trial::test("rebuild", || {
             run(rebuild_case("dump_rebuild", &LAYOUT_SQL.replace(REPLICA_IDENTITY, "")))
         }),
-        // Ignored until converge sets the replica identity of a table it
-        // creates (a converge bug, not a dump one): `CreateTable` renders only
-        // FULL and NOTHING, and no step sets USING INDEX after the index, so
-        // apply's verification fails on a table created with it.
+        // A table created with REPLICA IDENTITY USING INDEX: set after the
+        // index exists.
         Trial::test("rebuild_replica_identity_using_index", || {
             run(rebuild_case(
                 "dump_rebuild_replica_identity",
@@ -60,13 +51,9 @@ fn main() {
                  CREATE UNIQUE INDEX t_id_idx ON public.t (id);
                  ALTER TABLE public.t REPLICA IDENTITY USING INDEX t_id_idx;",
             ))
-        })
-        .with_ignored_flag(true),
-        // Ignored until converge creates a table's NOT VALID foreign keys
-        // after the table (a converge bug, not a dump one): `CreateTable`
-        // writes them inside CREATE TABLE, where PostgreSQL marks every
-        // constraint valid, so apply's verification fails. (NOT VALID checks
-        // written in the desired files are added from their own statements.)
+        }),
+        // A NOT VALID foreign key of a created table: added after the table
+        // (PostgreSQL marks every constraint inside CREATE TABLE valid).
         Trial::test("rebuild_not_valid_foreign_key", || {
             run(rebuild_case(
                 "dump_rebuild_not_valid_fk",
@@ -74,8 +61,7 @@ fn main() {
                  CREATE TABLE public.c (p_id integer);
                  ALTER TABLE public.c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES public.p (id) NOT VALID;",
             ))
-        })
-        .with_ignored_flag(true),
+        }),
     ];
     for dir in fixture_cases() {
         let name = format!("fixture/{}", case_name(&dir));

@@ -8,7 +8,7 @@ pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     for pair in paired(&current.tables, &desired.tables) {
         match pair {
             (Some(a), None) => out.push(Change::DropTable(a.clone())),
-            (None, Some(b)) => out.push(Change::CreateTable(b.clone())),
+            (None, Some(b)) => create_table(b, out),
             (Some(a), Some(b)) => {
                 table(a, b, out);
             }
@@ -17,12 +17,27 @@ pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     }
 }
 
+/// A new table; `REPLICA IDENTITY USING INDEX` is set by a step of its own,
+/// after the index exists.
+fn create_table(b: &Table, out: &mut Vec<Change>) {
+    out.push(Change::CreateTable(b.clone()));
+    if b.replica_identity == "index" {
+        out.push(Change::SetReplicaIdentity {
+            table: b.name.clone(),
+            from: "default".into(),
+            to: b.replica_identity.clone(),
+            from_index: None,
+            to_index: b.replica_identity_index.clone(),
+        });
+    }
+}
+
 fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
     let name = &a.name;
     // A table cannot be partitioned, or stop being partitioned, in place.
     if a.partition_key != b.partition_key {
         out.push(Change::DropTable(a.clone()));
-        out.push(Change::CreateTable(b.clone()));
+        create_table(b, out);
         return;
     }
     if a.partition_of != b.partition_of {

@@ -1,7 +1,7 @@
 //! What each change does to which objects: the facts the dependency graph is
 //! built from.
 
-use crate::catalog::ObjectId;
+use crate::catalog::{ObjectId, QualifiedName};
 use crate::diff::Change;
 
 /// The objects a step creates, drops, or changes in place.
@@ -58,6 +58,16 @@ pub fn effects(change: &Change) -> Effects {
             e.touches.push(id)
         }
         SetDefaultPrivileges { .. } => {}
+        // The index named by USING INDEX (a plain index, or a key
+        // constraint's) must exist first.
+        SetReplicaIdentity { table, to_index, .. } => {
+            e.alters.push(id);
+            if let Some(index) = to_index {
+                e.alters
+                    .push(ObjectId::Index(QualifiedName::new(table.schema.clone(), index.clone())));
+                e.alters.push(ObjectId::Constraint(table.clone(), index.clone()));
+            }
+        }
         _ => match change.verb() {
             crate::diff::Verb::Create => e.creates.push(id),
             crate::diff::Verb::Drop => e.drops.push(id),

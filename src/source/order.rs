@@ -7,9 +7,11 @@
 //! their file order at the end: PostgreSQL's error on loading them is the
 //! clearest message for a schema that cannot exist.
 //!
-//! Preferred orderings (`soft`: keep an `ALTER DEFAULT PRIVILEGES` where it
-//! stands among the CREATE statements around it) are kept where they do not
-//! close a cycle with the required ones.
+//! Preferred orderings are kept where they do not close a cycle with the
+//! required ones or with the preferences before them: first, a statement
+//! that uses a name no statement creates runs after every `CREATE EXTENSION`
+//! (the name may be the extension's); then (`soft`) an `ALTER DEFAULT
+//! PRIVILEGES` keeps its place among the CREATE statements around it.
 
 use super::classify::Key;
 use std::cmp::Reverse;
@@ -39,7 +41,10 @@ pub fn load_order(nodes: &[Node<'_>], soft: &[(usize, usize)]) -> Vec<usize> {
             }
         }
     }
-    add_soft(&mut edges, soft, nodes.len());
+    // Extensions first among the preferences: they outrank the soft ones.
+    let mut preferred = extension_edges(nodes, &creators);
+    preferred.extend_from_slice(soft);
+    add_soft(&mut edges, &preferred, nodes.len());
     let mut waiting_on = vec![0usize; nodes.len()];
     let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
     for &(before, after) in &edges {
@@ -68,31 +73,67 @@ pub fn load_order(nodes: &[Node<'_>], soft: &[(usize, usize)]) -> Vec<usize> {
     order
 }
 
-/// Adds the soft edges, dropping those inside a cycle until none is left.
-fn add_soft(edges: &mut BTreeSet<(usize, usize)>, soft: &[(usize, usize)], count: usize) {
-    let mut soft: BTreeSet<(usize, usize)> = soft.iter().copied().filter(|(a, b)| a != b).collect();
-    while !soft.is_empty() {
-        let mut g: petgraph::graph::DiGraph<(), ()> =
-            petgraph::graph::DiGraph::with_capacity(count, edges.len() + soft.len());
-        let ids: Vec<_> = (0..count).map(|_| g.add_node(())).collect();
-        for &(a, b) in edges.iter().chain(soft.iter()) {
-            g.add_edge(ids[a], ids[b], ());
+/// An extension creates types, functions, relations and collations that no
+/// statement names: a statement that uses such a name no statement creates
+/// may need one, so it prefers to run after every `CREATE EXTENSION`.
+fn extension_edges(nodes: &[Node<'_>], creators: &BTreeMap<&Key, Vec<usize>>) -> Vec<(usize, usize)> {
+    let extensions: Vec<usize> = nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.creates.iter().any(|k| matches!(k, Key::Extension(_))))
+        .map(|(i, _)| i)
+        .collect();
+    if extensions.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let uses_unknown = n.references.iter().any(|k| {
+            matches!(
+                k,
+                Key::Type(_) | Key::Function(_) | Key::Relation(_) | Key::Collation(_)
+            ) && !creators.contains_key(k)
+        });
+        if uses_unknown {
+            out.extend(extensions.iter().filter(|&&e| e != i).map(|&e| (e, i)));
         }
-        let mut component = vec![usize::MAX; count];
-        for (n, scc) in petgraph::algo::tarjan_scc(&g).into_iter().enumerate() {
-            if scc.len() > 1 {
-                for node in scc {
-                    component[node.index()] = n;
+    }
+    out
+}
+
+/// Adds the preferred edges in the order given, each unless it would close a
+/// cycle with the edges already there.
+fn add_soft(edges: &mut BTreeSet<(usize, usize)>, soft: &[(usize, usize)], count: usize) {
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); count];
+    for &(a, b) in edges.iter() {
+        next[a].push(b);
+    }
+    let mut seen = vec![usize::MAX; count];
+    for (n, &(a, b)) in soft.iter().enumerate() {
+        if a == b || edges.contains(&(a, b)) {
+            continue;
+        }
+        // Does `b` already reach `a`? (`seen` marks visits of this search.)
+        let mut stack = vec![b];
+        let mut closes = false;
+        seen[b] = n;
+        while let Some(x) = stack.pop() {
+            if x == a {
+                closes = true;
+                break;
+            }
+            for &y in &next[x] {
+                if seen[y] != n {
+                    seen[y] = n;
+                    stack.push(y);
                 }
             }
         }
-        let before = soft.len();
-        soft.retain(|&(a, b)| component[a] == usize::MAX || component[a] != component[b]);
-        if soft.len() == before {
-            break;
+        if !closes {
+            edges.insert((a, b));
+            next[a].push(b);
         }
     }
-    edges.extend(soft);
 }
 
 #[cfg(test)]
@@ -151,5 +192,42 @@ mod tests {
             },
         ];
         assert_eq!(load_order(&nodes, &[]), vec![0, 1]);
+    }
+
+    #[test]
+    fn extensions_come_before_statements_using_names_nobody_creates() {
+        // app/ (schema, a table of the extension's type), then an ALTER
+        // DEFAULT PRIVILEGES, then extensions.sql: the preference to keep
+        // the ALTER DEFAULT PRIVILEGES before CREATE EXTENSION gives way.
+        let schema = [Key::Schema("app".into())];
+        let table = [Key::Relation(QualifiedName::new("app", "t"))];
+        let table_refs = [
+            Key::Schema("app".into()),
+            Key::Type(QualifiedName::new("public", "citext")),
+        ];
+        let extension = [Key::Extension("citext".into())];
+        let nodes = [
+            Node {
+                phase: 0,
+                creates: &schema,
+                references: &[],
+            },
+            Node {
+                phase: 4,
+                creates: &table,
+                references: &table_refs,
+            },
+            Node {
+                phase: 1,
+                creates: &[],
+                references: &[],
+            },
+            Node {
+                phase: 1,
+                creates: &extension,
+                references: &[],
+            },
+        ];
+        assert_eq!(load_order(&nodes, &[(0, 2), (1, 2), (2, 3)]), vec![0, 3, 1, 2]);
     }
 }

@@ -6,20 +6,36 @@ use super::sequences;
 use crate::catalog::*;
 
 /// The table, with the constraints that `source` has SQL for added by that
-/// SQL right after it.
+/// SQL right after it, and NOT VALID constraints added after it too
+/// (PostgreSQL marks every constraint written inside CREATE TABLE valid).
 pub fn create_with(t: &Table, source: super::SourceSql<'_>, initial: &Acl) -> Vec<String> {
-    let from_source: Vec<(&Constraint, String)> = t
+    let added_after: Vec<(&Constraint, String)> = t
         .constraints
         .values()
         .filter(|c| !c.inherited)
-        .filter_map(|c| source(&ObjectId::Constraint(t.name.clone(), c.name.clone())).map(|sql| (c, sql)))
+        .filter_map(|c| {
+            let id = ObjectId::Constraint(t.name.clone(), c.name.clone());
+            match source(&id) {
+                Some(sql) => Some((c, sql)),
+                None if !c.validated => Some((
+                    c,
+                    format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                        qualified(&t.name),
+                        ident(&c.name),
+                        c.definition
+                    ),
+                )),
+                None => None,
+            }
+        })
         .collect();
     let mut lines: Vec<String> = t.columns.iter().map(|c| column_definition(&t.name, c)).collect();
     // Keys first, then checks, then foreign keys: the order people write.
     let mut constraints: Vec<&Constraint> = t
         .constraints
         .values()
-        .filter(|c| !c.inherited && !from_source.iter().any(|(s, _)| s.name == c.name))
+        .filter(|c| !c.inherited && !added_after.iter().any(|(s, _)| s.name == c.name))
         .collect();
     constraints.sort_by_key(|c| (c.kind, c.name.as_str()));
     lines.extend(
@@ -98,7 +114,7 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>, initial: &Acl) -> Ve
     for c in constraints {
         push_constraint_comments(&mut out, &t.name, c);
     }
-    for (c, sql) in from_source {
+    for (c, sql) in added_after {
         out.extend(add_constraint_as(&t.name, c, sql));
     }
     let id = ObjectId::Table(t.name.clone());
