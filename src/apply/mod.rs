@@ -424,7 +424,7 @@ async fn run(
 /// server major version, or another catalog (drift). Runs in the caller's
 /// transaction.
 async fn check_start(client: &tokio_postgres::Client, document: &PlanDocument) -> Result<(), ApplyError> {
-    let before = crate::introspect::introspect_in_transaction(&*client).await?;
+    let before = crate::introspect::introspect_in_transaction(client).await?;
     let found_major = before.server_version / 10000;
     if found_major != document.server_major {
         return Err(ApplyError::ServerVersion {
