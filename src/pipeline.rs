@@ -32,6 +32,12 @@ pub struct Options {
     pub manage_owners: bool,
     /// The objects the project manages (all by default).
     pub filter: crate::catalog::Filter,
+    /// The online strategy (`--online`): concurrent index builds, constraints
+    /// added NOT VALID then validated, steps grouped into transactions (see
+    /// `plan::online`). It changes how the plan gets to the desired state,
+    /// never the state: both fingerprints mean the same with it or without.
+    #[serde(default)]
+    pub online: bool,
 }
 
 /// Everything a plan was made from. Both snapshots' catalogs are normalized
@@ -201,7 +207,10 @@ pub fn plan_snapshots(
         ..current
     };
     let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
-    let plan = crate::plan::build(changes, &current, &desired_snapshot, Some(&desired), uncastable)?;
+    let mut plan = crate::plan::build(changes, &current, &desired_snapshot, Some(&desired), uncastable)?;
+    if options.online {
+        plan = crate::plan::online(plan, &current, &desired_snapshot);
+    }
     let fingerprints = PlanFingerprints {
         current_catalog: Fingerprint::of_catalog(&current.catalog),
         desired_catalog: Fingerprint::of_catalog(&desired_snapshot.catalog),

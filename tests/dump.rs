@@ -131,6 +131,7 @@ async fn converge_to(db: &Endpoint, paths: &[PathBuf], manage_owners: bool) -> R
     let apply_options = converge::apply::ApplyOptions {
         allowed: Allowed::parse(&["all".into()]).unwrap_or_default(),
         record_history: false,
+        ..Default::default()
     };
     converge::apply::apply(db, &planned, &apply_options)
         .await

@@ -147,6 +147,7 @@ async fn converge_case(
             exclude_schemas: case.exclude_schemas,
             exclude_objects: case.exclude_objects,
         },
+        online: false,
     };
     let janitor = Janitor::default();
     let desired =
@@ -186,6 +187,7 @@ async fn converge_case(
     let apply_options = converge::apply::ApplyOptions {
         allowed: Allowed::parse(&["all".into()]).unwrap_or_default(),
         record_history: true,
+        ..Default::default()
     };
     converge::apply::apply(target, &planned, &apply_options)
         .await

@@ -35,6 +35,6 @@ ALTER TABLE converge.history
 ALTER TABLE converge.history DROP CONSTRAINT IF EXISTS history_outcome_check;
 COMMENT ON TABLE converge.history IS 'converge: one row per apply, rollback, and failed or refused attempt';
 COMMENT ON COLUMN converge.history.kind IS 'apply, or rollback (of the apply in rolls_back)';
-COMMENT ON COLUMN converge.history.outcome IS 'applied, failed (rolled back: nothing changed), or refused (nothing ran)';
+COMMENT ON COLUMN converge.history.outcome IS 'applied, failed (rolled back: nothing changed), partial (an online apply failed after some transaction groups committed: the error names them), or refused (nothing ran)';
 COMMENT ON COLUMN converge.history.plan_json IS 'the plan as plan.json writes it: what converge rollback undoes';
 COMMENT ON COLUMN converge.history.catalog_after_json IS 'the catalog after the apply, for converge status to name what changed since';

@@ -13,6 +13,7 @@
 //! each is a [`PlanDocument`].
 
 pub mod history;
+mod online;
 mod undo;
 
 pub use history::Kind;
@@ -54,6 +55,22 @@ pub enum ApplyError {
         "after applying, the target does not match the plan's end state; nothing was committed. Remaining differences:\n{0}\nthis is a converge bug: please report it with the desired files"
     )]
     Verify(String),
+    /// An online apply's steps ran and committed, but the result does not
+    /// equal the desired catalog.
+    #[error(
+        "after applying, the target does not match the plan's end state. Remaining differences:\n{0}\nthis is a converge bug: please report it with the desired files"
+    )]
+    Unverified(String),
+    /// An online apply failed after some of its groups committed: they
+    /// stay applied (PostgreSQL cannot take back a committed transaction).
+    #[error(
+        "{error}\n{} group(s) of the plan were committed before the failure and stay applied: {}; the rest did not run. Plan again (`converge plan`) to see what remains, and apply to finish",
+        .committed.len(), .committed.join(", ")
+    )]
+    Partial {
+        committed: Vec<String>,
+        error: Box<ApplyError>,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -76,7 +93,13 @@ pub struct FailedStatement {
     pub message: String,
     pub detail: Option<String>,
     pub hint: Option<String>,
+    /// The server did not grant a lock in time (SQLSTATE 55P03).
+    pub lock_not_available: bool,
+    /// What the failure left behind, in one sentence.
+    pub outcome: String,
 }
+
+const NOTHING_CHANGED: &str = "nothing was changed: the transaction was rolled back";
 
 impl std::fmt::Display for FailedStatement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -96,7 +119,7 @@ impl std::fmt::Display for FailedStatement {
             Some(source) => writeln!(f, "  caused by: {source}")?,
             None => writeln!(f, "  caused by: an object that is not in the desired files (a drop)")?,
         }
-        write!(f, "nothing was changed: the transaction was rolled back")
+        write!(f, "{}", self.outcome)
     }
 }
 
@@ -147,6 +170,14 @@ pub struct ApplyOptions {
     pub allowed: Allowed,
     /// Write the history row (off only for throwaway databases).
     pub record_history: bool,
+    /// `lock_timeout` for every statement, as PostgreSQL reads it (`5s`).
+    pub lock_timeout: Option<String>,
+    /// `statement_timeout` for every statement.
+    pub statement_timeout: Option<String>,
+    /// How many times an online apply tries a statement (or a transaction)
+    /// whose lock was not granted in time (SQLSTATE 55P03) before it gives
+    /// up; it waits twice as long before each new attempt. 0 and 1: once.
+    pub lock_attempts: u32,
 }
 
 /// A backup taken before applying, recorded in the history row.
@@ -179,6 +210,19 @@ pub struct StepStarted<'a> {
     pub statements: &'a [String],
     /// Since the apply started.
     pub elapsed: Duration,
+    /// Set when the step is tried again: why, and after how long a wait.
+    pub retry: Option<Retry>,
+}
+
+/// A new attempt after a lock was not granted in time.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    /// 2 for the first retry.
+    pub attempt: u32,
+    pub attempts: u32,
+    pub waited: Duration,
+    /// The server's message for the failed attempt.
+    pub message: String,
 }
 
 /// Applies `planned` to `target` (see the module comment).
@@ -217,7 +261,14 @@ pub async fn execute(
     let steps = document.steps.len();
     let mut client = target.connect().await?;
 
-    let outcome = run(&mut client, request, started, progress).await;
+    // Online plans (and any plan with a step PostgreSQL refuses to run in a
+    // transaction) run in groups.
+    let grouped = document.options.online || document.steps.iter().any(|s| !s.transactional);
+    let outcome = if grouped {
+        online::run(&mut client, request, options, started, progress).await
+    } else {
+        run(&mut client, request, options, started, progress).await
+    };
     let (error, after) = match &outcome {
         Ok((fingerprint, catalog)) => (None, Some((fingerprint.clone(), catalog_json(catalog)))),
         Err(e) => (Some(e.to_string()), None),
@@ -278,7 +329,11 @@ pub async fn execute(
             if options.record_history {
                 // On a fresh connection: the first may be the reason for the
                 // failure.
-                let outcome = if e.is_refusal() { "refused" } else { "failed" };
+                let outcome = match &e {
+                    e if e.is_refusal() => "refused",
+                    ApplyError::Partial { .. } => "partial",
+                    _ => "failed",
+                };
                 let recorded = async {
                     let fresh = target.connect().await?;
                     history::ensure(&fresh).await?;
@@ -307,6 +362,7 @@ fn catalog_json(catalog: &Catalog) -> String {
 async fn run(
     client: &mut tokio_postgres::Client,
     request: &Request<'_>,
+    options: &ApplyOptions,
     started: Instant,
     progress: &mut dyn FnMut(&StepStarted<'_>),
 ) -> Result<(Fingerprint, Catalog), ApplyError> {
@@ -324,21 +380,8 @@ async fn run(
         .await
         .map_err(query_error("cannot set client_min_messages"))?;
 
-    let before = crate::introspect::introspect_in_transaction(&*client).await?;
-    let found_major = before.server_version / 10000;
-    if found_major != document.server_major {
-        return Err(ApplyError::ServerVersion {
-            planned: document.server_major,
-            found: found_major,
-        });
-    }
-    let found = Fingerprint::of_catalog(&normalize(&before.catalog, &document.options));
-    if found != document.fingerprints.current_catalog {
-        return Err(ApplyError::Drift {
-            expected: document.fingerprints.current_catalog.short().to_string(),
-            found: found.short().to_string(),
-        });
-    }
+    check_start(client, document).await?;
+    set_timeouts(client, options, true).await?;
 
     // Statements taken from the desired files resolve names as they did when
     // the shadow database loaded them.
@@ -354,21 +397,10 @@ async fn run(
             description: &step.description,
             statements: &step.forward,
             elapsed: started.elapsed(),
+            retry: None,
         });
         for statement in &step.forward {
-            if let Err(e) = client.batch_execute(statement).await {
-                let db = e.as_db_error();
-                return Err(ApplyError::Statement(Box::new(FailedStatement {
-                    step: step.index,
-                    steps: total,
-                    description: step.description.clone(),
-                    statement: statement.clone(),
-                    source: step.source.clone(),
-                    message: crate::db::error_message(&e),
-                    detail: db.and_then(|d| d.detail()).map(str::to_string),
-                    hint: db.and_then(|d| d.hint()).map(str::to_string),
-                })));
-            }
+            run_statement(client, step, total, statement).await?;
         }
     }
 
@@ -386,6 +418,74 @@ async fn run(
         }));
     }
     Ok((fingerprint, after))
+}
+
+/// Refuses when the target is not what the plan was made against: another
+/// server major version, or another catalog (drift). Runs in the caller's
+/// transaction.
+async fn check_start(client: &tokio_postgres::Client, document: &PlanDocument) -> Result<(), ApplyError> {
+    let before = crate::introspect::introspect_in_transaction(client).await?;
+    let found_major = before.server_version / 10000;
+    if found_major != document.server_major {
+        return Err(ApplyError::ServerVersion {
+            planned: document.server_major,
+            found: found_major,
+        });
+    }
+    let found = Fingerprint::of_catalog(&normalize(&before.catalog, &document.options));
+    if found != document.fingerprints.current_catalog {
+        return Err(ApplyError::Drift {
+            expected: document.fingerprints.current_catalog.short().to_string(),
+            found: found.short().to_string(),
+        });
+    }
+
+    Ok(())
+}
+
+/// Sends the configured `lock_timeout` and `statement_timeout` (through
+/// `set_config`, so the server checks the values), for the transaction only
+/// when `local`.
+async fn set_timeouts(client: &tokio_postgres::Client, options: &ApplyOptions, local: bool) -> Result<(), ApplyError> {
+    for (name, value) in [
+        ("lock_timeout", &options.lock_timeout),
+        ("statement_timeout", &options.statement_timeout),
+    ] {
+        if let Some(value) = value {
+            client
+                .execute(
+                    "SELECT pg_catalog.set_config($1, $2, $3)",
+                    &[&name, &value.as_str(), &local],
+                )
+                .await
+                .map_err(query_error(format!("cannot set {name} to {value}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs one statement of `step`, naming the step when it fails.
+async fn run_statement(
+    client: &tokio_postgres::Client,
+    step: &crate::render::StepDoc,
+    total: usize,
+    statement: &str,
+) -> Result<(), ApplyError> {
+    client.batch_execute(statement).await.map_err(|e| {
+        let db = e.as_db_error();
+        ApplyError::Statement(Box::new(FailedStatement {
+            step: step.index,
+            steps: total,
+            description: step.description.clone(),
+            statement: statement.to_string(),
+            source: step.source.clone(),
+            message: crate::db::error_message(&e),
+            detail: db.and_then(|d| d.detail()).map(str::to_string),
+            hint: db.and_then(|d| d.hint()).map(str::to_string),
+            lock_not_available: e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE),
+            outcome: NOTHING_CHANGED.to_string(),
+        }))
+    })
 }
 
 /// The remaining differences, one line each.

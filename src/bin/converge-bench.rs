@@ -1029,6 +1029,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         let apply_options = ApplyOptions {
             allowed: Allowed::parse(&["all".into()])?,
             record_history: true,
+            ..Default::default()
         };
         let start = Instant::now();
         let applied = apply(&copy, &planned, &apply_options).await;

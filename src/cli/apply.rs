@@ -15,6 +15,8 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
     let flags = Settings {
         allow_hazards: args.allow_hazards.clone(),
         backup_dir: args.backup.clone(),
+        lock_timeout: args.lock_timeout.clone(),
+        statement_timeout: args.statement_timeout.clone(),
         ..common_flags(&args.common)
     };
     let settings = match context.settings(&flags) {
@@ -96,10 +98,7 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
         plan_source: plan_source.as_deref(),
         backup: backup.as_ref(),
     };
-    let options = ApplyOptions {
-        allowed: settings.allowed.clone(),
-        record_history: !args.no_history,
-    };
+    let options = settings.apply_options(!args.no_history);
     run_request(&target, &request, &options, output, "Applied").await
 }
 
@@ -264,6 +263,21 @@ impl<'o, 'a> Progress<'o, 'a> {
             return;
         }
         let elapsed = s.elapsed.as_secs_f64();
+        if let Some(r) = &s.retry {
+            if self.live {
+                let _ = writeln!(self.output.err);
+            }
+            let _ = writeln!(
+                self.output.err,
+                "step {}/{}: {}; attempt {}/{} after waiting {} ms",
+                s.index,
+                s.total,
+                r.message,
+                r.attempt,
+                r.attempts,
+                r.waited.as_millis()
+            );
+        }
         if self.live {
             let _ = write!(
                 self.output.err,

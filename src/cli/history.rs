@@ -6,7 +6,7 @@ use super::report;
 use super::settings::Resolved;
 use super::{Context, ExitStatus, Output, RollbackArgs, StatusArgs};
 use crate::apply::history::{self, Row};
-use crate::apply::{ApplyOptions, Kind, Request, refused_steps, undo_document};
+use crate::apply::{Kind, Request, refused_steps, undo_document};
 use crate::catalog::{Catalog, Fingerprint};
 use crate::config::Settings;
 use crate::db::Endpoint;
@@ -215,10 +215,7 @@ pub async fn rollback(args: &RollbackArgs, context: &Context, output: &mut Outpu
         plan_source: None,
         backup: None,
     };
-    let options = ApplyOptions {
-        allowed: settings.allowed.clone(),
-        record_history: true,
-    };
+    let options = settings.apply_options(true);
     run_request(
         &target,
         &request,

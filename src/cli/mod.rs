@@ -132,6 +132,12 @@ pub struct Common {
     /// desired state [default: converge's local embedded server]
     #[arg(long = "dev-url", value_name = "URL")]
     pub dev_url: Option<String>,
+    /// Online strategy: CREATE/DROP INDEX CONCURRENTLY outside a transaction,
+    /// foreign keys and checks added NOT VALID then validated, SET NOT NULL
+    /// through a validated check, steps in transaction groups, lock_timeout
+    /// with retries [default: the environment's `online`, else off]
+    #[arg(long)]
+    pub online: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -201,6 +207,13 @@ pub struct ApplyArgs {
     /// Confirm a protected environment's apply without a terminal: its name
     #[arg(long, value_name = "ENV")]
     pub confirm: Option<String>,
+    /// lock_timeout for every statement, as PostgreSQL reads it (`5s`,
+    /// `500ms`) [default: 5s with --online, else none]
+    #[arg(long = "lock-timeout", value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
+    /// statement_timeout for every statement (`10min`) [default: none]
+    #[arg(long = "statement-timeout", value_name = "DURATION")]
+    pub statement_timeout: Option<String>,
     #[command(flatten)]
     pub safety: safety::SafetyArgs,
 }

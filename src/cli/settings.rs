@@ -22,6 +22,33 @@ pub struct Resolved {
     pub protected: bool,
     /// Where `apply` backs up the data it destroys, if anywhere.
     pub backup_dir: Option<PathBuf>,
+    /// `lock_timeout` for every statement of an apply.
+    pub lock_timeout: Option<String>,
+    /// `statement_timeout` for every statement of an apply.
+    pub statement_timeout: Option<String>,
+}
+
+/// `lock_timeout` of an online apply when none is configured.
+pub const ONLINE_LOCK_TIMEOUT: &str = "5s";
+/// How many times an online apply tries a statement whose lock is not
+/// granted in time.
+pub const ONLINE_LOCK_ATTEMPTS: u32 = 5;
+
+impl Resolved {
+    /// How `apply` and `rollback` run, given these settings.
+    pub fn apply_options(&self, record_history: bool) -> crate::apply::ApplyOptions {
+        let online = self.options.online;
+        crate::apply::ApplyOptions {
+            allowed: self.allowed.clone(),
+            record_history,
+            lock_timeout: self
+                .lock_timeout
+                .clone()
+                .or_else(|| online.then(|| ONLINE_LOCK_TIMEOUT.to_string())),
+            statement_timeout: self.statement_timeout.clone(),
+            lock_attempts: if online { ONLINE_LOCK_ATTEMPTS } else { 1 },
+        }
+    }
 }
 
 impl Context {
@@ -57,10 +84,13 @@ impl Context {
                     exclude_schemas: s.exclude_schemas.clone().unwrap_or_default(),
                     exclude_objects: s.exclude_objects.clone().unwrap_or_default(),
                 },
+                online: s.online.unwrap_or(false),
             },
             format,
             protected: s.protected.unwrap_or(false),
             backup_dir: s.backup_dir.clone(),
+            lock_timeout: s.lock_timeout.clone().filter(|t| !t.is_empty()),
+            statement_timeout: s.statement_timeout.clone().filter(|t| !t.is_empty()),
         })
     }
 }
@@ -71,6 +101,7 @@ pub fn common_flags(common: &super::Common) -> Settings {
         schema: (!common.schema.is_empty()).then(|| common.schema.clone()),
         url: common.url.clone(),
         dev_url: common.dev_url.clone(),
+        online: common.online.then_some(true),
         ..Default::default()
     }
 }

@@ -12,9 +12,11 @@ mod effects;
 mod expand;
 mod graph;
 pub mod hazard;
+mod online;
 
 pub use effects::{Effects, effects};
 pub use hazard::{Allowed, Estimate, Hazard, HazardKind};
+pub use online::online;
 
 /// Column type changes PostgreSQL has no cast for: (from, to) as
 /// `format_type` prints them.
@@ -50,6 +52,10 @@ pub struct Step {
     pub hazards: Vec<Hazard>,
     /// The desired statement that defines the object.
     pub source: Option<Location>,
+    /// False for a step that runs outside the plan's transactions, each
+    /// statement committed as it runs (online mode: concurrent index builds,
+    /// validations).
+    pub transactional: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -208,6 +214,7 @@ pub fn build(
             implied_by,
             reason: d.reason.clone(),
             change: d.change.clone(),
+            transactional: true,
         });
     }
     // An in-place change with nothing to run (an option PostgreSQL sets by

@@ -82,6 +82,56 @@ impl StepDoc {
     }
 }
 
+/// Steps that run together: in one transaction, or one step outside any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// 1-based, inclusive.
+    pub first: usize,
+    pub last: usize,
+    /// The number of the transaction, counting transactional groups only;
+    /// `None` for a step outside a transaction.
+    pub transaction: Option<usize>,
+}
+
+impl Group {
+    /// `transaction 1 (steps 1-4)`, `outside a transaction: step 5`.
+    pub fn label(&self) -> String {
+        let steps = if self.first == self.last {
+            format!("step {}", self.first)
+        } else {
+            format!("steps {}-{}", self.first, self.last)
+        };
+        match self.transaction {
+            Some(n) => format!("transaction {n} ({steps})"),
+            None => format!("outside a transaction: {steps}"),
+        }
+    }
+}
+
+/// The groups of `steps`, in order: runs of transactional steps share a
+/// transaction; every other step is a group of its own.
+pub fn groups(steps: &[StepDoc]) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    let mut transactions = 0;
+    for step in steps {
+        match out.last_mut() {
+            Some(g) if step.transactional && g.transaction.is_some() => g.last = step.index,
+            _ => {
+                let transaction = step.transactional.then(|| {
+                    transactions += 1;
+                    transactions
+                });
+                out.push(Group {
+                    first: step.index,
+                    last: step.index,
+                    transaction,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// `plan.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanDocument {
@@ -163,7 +213,7 @@ pub fn steps_of(plan: &Plan) -> Vec<StepDoc> {
                 reason: s.reason.clone(),
                 hazards: s.hazards.clone(),
                 source: s.source.clone(),
-                transactional: true,
+                transactional: s.transactional,
             }
         })
         .collect()

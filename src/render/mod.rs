@@ -7,7 +7,8 @@
 mod document;
 
 pub use document::{
-    ObjectRef, PLAN_FORMAT_VERSION, PlanDocument, PlanFileError, PlanFiles, PlanFingerprints, StepDoc, steps_of,
+    Group, ObjectRef, PLAN_FORMAT_VERSION, PlanDocument, PlanFileError, PlanFiles, PlanFingerprints, StepDoc, groups,
+    steps_of,
 };
 
 use crate::diff::Verb;
@@ -35,8 +36,18 @@ pub fn forward_script(steps: &[StepDoc]) -> String {
     let mut out = String::new();
     let n = steps.len();
     let _ = writeln!(out, "-- converge: {n} step{} to apply, in this order", plural(n));
+    // A plan in one transaction says nothing of groups.
+    let grouped = steps.iter().any(|s| !s.transactional);
+    let groups = groups(steps);
     for step in steps {
         out.push('\n');
+        if grouped && let Some(g) = groups.iter().find(|g| g.first == step.index) {
+            let _ = writeln!(out, "-- ==== {} ====", g.label());
+            if g.transaction.is_none() {
+                let _ = writeln!(out, "-- (each statement commits as it runs)");
+            }
+            out.push('\n');
+        }
         let _ = writeln!(out, "-- step {}/{n}: {}", step.index, step.heading());
         if let Some(reason) = &step.reason {
             let _ = writeln!(out, "-- {reason}");
@@ -178,7 +189,39 @@ pub fn summary_of(steps: &[StepDoc], color: bool) -> String {
             }
         }
     }
+    if steps.iter().any(|s| !s.transactional) {
+        let _ = writeln!(
+            out,
+            "\nRuns in these groups, in order (a group that fails does not undo the groups before it):"
+        );
+        for g in groups(steps) {
+            match g.transaction {
+                Some(_) => {
+                    let _ = writeln!(out, "  {}", g.label());
+                }
+                None => {
+                    let first = steps
+                        .iter()
+                        .find(|s| s.index == g.first)
+                        .and_then(|s| s.forward.first())
+                        .map(|s| first_line(s))
+                        .unwrap_or_default();
+                    let _ = writeln!(out, "  {} {}", g.label(), first);
+                }
+            }
+        }
+    }
     out
+}
+
+/// The statement's first line, shortened to fit a summary line.
+fn first_line(statement: &str) -> String {
+    let line = statement.lines().next().unwrap_or_default();
+    if line.chars().count() > 90 {
+        format!("{}…", line.chars().take(89).collect::<String>())
+    } else {
+        line.to_string()
+    }
 }
 
 fn plural(n: usize) -> &'static str {
