@@ -59,8 +59,15 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
             Ok(t) => t,
             Err(e) => return report::error(output, e),
         };
-        if let Some(status) =
-            super::safety::data_checks(&target, &planned.plan, &planned.current.catalog, output, "apply would refuse", "then plan again").await
+        if let Some(status) = super::safety::data_checks(
+            &target,
+            &planned.plan,
+            &planned.current.catalog,
+            output,
+            "apply would refuse",
+            "then plan again",
+        )
+        .await
         {
             return status;
         }

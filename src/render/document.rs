@@ -280,6 +280,7 @@ impl PlanDocument {
                     reason: s.reason.clone(),
                     hazards: s.hazards.clone(),
                     source: s.source.clone(),
+                    transactional: s.transactional,
                 })
                 .collect(),
         }

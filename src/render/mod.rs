@@ -141,19 +141,19 @@ pub fn summary_of(steps: &[StepDoc], color: bool) -> String {
         }
     );
     // Groups in the order their first step runs.
-    let mut groups: Vec<(&str, Vec<&StepDoc>)> = Vec::new();
+    let mut by_object: Vec<(&str, Vec<&StepDoc>)> = Vec::new();
     for step in steps {
         let key = if step.group.is_empty() {
             step.object.name.as_str()
         } else {
             step.group.as_str()
         };
-        match groups.iter_mut().find(|(g, _)| *g == key) {
+        match by_object.iter_mut().find(|(g, _)| *g == key) {
             Some((_, members)) => members.push(step),
-            None => groups.push((key, vec![step])),
+            None => by_object.push((key, vec![step])),
         }
     }
-    for (group, members) in groups {
+    for (group, members) in by_object {
         out.push('\n');
         let flagged = members.iter().any(|s| !s.hazards.is_empty());
         let _ = writeln!(
