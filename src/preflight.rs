@@ -167,6 +167,7 @@ mod tests {
             reason: None,
             hazards: Vec::new(),
             source: None,
+            transactional: true,
         }
     }
 
