@@ -112,7 +112,6 @@ pub fn build(
     }));
 
     let mut order = None;
-    let mut final_edges = std::collections::BTreeSet::new();
     for _ in 0..4 {
         let effects: Vec<Effects> = drafts.iter().map(|d| effects(&d.change)).collect();
         let nodes: Vec<graph::Node<'_>> = drafts
@@ -133,7 +132,6 @@ pub fn build(
                 .map(|(i, d)| (phase(&d.change), d.change.object(), i))
                 .collect();
             order = graph::sort(&keys, &edges);
-            final_edges = edges;
             break;
         }
         if !detach_foreign_keys(&mut drafts, &cycles) {
@@ -154,28 +152,7 @@ pub fn build(
         return Err(PlanError::Cycle("(foreign keys could not break the cycle)".into()));
     };
 
-    let mut implied = implied_drops(&drafts, current);
-    // A drop PostgreSQL does with another is run by itself when that other
-    // drop comes too late: after a step this drop must precede (a foreign
-    // key dropped with its column, before the referenced column goes).
-    let position: Vec<usize> = {
-        let mut p = vec![0; order.len()];
-        for (at, &i) in order.iter().enumerate() {
-            p[i] = at;
-        }
-        p
-    };
-    for i in 0..implied.len() {
-        let Some((_, by)) = &implied[i] else { continue };
-        let by = *by;
-        if final_edges
-            .iter()
-            .any(|e| e.before == i && position[e.after] < position[by])
-        {
-            implied[i] = None;
-        }
-    }
-    let implied: Vec<Option<ObjectId>> = implied.into_iter().map(|x| x.map(|(id, _)| id)).collect();
+    let implied = implied_drops(&drafts, current);
     let source_sql = |id: &ObjectId| source.and_then(|s| s.source_sql(id)).map(str::to_string);
     // Default privileges change early in a plan, so every object it creates
     // (and every object its rollback creates) starts with the desired ones.
@@ -317,9 +294,8 @@ fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>]) -> bool {
     any
 }
 
-/// For each draft, the object whose drop makes PostgreSQL drop it too, and
-/// the draft that drops that object.
-fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<(ObjectId, usize)>> {
+/// For each draft, the object whose drop makes PostgreSQL drop it too.
+fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<ObjectId>> {
     let mut dropped_by: HashMap<ObjectId, usize> = HashMap::new();
     for (i, d) in drafts.iter().enumerate() {
         for id in effects(&d.change).drops {
@@ -348,14 +324,14 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<(ObjectId, 
                 // ownership goes by itself only when the sequence goes.
                 Change::SetSequenceOwner { sequence, to: None, .. } => {
                     let seq = ObjectId::Sequence(sequence.clone());
-                    return dropped_by.get(&seq).filter(|&&j| j != i).map(|&j| (seq, j));
+                    return dropped_by.get(&seq).filter(|&&j| j != i).map(|_| seq);
                 }
                 _ => return None,
             };
             by_source.get(&probe).into_iter().flatten().find_map(|e| {
                 let automatic = matches!(e.kind, DependencyKind::Auto | DependencyKind::Internal);
                 match dropped_by.get(&e.to) {
-                    Some(&j) if automatic && j != i => Some((e.to.clone(), j)),
+                    Some(&j) if automatic && j != i => Some(e.to.clone()),
                     _ => None,
                 }
             })
