@@ -7,11 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use support::bin::{converge, schema_dir, text};
-
-async fn query_i64(db: &converge::db::Endpoint, sql: &str) -> i64 {
-    let client = db.connect().await.expect("connect");
-    client.query_one(sql, &[]).await.expect(sql).get(0)
-}
+use support::query_i64;
 
 #[test]
 fn plan_exit_codes_plan_files_and_apply() {

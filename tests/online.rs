@@ -7,15 +7,9 @@
 
 mod support;
 
-use converge::db::Endpoint;
-use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::bin::{converge, schema_dir, text};
-
-async fn query_i64(db: &Endpoint, sql: &str) -> i64 {
-    let client = db.connect().await.expect("connect");
-    client.query_one(sql, &[]).await.expect(sql).get(0)
-}
+use support::bin::{converge, schema_dir, spawn, text};
+use support::query_i64;
 
 const BEFORE: &str = r#"
 CREATE TABLE customers (id int PRIMARY KEY, name text, email text);
@@ -221,8 +215,7 @@ fn a_lock_not_granted_in_time_is_tried_again() {
             .batch_execute("BEGIN; LOCK TABLE t IN ACCESS SHARE MODE")
             .await
             .expect("lock");
-        let child = Command::new(env!("CARGO_BIN_EXE_converge"))
-            .args([
+        let child = spawn(&[
                 "apply",
                 "--yes",
                 "--online",
@@ -235,14 +228,7 @@ fn a_lock_not_granted_in_time_is_tried_again() {
                 &admin,
                 "--schema",
                 schema_path,
-            ])
-            .env_remove("DATABASE_URL")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn converge");
+            ]);
         // Wait until the apply has been refused the lock at least once.
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while query_i64(

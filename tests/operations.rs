@@ -5,45 +5,9 @@
 
 mod support;
 
-use converge::db::Endpoint;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use support::bin::{converge, schema_dir, text};
-
-async fn query_i64(db: &Endpoint, sql: &str) -> i64 {
-    let client = db.connect().await.expect("connect");
-    client.query_one(sql, &[]).await.expect(sql).get(0)
-}
-
-async fn query_text(db: &Endpoint, sql: &str) -> Option<String> {
-    let client = db.connect().await.expect("connect");
-    client.query_one(sql, &[]).await.expect(sql).get(0)
-}
-
-/// Runs `converge args...` as a child process, without a terminal.
-fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_converge"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn converge")
-}
-
-/// Polls `sql` (a count) until it reaches `n`, for at most 60 s.
-async fn wait_for(db: &Endpoint, sql: &str, n: i64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if query_i64(db, sql).await >= n {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {sql}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use std::process::Command;
+use support::bin::{converge, schema_dir, spawn, text};
+use support::{query_i64, query_text, wait_for};
 
 const V1: &str = "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);\n";
 const V2: &str = "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, email text);\n\

@@ -114,7 +114,6 @@ pub async fn run_request(
     let mut progress = Progress::new(output);
     let result = execute(target, request, options, &mut |s| progress.step(s)).await;
     progress.finish();
-    drop(progress);
     match result {
         Ok(applied) => {
             if !output.quiet {

@@ -54,10 +54,13 @@ fn view(a: &View, b: &View, out: &mut Vec<Change>) {
 }
 
 /// `CREATE OR REPLACE VIEW` keeps every existing column with its name and
-/// type, in place, and may only add columns at the end.
+/// type, in place, and may only add columns at the end. It is used only when
+/// the columns stay exactly the same, so that the rollback (the same
+/// replacement the other way) is one too: a view that gains a column is
+/// dropped and created again, with its dependents, in both directions.
 fn replaceable(a: &View, b: &View) -> bool {
     !a.materialized
-        && b.columns.len() >= a.columns.len()
+        && b.columns.len() == a.columns.len()
         && a.columns
             .iter()
             .zip(&b.columns)

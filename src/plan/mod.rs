@@ -328,12 +328,23 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<ObjectId>> 
                 }
                 _ => return None,
             };
-            by_source.get(&probe).into_iter().flatten().find_map(|e| {
+            let edges = by_source.get(&probe).map(Vec::as_slice).unwrap_or_default();
+            edges.iter().find_map(|e| {
                 let automatic = matches!(e.kind, DependencyKind::Auto | DependencyKind::Internal);
-                match dropped_by.get(&e.to) {
-                    Some(&j) if automatic && j != i => Some(e.to.clone()),
-                    _ => None,
-                }
+                let j = *dropped_by.get(&e.to)?;
+                // PostgreSQL drops it with `e.to` only if nothing else it
+                // depends on goes first: a foreign key whose referenced
+                // column is dropped by another step (a column changing to a
+                // type it cannot be cast to) must be dropped itself, before
+                // that step, or that step fails on it. (Whole tables are
+                // ordered by their foreign keys already.)
+                let blocked = edges.iter().any(|other| {
+                    !matches!(other.kind, DependencyKind::Auto | DependencyKind::Internal)
+                        && dropped_by
+                            .get(&other.to)
+                            .is_some_and(|&k| k != i && k != j && matches!(drafts[k].change, Change::DropColumn { .. }))
+                });
+                (automatic && j != i && !blocked).then(|| e.to.clone())
             })
         })
         .collect()

@@ -3,7 +3,7 @@
 //! terminal on stdin).
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// Runs `converge args...` in `cwd` (or the test's directory).
 pub fn converge(args: &[&str], cwd: Option<&Path>) -> Output {
@@ -24,6 +24,20 @@ pub fn converge_with(args: &[&str], cwd: Option<&Path>, vars: &[(&str, &str)]) -
         cmd.current_dir(dir);
     }
     cmd.output().expect("run converge")
+}
+
+/// Starts `converge args...` as a child process, without a terminal, its
+/// output piped, for tests that act while it runs.
+pub fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_converge"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn converge")
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -159,3 +159,27 @@ pub async fn create_roles(roles: &[String]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The single value of `sql` (a bigint) on `db`, on a new connection.
+pub async fn query_i64(db: &Endpoint, sql: &str) -> i64 {
+    let client = db.connect().await.expect("connect");
+    client.query_one(sql, &[]).await.expect(sql).get(0)
+}
+
+/// The single value of `sql` (text, maybe NULL) on `db`, on a new connection.
+pub async fn query_text(db: &Endpoint, sql: &str) -> Option<String> {
+    let client = db.connect().await.expect("connect");
+    client.query_one(sql, &[]).await.expect(sql).get(0)
+}
+
+/// Polls `sql` (a count) on `db` until it reaches `n`, for at most 60 s.
+pub async fn wait_for(db: &Endpoint, sql: &str, n: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if query_i64(db, sql).await >= n {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for: {sql}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
