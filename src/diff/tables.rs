@@ -2,7 +2,7 @@
 
 use super::{Change, comment, owner, paired, privileges};
 use crate::catalog::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     for pair in paired(&current.tables, &desired.tables) {
@@ -21,6 +21,22 @@ pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
             (None, None) => {}
         }
     }
+}
+
+/// A table cannot be partitioned, or stop being partitioned, in place: it is
+/// dropped and created again.
+fn recreates(a: &Table, b: &Table) -> bool {
+    a.partition_key != b.partition_key
+}
+
+/// The tables that are dropped and created again.
+pub fn recreated(current: &Catalog, desired: &Catalog) -> BTreeSet<QualifiedName> {
+    paired(&current.tables, &desired.tables)
+        .filter_map(|pair| match pair {
+            (Some(a), Some(b)) if recreates(a, b) => Some(a.name.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A new table; `REPLICA IDENTITY USING INDEX` is set by a step of its own,
@@ -42,8 +58,7 @@ fn create_table(b: &Table, out: &mut Vec<Change>) {
 /// side, when both are partitions of the same table.
 fn table(a: &Table, b: &Table, parents: Option<(&Table, &Table)>, out: &mut Vec<Change>) {
     let name = &a.name;
-    // A table cannot be partitioned, or stop being partitioned, in place.
-    if a.partition_key != b.partition_key {
+    if recreates(a, b) {
         out.push(Change::DropTable(a.clone()));
         create_table(b, out);
         return;
