@@ -33,7 +33,7 @@ pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
     types::domains(current, desired, &mut out);
     types::composite_types(current, desired, &mut out);
     types::range_types(current, desired, &mut out);
-    others::sequences(current, desired, &mut out);
+    others::sequences(current, desired, &tables::recreated(current, desired), &mut out);
     routines::functions(current, desired, &mut out);
     tables::tables(current, desired, &mut out);
     views::views(current, desired, &mut out);

@@ -1,7 +1,8 @@
 //! Schemas, extensions, sequences and indexes: kinds whose objects stand alone.
 
 use super::{Change, comment, owner, paired, privileges};
-use crate::catalog::{Catalog, ObjectId};
+use crate::catalog::{Catalog, ObjectId, QualifiedName};
+use std::collections::BTreeSet;
 
 pub fn schemas(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     for pair in paired(&current.schemas, &desired.schemas) {
@@ -38,19 +39,27 @@ pub fn extensions(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     }
 }
 
-pub fn sequences(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+/// Sequences; `recreated` holds the tables the plan drops and creates again,
+/// whose owned sequences PostgreSQL drops with them.
+pub fn sequences(
+    current: &Catalog,
+    desired: &Catalog,
+    recreated: &BTreeSet<QualifiedName>,
+    out: &mut Vec<Change>,
+) {
+    let goes_with_its_table =
+        |s: &crate::catalog::Sequence| s.owned_by.as_ref().is_some_and(|c| recreated.contains(&c.table));
     for pair in paired(&current.sequences, &desired.sequences) {
-        match pair {
-            (Some(a), None) => {
-                if a.owned_by.is_some() {
-                    out.push(Change::SetSequenceOwner {
-                        sequence: a.name.clone(),
-                        from: a.owned_by.clone(),
-                        to: None,
-                    });
-                }
-                out.push(Change::DropSequence(a.clone()));
+        let pair = match pair {
+            // Dropped with its table, and created again for the new one.
+            (Some(a), Some(b)) if goes_with_its_table(a) => {
+                sequence_dropped(a, out);
+                (None, Some(b))
             }
+            pair => pair,
+        };
+        match pair {
+            (Some(a), None) => sequence_dropped(a, out),
             (None, Some(b)) => {
                 out.push(Change::CreateSequence(b.clone()));
                 if b.owned_by.is_some() {
@@ -86,6 +95,17 @@ pub fn sequences(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
             (None, None) => {}
         }
     }
+}
+
+fn sequence_dropped(a: &crate::catalog::Sequence, out: &mut Vec<Change>) {
+    if a.owned_by.is_some() {
+        out.push(Change::SetSequenceOwner {
+            sequence: a.name.clone(),
+            from: a.owned_by.clone(),
+            to: None,
+        });
+    }
+    out.push(Change::DropSequence(a.clone()));
 }
 
 pub fn indexes(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {

@@ -2,7 +2,7 @@
 
 use super::{Change, comment, owner, paired, privileges};
 use crate::catalog::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     for pair in paired(&current.tables, &desired.tables) {
@@ -10,11 +10,33 @@ pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
             (Some(a), None) => out.push(Change::DropTable(a.clone())),
             (None, Some(b)) => create_table(b, out),
             (Some(a), Some(b)) => {
-                table(a, b, out);
+                let parents = match (&a.partition_of, &b.partition_of) {
+                    (Some(x), Some(y)) if x.parent == y.parent => {
+                        current.tables.get(&x.parent).zip(desired.tables.get(&y.parent))
+                    }
+                    _ => None,
+                };
+                table(a, b, parents, out);
             }
             (None, None) => {}
         }
     }
+}
+
+/// A table cannot be partitioned, or stop being partitioned, in place: it is
+/// dropped and created again.
+fn recreates(a: &Table, b: &Table) -> bool {
+    a.partition_key != b.partition_key
+}
+
+/// The tables that are dropped and created again.
+pub fn recreated(current: &Catalog, desired: &Catalog) -> BTreeSet<QualifiedName> {
+    paired(&current.tables, &desired.tables)
+        .filter_map(|pair| match pair {
+            (Some(a), Some(b)) if recreates(a, b) => Some(a.name.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A new table; `REPLICA IDENTITY USING INDEX` is set by a step of its own,
@@ -32,10 +54,11 @@ fn create_table(b: &Table, out: &mut Vec<Change>) {
     }
 }
 
-fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
+/// `parents`: the partitioned table `a` and `b` are partitions of, on each
+/// side, when both are partitions of the same table.
+fn table(a: &Table, b: &Table, parents: Option<(&Table, &Table)>, out: &mut Vec<Change>) {
     let name = &a.name;
-    // A table cannot be partitioned, or stop being partitioned, in place.
-    if a.partition_key != b.partition_key {
+    if recreates(a, b) {
         out.push(Change::DropTable(a.clone()));
         create_table(b, out);
         return;
@@ -103,7 +126,11 @@ fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
                     comment: y.comment.clone(),
                     ..(*x).clone()
                 };
-                column(name, x, &local, out);
+                let from = Column {
+                    not_null: not_null_after_parent(parents, x, y),
+                    ..(*x).clone()
+                };
+                column(name, &from, &local, out);
             }
             (Some(x), None) => out.push(Change::DropColumn {
                 table: name.clone(),
@@ -144,6 +171,24 @@ fn table(a: &Table, b: &Table, out: &mut Vec<Change>) {
             (Some(x), Some(y)) => constraint(name, x, y, out),
             (None, None) => {}
         }
+    }
+}
+
+/// Whether partition column `x` (to become `y`) is NOT NULL once its
+/// parent's own change has run: SET NOT NULL and DROP NOT NULL on a
+/// partitioned table recurse to its partitions (and PostgreSQL refuses DROP
+/// NOT NULL on a partition while the parent keeps it), so a partition whose
+/// column follows its parent's is changed by the parent's step. A partition
+/// that goes another way than its parent keeps its own change.
+fn not_null_after_parent(parents: Option<(&Table, &Table)>, x: &Column, y: &Column) -> bool {
+    let parent_change = parents.and_then(|(pa, pb)| {
+        let before = pa.column(&x.name)?.not_null;
+        let after = pb.column(&x.name)?.not_null;
+        (before != after).then_some(after)
+    });
+    match parent_change {
+        Some(after) if after == y.not_null => after,
+        _ => x.not_null,
     }
 }
 

@@ -1,7 +1,7 @@
 //! What each change does to which objects: the facts the dependency graph is
 //! built from.
 
-use crate::catalog::{ObjectId, QualifiedName};
+use crate::catalog::{ConstraintKind, ObjectId, QualifiedName, Table};
 use crate::diff::Change;
 
 /// The objects a step creates, drops, or changes in place.
@@ -16,6 +16,20 @@ pub struct Effects {
     pub touches: Vec<ObjectId>,
 }
 
+/// The constraints a table's creation or removal creates or drops as far as
+/// ordering goes. The copies of a foreign key that PostgreSQL keeps on each
+/// partition of the referencing table, and for each partition of the
+/// referenced table, come and go with the foreign key they copy (with its own
+/// step, or with its table): they order nothing by themselves, and counting
+/// them would tie the partitions of two tables that reference each other into
+/// a cycle.
+fn ordering_constraints(t: &Table) -> impl Iterator<Item = ObjectId> + '_ {
+    t.constraints
+        .values()
+        .filter(|c| !(c.inherited && c.kind == ConstraintKind::ForeignKey))
+        .map(|c| ObjectId::Constraint(t.name.clone(), c.name.clone()))
+}
+
 pub fn effects(change: &Change) -> Effects {
     use Change::*;
     let mut e = Effects::default();
@@ -28,11 +42,7 @@ pub fn effects(change: &Change) -> Effects {
                     .iter()
                     .map(|c| ObjectId::Column(t.name.clone(), c.name.clone())),
             );
-            e.creates.extend(
-                t.constraints
-                    .keys()
-                    .map(|n| ObjectId::Constraint(t.name.clone(), n.clone())),
-            );
+            e.creates.extend(ordering_constraints(t));
         }
         DropTable(t) => {
             e.drops.push(id);
@@ -41,11 +51,7 @@ pub fn effects(change: &Change) -> Effects {
                     .iter()
                     .map(|c| ObjectId::Column(t.name.clone(), c.name.clone())),
             );
-            e.drops.extend(
-                t.constraints
-                    .keys()
-                    .map(|n| ObjectId::Constraint(t.name.clone(), n.clone())),
-            );
+            e.drops.extend(ordering_constraints(t));
         }
         SetSequenceOwner { from, to, .. } => match (from, to) {
             (None, Some(_)) => e.creates.push(id),

@@ -123,6 +123,8 @@ pub fn build(
             })
             .collect();
         let mut edges = graph::edges(&nodes, &current.deps, &desired.deps);
+        let hosts = table_drop_hosts(&drafts, &implied_drops(&drafts, current));
+        carry_implied_edges(&mut edges, &hosts);
         let cycles = graph::cycles(drafts.len(), &edges);
         if cycles.is_empty() {
             add_soft_edges(&mut edges, graph::soft_edges(&nodes, &desired.deps), drafts.len());
@@ -134,7 +136,7 @@ pub fn build(
             order = graph::sort(&keys, &edges);
             break;
         }
-        if !detach_foreign_keys(&mut drafts, &cycles) {
+        if !detach_foreign_keys(&mut drafts, &cycles, &hosts) {
             let text = cycles
                 .iter()
                 .map(|c| {
@@ -152,7 +154,10 @@ pub fn build(
         return Err(PlanError::Cycle("(foreign keys could not break the cycle)".into()));
     };
 
-    let implied = implied_drops(&drafts, current);
+    let implied: Vec<Option<ObjectId>> = implied_drops(&drafts, current)
+        .into_iter()
+        .map(|i| i.map(|(object, _)| object))
+        .collect();
     let source_sql = |id: &ObjectId| source.and_then(|s| s.source_sql(id)).map(str::to_string);
     // Default privileges change early in a plan, so every object it creates
     // (and every object its rollback creates) starts with the desired ones.
@@ -253,11 +258,15 @@ fn add_soft_edges(
     }
 }
 
-/// Moves the foreign keys of tables created or dropped inside a cycle into
-/// steps of their own. Returns false when there was nothing to move.
-fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>]) -> bool {
+/// Moves the foreign keys of tables created or dropped inside a cycle (or
+/// dropped with a table that is) into steps of their own. Returns false when
+/// there was nothing to move.
+fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>], hosts: &[Option<usize>]) -> bool {
+    let in_cycle: std::collections::BTreeSet<usize> = cycles.iter().flatten().copied().collect();
+    let carried = (0..drafts.len()).filter(|i| hosts[*i].is_some_and(|h| in_cycle.contains(&h)));
+    let tables: std::collections::BTreeSet<usize> = in_cycle.iter().copied().chain(carried).collect();
     let mut moved = Vec::new();
-    for &i in cycles.iter().flatten() {
+    for i in tables {
         let creating = match &drafts[i].change {
             Change::CreateTable(_) => true,
             Change::DropTable(_) => false,
@@ -294,8 +303,46 @@ fn detach_foreign_keys(drafts: &mut Vec<Draft>, cycles: &[Vec<usize>]) -> bool {
     any
 }
 
-/// For each draft, the object whose drop makes PostgreSQL drop it too.
-fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<ObjectId>> {
+/// The steps a table's drop carries out (its partitions, indexes and
+/// constraints, the sequences its columns own) really happen when the table
+/// is dropped: whatever they must follow or precede, the table's drop must
+/// follow or precede too. For each draft, the `DropTable` draft that carries
+/// it out, when there is one.
+fn table_drop_hosts(drafts: &[Draft], implied: &[Option<(ObjectId, usize)>]) -> Vec<Option<usize>> {
+    (0..drafts.len())
+        .map(|start| {
+            let mut i = start;
+            // Follow steps implied by implied steps to the one that runs; the
+            // bound guards against a malformed chain.
+            for _ in 0..implied.len() {
+                match &implied[i] {
+                    Some((_, j)) => i = *j,
+                    None => break,
+                }
+            }
+            (i != start && matches!(drafts[i].change, Change::DropTable(_))).then_some(i)
+        })
+        .collect()
+}
+
+/// Adds, for every edge that touches a step a table's drop carries out, the
+/// same edge on the table's drop.
+fn carry_implied_edges(edges: &mut std::collections::BTreeSet<graph::Edge>, hosts: &[Option<usize>]) {
+    let carried: Vec<graph::Edge> = edges
+        .iter()
+        .filter(|e| hosts[e.before].is_some() || hosts[e.after].is_some())
+        .map(|e| graph::Edge {
+            before: hosts[e.before].unwrap_or(e.before),
+            after: hosts[e.after].unwrap_or(e.after),
+        })
+        .filter(|e| e.before != e.after)
+        .collect();
+    edges.extend(carried);
+}
+
+/// For each draft, the object whose drop makes PostgreSQL drop it too, and
+/// the draft that drops that object.
+fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<(ObjectId, usize)>> {
     let mut dropped_by: HashMap<ObjectId, usize> = HashMap::new();
     for (i, d) in drafts.iter().enumerate() {
         for id in effects(&d.change).drops {
@@ -324,7 +371,7 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<ObjectId>> 
                 // ownership goes by itself only when the sequence goes.
                 Change::SetSequenceOwner { sequence, to: None, .. } => {
                     let seq = ObjectId::Sequence(sequence.clone());
-                    return dropped_by.get(&seq).filter(|&&j| j != i).map(|_| seq);
+                    return dropped_by.get(&seq).filter(|&&j| j != i).map(|&j| (seq, j));
                 }
                 _ => return None,
             };
@@ -344,7 +391,7 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<ObjectId>> 
                             .get(&other.to)
                             .is_some_and(|&k| k != i && k != j && matches!(drafts[k].change, Change::DropColumn { .. }))
                 });
-                (automatic && j != i && !blocked).then(|| e.to.clone())
+                (automatic && j != i && !blocked).then(|| (e.to.clone(), j))
             })
         })
         .collect()

@@ -117,7 +117,22 @@ fn statements_of(change: &Change) -> Vec<String> {
             qualified(sequence),
             to.as_ref().map(column_ref).unwrap_or_else(|| "NONE".into())
         )],
-        DropTable(t) => vec![format!("DROP TABLE {}", qualified(&t.name))],
+        // A partition is detached first: PostgreSQL refuses to drop a
+        // partition that a foreign key references through its parent.
+        DropTable(t) => {
+            let drop = format!("DROP TABLE {}", qualified(&t.name));
+            match &t.partition_of {
+                Some(p) => vec![
+                    format!(
+                        "ALTER TABLE {} DETACH PARTITION {}",
+                        qualified(&p.parent),
+                        qualified(&t.name)
+                    ),
+                    drop,
+                ],
+                None => vec![drop],
+            }
+        }
         SetLogged { table, unlogged } => vec![format!(
             "ALTER TABLE {} SET {}",
             qualified(table),
