@@ -219,6 +219,8 @@ fn parent_main(args: &Args) -> Result<(), String> {
             .env(ENV_DEV_URL, &servers.shadow)
             .env(ENV_THROWAWAY, if servers.cluster.is_some() { "1" } else { "0" })
             .env(converge::cache::ENV_CACHE, args.work.join(format!("cache-{n}")))
+            // The one-statement-change phases measure the kept shadow database.
+            .env(converge::shadow::ENV_SHADOW_REUSE, "on")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -6,7 +6,7 @@
 -- another object (a table's row type, a range's multirange type) or members
 -- of an extension are not dropped by name.
 WITH wanted(kind, schema, name) AS (
-    SELECT * FROM pg_catalog.unnest($1::text[], $2::text[], $3::text[])
+    SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[]))
 ),
 drops(rank, statement) AS (
     SELECT 0, pg_catalog.format('DROP SCHEMA IF EXISTS %I CASCADE', n.nspname)

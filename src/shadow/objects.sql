@@ -7,7 +7,7 @@
 --             depends on the order partitions and indexes are made in)
 -- `other` rows are objects of a kind the incremental shadow does not follow.
 WITH RECURSIVE wanted(kind, schema, name) AS (
-    SELECT * FROM pg_catalog.unnest($1::text[], $2::text[], $3::text[])
+    SELECT * FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[]))
 ),
 roots(classid, objid) AS (
     SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass::oid, n.oid

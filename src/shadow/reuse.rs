@@ -16,7 +16,8 @@
 //! does not follow) rolls back and leaves the answer to a full load in a
 //! fresh database, which then replaces the kept one: the kept database never
 //! decides what a desired state means unless it provably holds the previous
-//! one. `CONVERGE_SHADOW_REUSE=off` (or `CONVERGE_CACHE=off`) turns it off.
+//! one. It is used only with `CONVERGE_SHADOW_REUSE=on` (and never with
+//! `CONVERGE_CACHE=off`).
 
 use super::incremental::{Delta, Name, Recorded, record};
 use super::{Janitor, Shadow, ShadowError, load};
@@ -28,7 +29,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tokio_postgres::Client;
 
-/// `CONVERGE_SHADOW_REUSE=off`: always load a fresh shadow database and drop it.
+/// `CONVERGE_SHADOW_REUSE=on`: keep the shadow database and update it
+/// incrementally. Off by default until `tests/shadow_reuse.rs` has passed on
+/// every fixture in CI; without it, every shadow is a fresh, dropped database.
 pub const ENV_SHADOW_REUSE: &str = "CONVERGE_SHADOW_REUSE";
 
 /// Prefix of kept shadow databases' names.
@@ -78,10 +81,10 @@ pub struct Kept {
 }
 
 impl Kept {
-    /// The kept database for `server`, recorded under `cache_dir`; `None`
-    /// when reuse is turned off.
+    /// The kept database for `server`, recorded in the desired-catalog cache
+    /// directory; `None` unless `CONVERGE_SHADOW_REUSE=on` and the cache is on.
     pub fn from_env(server: &Endpoint) -> Option<Kept> {
-        if std::env::var_os(ENV_SHADOW_REUSE).is_some_and(|v| v == "off") {
+        if std::env::var_os(ENV_SHADOW_REUSE).is_none_or(|v| v != "on") {
             return None;
         }
         let cache = crate::cache::DesiredCache::from_env()?;
