@@ -28,7 +28,7 @@ use converge::introspect::introspect_counted;
 use converge::pipeline::{self, Options, PipelineError, Planned};
 use converge::plan::Allowed;
 use converge::render::{PlanDocument, PlanFingerprints, forward_sql, rollback_sql};
-use converge::shadow::{Janitor, Shadow, ShadowError};
+use converge::shadow::{Janitor, Kept, Shadow, ShadowError};
 use converge::source::Desired;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -219,6 +219,8 @@ fn parent_main(args: &Args) -> Result<(), String> {
             .env(ENV_DEV_URL, &servers.shadow)
             .env(ENV_THROWAWAY, if servers.cluster.is_some() { "1" } else { "0" })
             .env(converge::cache::ENV_CACHE, args.work.join(format!("cache-{n}")))
+            // The one-statement-change phases measure the kept shadow database.
+            .env(converge::shadow::ENV_SHADOW_REUSE, "on")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -303,7 +305,7 @@ fn render_main(files: &[PathBuf], format: Format) -> Result<(), String> {
 }
 
 /// Columns of the table: (phase name, header).
-const COLUMNS: [(&str, &str); 13] = [
+const COLUMNS: [(&str, &str); 15] = [
     ("load_base", "load base"),
     ("parse", "parse"),
     ("shadow_load", "shadow load"),
@@ -315,6 +317,8 @@ const COLUMNS: [(&str, &str); 13] = [
     ("render", "render"),
     ("plan_cold", "plan cold"),
     ("plan_warm", "plan warm"),
+    ("shadow_one_change", "shadow one change"),
+    ("plan_one_change", "plan one change"),
     ("apply", "apply"),
     ("psql_apply", "psql apply"),
 ];
@@ -381,7 +385,10 @@ fn markdown(report: &Report) -> String {
          in it; *introspect*: `introspect_counted` (connection included), *queries* is the number it \
          sends; *shadow drop*: `Shadow::drop`; *order*: `plan::build` (it renders each step's SQL); \
          *render*: forward and rollback scripts and plan.json; *plan cold/warm*: `pipeline::plan` \
-         from the files, first and second time in the process; *apply*: `apply::apply` (lock, drift \
+         from the files, first and second time in the process; *shadow one change*: the kept shadow \
+         database (left by the cold plan) brought to changed.sql with one more column in one table \
+         (`Kept::desired_snapshot`, introspection included); *plan one change*: `pipeline::plan` \
+         with that file (a cache miss: the kept shadow is updated incrementally); *apply*: `apply::apply` (lock, drift \
          check, steps, verification, history row) on a fresh copy of the target; *psql apply*: the \
          same forward.sql with `psql --single-transaction` on another copy. Peak RSS: VmHWM of the \
          process that measured that N (it holds a whole plan and the phase-by-phase data at once); \
@@ -817,6 +824,34 @@ fn shadow_text(e: ShadowError) -> String {
     }
 }
 
+/// changed.sql with one statement changed, written next to it.
+struct OneChange {
+    path: PathBuf,
+    what: String,
+}
+
+/// Adds a column to the `CREATE TABLE` statement in the middle of the file:
+/// the most common edit of a schema.
+fn one_statement_change(desired: &Path) -> Result<OneChange, String> {
+    let text = std::fs::read_to_string(desired).map_err(|e| format!("cannot read {}: {e}", desired.display()))?;
+    let starts: Vec<usize> = text.match_indices("\nCREATE TABLE ").map(|(i, _)| i + 1).collect();
+    let Some(&start) = starts.get(starts.len() / 2) else {
+        return Err(format!("{} has no CREATE TABLE", desired.display()));
+    };
+    let end = text[start..]
+        .find("\n);")
+        .map(|i| start + i)
+        .ok_or_else(|| format!("{}: a CREATE TABLE that does not end with `);`", desired.display()))?;
+    let what = text[start..].lines().next().unwrap_or_default().trim_end_matches(" (").to_string();
+    let changed = format!("{},\n    bench_added_note text{}", &text[..end], &text[end..]);
+    let path = desired.with_file_name("one_change.sql");
+    std::fs::write(&path, changed).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(OneChange {
+        path,
+        what: format!("a column added to {}", what.trim_start_matches("CREATE TABLE ")),
+    })
+}
+
 fn load_desired(path: &Path) -> Result<Desired, String> {
     Desired::load(&[path.to_path_buf()]).map_err(|d| diagnostics_text(&d))
 }
@@ -923,6 +958,32 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             cold / 1000.0,
             warm / 1000.0
         ));
+
+        // One statement changed: the kept shadow database (left by the cold
+        // plan) is brought up to date incrementally, first alone, then back,
+        // then within a whole plan (a desired-catalog cache miss).
+        let one_change = one_statement_change(&w.desired)?;
+        if let Some(kept) = Kept::from_env(&ctx.shadow_server) {
+            let one = load_desired(&one_change.path)?;
+            let start = Instant::now();
+            let (_, how) = kept.desired_snapshot(&one, &ctx.janitor).await.map_err(shadow_text)?;
+            let ms = t.add("shadow_one_change", start);
+            ctx.log(&format!("{run}: one statement changed ({}): shadow {:.1} s, {how:?}", one_change.what, ms / 1000.0));
+            let back = load_desired(&w.desired)?;
+            let (_, how) = kept.desired_snapshot(&back, &ctx.janitor).await.map_err(shadow_text)?;
+            ctx.log(&format!("{run}: and back: {how:?}"));
+            let start = Instant::now();
+            let planned = async {
+                let desired = load_desired(&one_change.path)?;
+                pipeline::plan(desired, &target, &ctx.shadow_server, &ctx.janitor, &options)
+                    .await
+                    .map_err(pipeline_text)
+            }
+            .await?;
+            let ms = t.add("plan_one_change", start);
+            drop(planned);
+            ctx.log(&format!("{run}: plan after one statement changed {:.1} s", ms / 1000.0));
+        }
 
         // Each phase on its own.
         let start = Instant::now();

@@ -8,10 +8,16 @@
 
 use crate::catalog::Snapshot;
 use crate::db::{DbError, Endpoint, error_message, query_error};
-use crate::diagnostic::{Code, Diagnostic, Span, char_to_byte};
+use crate::diagnostic::Diagnostic;
 use crate::introspect::introspect;
-use crate::source::Desired;
+use crate::source::{Desired, Statement};
 use std::sync::{Arc, Mutex};
+
+mod incremental;
+mod load;
+mod reuse;
+
+pub use reuse::{ENV_SHADOW_REUSE, KEPT_PREFIX, Kept, Obtained};
 
 /// Why the desired state could not be read through a shadow database.
 #[derive(Debug, thiserror::Error)]
@@ -91,60 +97,9 @@ impl Shadow {
     /// refuses becomes a diagnostic at its file and line.
     pub async fn load(&self, desired: &Desired) -> Result<(), ShadowError> {
         let client = self.endpoint().connect().await?;
-        client
-            .batch_execute(
-                "SET client_min_messages = warning; SET check_function_bodies = off; \
-                 SET search_path = public",
-            )
-            .await
-            .map_err(query_error("cannot prepare the shadow database"))?;
-        for stmt in &desired.statements {
-            let sql = desired.sql(stmt);
-            if let Err(e) = client.batch_execute(sql).await {
-                let Some(db) = e.as_db_error() else {
-                    return Err(query_error("the shadow database failed")(e).into());
-                };
-                let file = &desired.sources.files[stmt.file];
-                let mut span = desired.span(stmt);
-                if db.position().is_none() {
-                    // No position: point at the name the message is about
-                    // (`relation "coupons" does not exist`), when the statement has it.
-                    if let Some(at) = quoted_name(db.message()).and_then(|name| find_word(sql, name)) {
-                        let start = stmt.start + at;
-                        span = Span {
-                            path: file.path.clone(),
-                            start,
-                            end: start + quoted_name(db.message()).map(str::len).unwrap_or(1),
-                        };
-                    }
-                }
-                if let Some(tokio_postgres::error::ErrorPosition::Original(pos)) = db.position() {
-                    let at = stmt.start + char_to_byte(sql, (*pos as usize).saturating_sub(1));
-                    let end = file.text[at..stmt.end]
-                        .find(|c: char| c.is_whitespace() || matches!(c, ',' | ')' | '('))
-                        .map(|i| at + i.max(1))
-                        .unwrap_or(stmt.end);
-                    span = Span {
-                        path: file.path.clone(),
-                        start: at,
-                        end: end.max(at + 1).min(file.text.len()),
-                    };
-                }
-                let mut d = Diagnostic::new(
-                    Code::ShadowLoad,
-                    format!("PostgreSQL rejects this statement: {}", db.message()),
-                )
-                .at(span, "rejected here");
-                if let Some(detail) = db.detail() {
-                    d = d.note(detail.to_string());
-                }
-                d = d.help(db.hint().map(str::to_string).unwrap_or_else(|| {
-                    "fix the statement; the desired files must load into an empty database".to_string()
-                }));
-                return Err(ShadowError::Load(Box::new(d)));
-            }
-        }
-        Ok(())
+        load::prepare(&client).await?;
+        let statements: Vec<&Statement> = desired.statements.iter().collect();
+        load::run_statements(&client, desired, &statements).await
     }
 
     pub async fn drop(self, janitor: &Janitor) -> Result<(), DbError> {
@@ -154,9 +109,24 @@ impl Shadow {
     }
 }
 
-/// Loads the desired statements into a fresh shadow database on `server` and
-/// reads it back. The shadow database is dropped before this returns.
+/// Loads the desired statements into a shadow database on `server` and
+/// reads it back: the kept shadow database brought up to date when it can be
+/// (`reuse`), else a fresh database, which is kept for next time or dropped
+/// before this returns.
 pub async fn desired_snapshot(
+    server: &Endpoint,
+    desired: &Desired,
+    janitor: &Janitor,
+) -> Result<Snapshot, ShadowError> {
+    if let Some(kept) = reuse::Kept::from_env(server) {
+        return Ok(kept.desired_snapshot(desired, janitor).await?.0);
+    }
+    fresh_snapshot(server, desired, janitor).await
+}
+
+/// Loads the desired statements into a fresh shadow database on `server`,
+/// reads it back and drops it.
+pub async fn fresh_snapshot(
     server: &Endpoint,
     desired: &Desired,
     janitor: &Janitor,
@@ -170,30 +140,6 @@ pub async fn desired_snapshot(
     .await;
     shadow.drop(janitor).await?;
     result
-}
-
-/// The first `"quoted"` name in a server message.
-fn quoted_name(message: &str) -> Option<&str> {
-    let start = message.find('"')? + 1;
-    let len = message[start..].find('"')?;
-    (len > 0).then(|| &message[start..start + len])
-}
-
-/// The byte offset of `word` in `sql` as a whole word, ignoring case, skipping
-/// the statement's first line (the object being created is named there).
-fn find_word(sql: &str, word: &str) -> Option<usize> {
-    let lower = sql.to_lowercase();
-    let word = word.to_lowercase();
-    if lower.len() != sql.len() {
-        return None;
-    }
-    let first_line_end = sql.find('\n').unwrap_or(0);
-    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    lower.match_indices(&word).map(|(i, _)| i).find(|&i| {
-        i > first_line_end
-            && !is_word(lower[..i].chars().next_back())
-            && !is_word(lower[i + word.len()..].chars().next())
-    })
 }
 
 async fn drop_database(server: &Endpoint, name: &str) -> Result<(), DbError> {

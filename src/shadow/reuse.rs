@@ -1,0 +1,462 @@
+//! The kept shadow database: the previous plan's shadow database, kept on the
+//! shadow server under a name converge owns, so that a small change of the
+//! desired files re-creates only what it touches (`shadow::incremental`)
+//! instead of loading every statement again.
+//!
+//! The database is `converge_shadow_kept_<hash>` (the hash of the working
+//! directory and the server, so projects sharing a `--dev-url` server keep
+//! one each). Its statements are recorded in the desired-catalog cache
+//! directory (`shadow-<database>.json`), with a random token that is also
+//! the database's comment: a record is used only when its token, its server
+//! major version, role and converge version match the database. Any update
+//! runs in one transaction, under an advisory lock taken without waiting
+//! (another converge process using the database makes this one load a fresh
+//! database instead), and writes a new token in that transaction. Whatever
+//! goes wrong (no record, a mismatch, a statement refused, an object kind it
+//! does not follow) rolls back and leaves the answer to a full load in a
+//! fresh database, which then replaces the kept one: the kept database never
+//! decides what a desired state means unless it provably holds the previous
+//! one. It is used only with `CONVERGE_SHADOW_REUSE=on` (and never with
+//! `CONVERGE_CACHE=off`).
+
+use super::incremental::{Delta, Name, Recorded, record};
+use super::{Janitor, Shadow, ShadowError, load};
+use crate::catalog::{Fingerprint, Snapshot};
+use crate::db::{DbError, Endpoint, query_error};
+use crate::introspect::introspect;
+use crate::source::{Desired, Statement};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tokio_postgres::Client;
+
+/// `CONVERGE_SHADOW_REUSE=on`: keep the shadow database and update it
+/// incrementally. Off by default until `tests/shadow_reuse.rs` has passed on
+/// every fixture in CI; without it, every shadow is a fresh, dropped database.
+pub const ENV_SHADOW_REUSE: &str = "CONVERGE_SHADOW_REUSE";
+
+/// Prefix of kept shadow databases' names.
+pub const KEPT_PREFIX: &str = "converge_shadow_kept_";
+
+/// Layout of the record file; records of another layout are not used.
+const FORMAT: u32 = 1;
+
+/// Advisory lock key (in the kept database) held while a process uses it.
+const LOCK_KEY: i64 = 0x636f_6e76_7368_6477; // "convshdw"
+
+/// An incremental update that re-runs more than this share of the statements
+/// is left to a full load, which is faster than dropping that much.
+const MAX_RERUN_SHARE: f64 = 0.5;
+
+/// What the kept database holds, as written next to the desired-catalog cache.
+#[derive(Debug, Serialize, Deserialize)]
+struct RecordFile {
+    format: u32,
+    database: String,
+    /// Also the database's comment (`converge shadow <token>`).
+    token: String,
+    server_major: i32,
+    role: String,
+    converge_version: String,
+    /// In load order.
+    statements: Vec<Recorded>,
+}
+
+/// How a desired snapshot was obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Obtained {
+    /// The kept database was brought up to date: `run` of `total` statements
+    /// ran again after `recreated` objects were dropped.
+    Incremental { recreated: usize, run: usize, total: usize },
+    /// Every statement was loaded into a fresh database, for this reason.
+    FullLoad { reason: String },
+}
+
+/// The kept shadow database of this project on one server.
+pub struct Kept {
+    server: Endpoint,
+    name: String,
+    record_path: PathBuf,
+    /// Above this share of statements to run again, a full load is faster.
+    max_rerun_share: f64,
+}
+
+impl Kept {
+    /// The kept database for `server`, recorded in the desired-catalog cache
+    /// directory; `None` unless `CONVERGE_SHADOW_REUSE=on` and the cache is on.
+    pub fn from_env(server: &Endpoint) -> Option<Kept> {
+        if std::env::var_os(ENV_SHADOW_REUSE).is_none_or(|v| v != "on") {
+            return None;
+        }
+        let cache = crate::cache::DesiredCache::from_env()?;
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let identity = format!("{}\0{}\0{}", cwd.display(), server, server.user());
+        let hash = Fingerprint::of_bytes(identity.as_bytes()).to_string();
+        let name = format!("{KEPT_PREFIX}{}", &hash[hash.len() - 16..]);
+        Some(Kept::new(server, &name, &cache.dir().join(format!("shadow-{name}.json"))))
+    }
+
+    /// The kept database `name` on `server`, recorded in `record_path`.
+    /// `name` must start with `KEPT_PREFIX`.
+    pub fn new(server: &Endpoint, name: &str, record_path: &Path) -> Kept {
+        Kept {
+            server: server.clone(),
+            name: name.to_string(),
+            record_path: record_path.to_path_buf(),
+            max_rerun_share: MAX_RERUN_SHARE,
+        }
+    }
+
+    /// Updates incrementally however much must run again (for tests, which
+    /// compare small schemas where one statement is a large share).
+    pub fn always_incremental(self) -> Kept {
+        Kept {
+            max_rerun_share: 1.0,
+            ..self
+        }
+    }
+
+    /// The desired snapshot, from the kept database brought up to date when
+    /// that is provably the same as a full load, else from a full load in a
+    /// fresh database that then becomes the kept one.
+    pub async fn desired_snapshot(
+        &self,
+        desired: &Desired,
+        janitor: &Janitor,
+    ) -> Result<(Snapshot, Obtained), ShadowError> {
+        let statements = record(desired);
+        let reason = match self.update(desired, &statements).await {
+            Ok(Ok((snapshot, obtained))) => {
+                verbose(&format!("{obtained:?}"));
+                return Ok((snapshot, obtained));
+            }
+            Ok(Err(reason)) => reason,
+            Err(e) => format!("the kept shadow database cannot be used: {e}"),
+        };
+        verbose(&format!("full load: {reason}"));
+        let shadow = Shadow::create(&self.server, janitor).await?;
+        let result = async {
+            shadow.load(desired).await?;
+            let mut client = shadow.endpoint().connect().await?;
+            let snapshot = introspect(&mut client).await?;
+            Ok::<_, ShadowError>((snapshot, server_identity(&client).await?))
+        }
+        .await;
+        match result {
+            Ok((snapshot, (major, role))) => {
+                if let Err(e) = self.adopt(&shadow, janitor, major, role, statements).await {
+                    verbose(&format!("the shadow database is not kept: {e}"));
+                    shadow.drop(janitor).await?;
+                }
+                Ok((snapshot, Obtained::FullLoad { reason }))
+            }
+            Err(e) => {
+                shadow.drop(janitor).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Brings the kept database to `statements` and reads it, or the reason only
+    /// a full load is sure (nothing is changed then).
+    async fn update(&self, desired: &Desired, statements: &[Recorded]) -> Result<Result<(Snapshot, Obtained), String>, DbError> {
+        let Some(old) = self.read_record() else {
+            return Ok(Err("no kept shadow database".into()));
+        };
+        let client = match self.server.with_dbname(&self.name).connect().await {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(format!("cannot connect to the kept shadow database: {e}"))),
+        };
+        let locked: bool = client
+            .query_one("SELECT pg_catalog.pg_try_advisory_lock($1)", &[&LOCK_KEY])
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(query_error("cannot lock the kept shadow database"))?;
+        if !locked {
+            return Ok(Err("the kept shadow database is in use by another converge process".into()));
+        }
+        let (major, role) = server_identity(&client).await?;
+        let comment = database_comment(&client).await?;
+        if old.format != FORMAT
+            || old.database != self.name
+            || comment.as_deref() != Some(&token_comment(&old.token))
+            || old.server_major != major
+            || old.role != role
+            || old.converge_version != env!("CARGO_PKG_VERSION")
+        {
+            return Ok(Err("the kept shadow database does not match its record".into()));
+        }
+        let mut delta = match Delta::new(&old.statements, statements) {
+            Ok(d) => d,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        loop {
+            let found = dependents(&client, delta.to_drop()).await?;
+            if let Some(reason) = found.refusal {
+                return Ok(Err(reason));
+            }
+            match delta.add_dependents(found.names) {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(reason) => return Ok(Err(reason)),
+            }
+        }
+        let run = delta.to_run();
+        if run.len() as f64 > self.max_rerun_share * statements.len() as f64 {
+            return Ok(Err(format!(
+                "{} of {} statements would run again",
+                run.len(),
+                statements.len()
+            )));
+        }
+        let token = new_token();
+        let applied = self.apply(&client, desired, &delta, &run, &token).await;
+        if let Err(e) = applied {
+            // Nothing of the update stays; the record still matches.
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Ok(Err(format!("the incremental update failed: {e}")));
+        }
+        self.write_record(&RecordFile {
+            format: FORMAT,
+            database: self.name.clone(),
+            token,
+            server_major: major,
+            role,
+            converge_version: env!("CARGO_PKG_VERSION").to_string(),
+            statements: statements.to_vec(),
+        });
+        let obtained = Obtained::Incremental {
+            recreated: delta.to_drop().len(),
+            run: run.len(),
+            total: statements.len(),
+        };
+        let mut reader = self.server.with_dbname(&self.name).connect().await?;
+        let snapshot = introspect(&mut reader).await?;
+        drop(client);
+        Ok(Ok((snapshot, obtained)))
+    }
+
+    /// Drops what changed and runs the statements, in one transaction that
+    /// also writes the new token.
+    async fn apply(
+        &self,
+        client: &Client,
+        desired: &Desired,
+        delta: &Delta<'_>,
+        run: &[usize],
+        token: &str,
+    ) -> Result<(), ShadowError> {
+        load::prepare(client).await?;
+        client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(query_error("cannot start the incremental update"))?;
+        let (kinds, schemas, names) = columns(delta.to_drop());
+        let drops: Vec<String> = client
+            .query(include_str!("drops.sql"), &[&kinds, &schemas, &names])
+            .await
+            .map_err(query_error("cannot list what the incremental update drops"))?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(query_error("cannot list what the incremental update drops"))?;
+        if !drops.is_empty() {
+            client
+                .batch_execute(&drops.join(";\n"))
+                .await
+                .map_err(query_error("cannot drop what changed in the kept shadow database"))?;
+        }
+        let statements: Vec<&Statement> = run.iter().map(|&j| &desired.statements[j]).collect();
+        load::run_statements_in_transaction(client, desired, &statements).await?;
+        client
+            .batch_execute(&format!(
+                "COMMENT ON DATABASE \"{}\" IS '{}'; COMMIT",
+                self.name,
+                token_comment(token)
+            ))
+            .await
+            .map_err(query_error("cannot commit the incremental update"))?;
+        Ok(())
+    }
+
+    /// Makes a freshly loaded shadow database the kept one, replacing the
+    /// previous kept database when no other process uses it.
+    async fn adopt(
+        &self,
+        shadow: &Shadow,
+        janitor: &Janitor,
+        server_major: i32,
+        role: String,
+        statements: Vec<Recorded>,
+    ) -> Result<(), DbError> {
+        let client = self.server.connect().await?;
+        let token = new_token();
+        // Each on its own: DROP DATABASE cannot run in a transaction block.
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\"", self.name))
+            .await
+            .map_err(query_error("cannot replace the kept shadow database"))?;
+        client
+            .batch_execute(&format!(
+                "COMMENT ON DATABASE \"{}\" IS '{}'",
+                shadow.name,
+                token_comment(&token)
+            ))
+            .await
+            .map_err(query_error("cannot mark the shadow database as kept"))?;
+        client
+            .batch_execute(&format!("ALTER DATABASE \"{}\" RENAME TO \"{}\"", shadow.name, self.name))
+            .await
+            .map_err(query_error("cannot keep the shadow database"))?;
+        janitor.release(&shadow.name);
+        self.write_record(&RecordFile {
+            format: FORMAT,
+            database: self.name.clone(),
+            token,
+            server_major,
+            role,
+            converge_version: env!("CARGO_PKG_VERSION").to_string(),
+            statements,
+        });
+        Ok(())
+    }
+
+    fn read_record(&self) -> Option<RecordFile> {
+        let bytes = std::fs::read(&self.record_path).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Writes the record atomically. A record that cannot be written only
+    /// costs a full load next time (its token will not match).
+    fn write_record(&self, record: &RecordFile) {
+        if let Err(e) = write_atomically(&self.record_path, record) {
+            eprintln!(
+                "warning: cannot write the shadow record {}: {e}",
+                self.record_path.display()
+            );
+        }
+    }
+}
+
+fn write_atomically(path: &Path, record: &RecordFile) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let bytes = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut file, &bytes)?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Objects PostgreSQL drops along with the named ones.
+struct Found {
+    names: Vec<Name>,
+    /// Why only a full load is sure, when the drop reaches what this module
+    /// does not follow.
+    refusal: Option<String>,
+}
+
+async fn dependents(client: &Client, wanted: &std::collections::BTreeSet<Name>) -> Result<Found, DbError> {
+    if wanted.iter().any(|n| matches!(n, Name::Extension { .. })) {
+        return Ok(Found {
+            names: Vec::new(),
+            refusal: Some("an extension changes".into()),
+        });
+    }
+    let (kinds, schemas, names) = columns(wanted);
+    let rows = client
+        .query(include_str!("objects.sql"), &[&kinds, &schemas, &names])
+        .await
+        .map_err(query_error("cannot read what depends on the changed objects"))?;
+    let mut found = Found {
+        names: Vec::new(),
+        refusal: None,
+    };
+    for row in rows {
+        let read = |i: usize| row.try_get::<_, Option<String>>(i).ok().flatten().unwrap_or_default();
+        let (kind, schema, name) = (read(0), read(1), read(2));
+        let partition: bool = row.try_get(3).unwrap_or(true);
+        if partition {
+            found.refusal = Some(format!("partitioned table {schema}.{name} changes"));
+        }
+        found.names.push(match kind.as_str() {
+            "relation" => Name::Relation { schema, name },
+            "type" => Name::Type { schema, name },
+            "function" => Name::Function { schema, name },
+            "schema" => Name::Schema { name },
+            "collation" => Name::Collation { schema, name },
+            _ => {
+                found.refusal = Some(format!("a changed object has a dependent of kind {schema}"));
+                continue;
+            }
+        });
+    }
+    Ok(found)
+}
+
+/// Names as three parallel arrays (kind, schema, name) for the SQL files.
+fn columns(names: &std::collections::BTreeSet<Name>) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    for n in names {
+        let (kind, schema, name) = match n {
+            Name::Schema { name } => ("schema", "", name.as_str()),
+            Name::Extension { name } => ("extension", "", name.as_str()),
+            Name::Relation { schema, name } => ("relation", schema.as_str(), name.as_str()),
+            Name::Type { schema, name } => ("type", schema.as_str(), name.as_str()),
+            Name::Function { schema, name } => ("function", schema.as_str(), name.as_str()),
+            Name::Collation { schema, name } => ("collation", schema.as_str(), name.as_str()),
+            Name::UniqueIndexOn { .. } | Name::Details { .. } => continue,
+        };
+        out.0.push(kind.to_string());
+        out.1.push(schema.to_string());
+        out.2.push(name.to_string());
+    }
+    out
+}
+
+/// The server's major version and the role connected.
+async fn server_identity(client: &Client) -> Result<(i32, String), DbError> {
+    let context = "cannot read the shadow server's version and role";
+    client
+        .query_one(
+            "SELECT pg_catalog.current_setting('server_version_num')::int / 10000, current_user::text",
+            &[],
+        )
+        .await
+        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .map_err(query_error(context))
+}
+
+async fn database_comment(client: &Client) -> Result<Option<String>, DbError> {
+    client
+        .query_one(
+            "SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database \
+             WHERE datname = pg_catalog.current_database()",
+            &[],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(query_error("cannot read the kept shadow database's comment"))
+}
+
+fn token_comment(token: &str) -> String {
+    format!("converge shadow {token}")
+}
+
+/// A token no other update will write: the time, the process and a counter.
+fn new_token() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let text = format!("{nanos}\0{}\0{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    Fingerprint::of_bytes(text.as_bytes()).to_string()[..32].to_string()
+}
+
+/// `CONVERGE_SHADOW_LOG=1` says on stderr how each shadow was obtained.
+fn verbose(message: &str) {
+    if std::env::var_os("CONVERGE_SHADOW_LOG").is_some_and(|v| v == "1") {
+        eprintln!("shadow: {message}");
+    }
+}
