@@ -45,8 +45,9 @@ const QUERY_FILES: [(&str, &str); 19] = [
 static QUERIES: LazyLock<Vec<(&'static str, String)>> =
     LazyLock::new(|| QUERY_FILES.iter().map(|(name, sql)| (*name, expand(sql))).collect());
 
-/// Expands `{{user_schema:alias}}`, `{{not_extension_member:catalog:oid}}` and
-/// `{{managed_table:alias}}` in a query.
+/// Expands `{{user_schema:alias}}`, `{{not_extension_member:catalog:oid}}`,
+/// `{{managed_table:alias}}`, `{{managed_view:alias}}`,
+/// `{{managed_relation:alias}}` (either) and `{{acl:...}}` in a query.
 fn expand(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() * 2);
     let mut rest = sql;
@@ -62,6 +63,13 @@ fn expand(sql: &str) -> String {
             ["not_extension_member", catalog, oid] => not_extension_member(catalog, oid),
             ["managed_table", c] => format!(
                 "({c}.relkind IN ('r', 'p') AND {})",
+                not_extension_member("pg_class", &format!("{c}.oid"))
+            ),
+            // Tables and views in one condition (not `managed_table OR
+            // managed_view`): one NOT EXISTS lets the planner hash the
+            // extension members once instead of probing them per row.
+            ["managed_relation", c] => format!(
+                "({c}.relkind IN ('r', 'p', 'v', 'm') AND {})",
                 not_extension_member("pg_class", &format!("{c}.oid"))
             ),
             ["managed_view", c] => format!(

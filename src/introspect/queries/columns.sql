@@ -48,6 +48,6 @@ LEFT JOIN pg_catalog.pg_class seq ON seq.oid = idep.objid AND seq.relkind = 'S'
 LEFT JOIN pg_catalog.pg_namespace sn ON sn.oid = seq.relnamespace
 LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = seq.oid
 WHERE a.attnum > 0 AND NOT a.attisdropped
-  AND ({{managed_table:c}} OR {{managed_view:c}})
+  AND {{managed_relation:c}}
   AND {{user_schema:n}}
 ORDER BY a.attrelid, a.attnum

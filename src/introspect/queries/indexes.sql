@@ -52,5 +52,5 @@ LEFT JOIN pg_catalog.pg_constraint con
 LEFT JOIN pg_catalog.pg_inherits pi ON pi.inhrelid = i.indexrelid
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = i.indexrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
-WHERE ({{managed_table:c}} OR {{managed_view:c}})
+WHERE {{managed_relation:c}}
   AND {{user_schema:n}}
