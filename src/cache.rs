@@ -1,18 +1,21 @@
 //! The desired-catalog cache: the snapshot a shadow database gave for a set
-//! of desired files, kept under `.converge/cache/` so that planning the same
-//! files again (or against another environment) skips the shadow load.
+//! of desired files, with the files' `SourceMap`, kept under
+//! `.converge/cache/` so that planning the same files again (or against
+//! another environment) skips parsing them and the shadow load.
 //!
 //! An entry is keyed by everything the snapshot depends on: the sha256 of the
 //! desired files (paths and text), the major version of the server that
 //! normalized them, the role that loaded them (it owns what they create) and
 //! converge's own version. The entry's first line is a JSON header holding
-//! that key and the sha256 of the rest of the file (the snapshot as JSON). An
-//! entry is used only when its header is readable, its key equals the one
-//! asked for field by field and its checksum matches its body; anything else
+//! that key and the sha256 of the rest of the file (the snapshot and source
+//! map as JSON). An entry is used only when its header is readable, its key
+//! equals the one asked for field by field, its checksum matches its body
+//! and its source map was made from the files of the key; anything else
 //! is a miss, never an error, and the shadow is loaded as if there were no
 //! cache. It never holds a connection or talks to a database.
 
 use crate::catalog::{Fingerprint, Snapshot};
+use crate::source::SourceMap;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -24,7 +27,7 @@ pub const DEFAULT_DIR: &str = ".converge/cache";
 pub const ENV_CACHE: &str = "CONVERGE_CACHE";
 
 /// Version of the entry layout; entries of another layout are misses.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What a cached snapshot depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +60,13 @@ impl CacheKey {
         );
         format!("desired-{}.json", Fingerprint::of_bytes(text.as_bytes()))
     }
+}
+
+/// What an entry holds: everything a plan needs from the desired files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CachedDesired {
+    pub snapshot: Snapshot,
+    pub source_map: SourceMap,
 }
 
 /// The first line of an entry.
@@ -93,8 +103,8 @@ impl DesiredCache {
         &self.dir
     }
 
-    /// The snapshot cached under `key`, if there is a sound entry for it.
-    pub fn get(&self, key: &CacheKey) -> Option<Snapshot> {
+    /// What is cached under `key`, if there is a sound entry for it.
+    pub fn get(&self, key: &CacheKey) -> Option<CachedDesired> {
         let bytes = std::fs::read(self.dir.join(key.file_name())).ok()?;
         let newline = bytes.iter().position(|b| *b == b'\n')?;
         let header: Header = serde_json::from_slice(&bytes[..newline]).ok()?;
@@ -102,13 +112,14 @@ impl DesiredCache {
         if header.format != FORMAT || header.key != *key || header.checksum != Fingerprint::of_bytes(body) {
             return None;
         }
-        serde_json::from_slice(body).ok()
+        let cached: CachedDesired = serde_json::from_slice(body).ok()?;
+        (cached.source_map.fingerprint() == key.desired_files).then_some(cached)
     }
 
-    /// Stores `snapshot` under `key`, replacing any entry atomically (written
+    /// Stores `cached` under `key`, replacing any entry atomically (written
     /// to a temporary file in the same directory, then renamed).
-    pub fn put(&self, key: &CacheKey, snapshot: &Snapshot) -> std::io::Result<()> {
-        let body = serde_json::to_vec(snapshot).map_err(std::io::Error::other)?;
+    pub fn put(&self, key: &CacheKey, cached: &CachedDesired) -> std::io::Result<()> {
+        let body = serde_json::to_vec(cached).map_err(std::io::Error::other)?;
         let header = Header {
             format: FORMAT,
             key: key.clone(),
@@ -129,6 +140,22 @@ impl DesiredCache {
 mod tests {
     use super::*;
     use crate::catalog::{EnumType, QualifiedName};
+
+    /// The files every entry of these tests was made from.
+    fn desired() -> crate::source::Desired {
+        crate::source::Desired::from_sources(crate::source::Sources::from_texts([(
+            "a.sql".to_string(),
+            "create type mood as enum ('happy', 'sad');".to_string(),
+        )]))
+        .unwrap()
+    }
+
+    fn entry() -> CachedDesired {
+        CachedDesired {
+            snapshot: snapshot(),
+            source_map: SourceMap::of(&desired()),
+        }
+    }
 
     fn snapshot() -> Snapshot {
         let mut s = Snapshot {
@@ -151,7 +178,7 @@ mod tests {
     }
 
     fn key() -> CacheKey {
-        CacheKey::new(Fingerprint::of_bytes(b"create type mood ..."), 150018, "postgres")
+        CacheKey::new(desired().fingerprint(), 150018, "postgres")
     }
 
     #[test]
@@ -159,18 +186,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = DesiredCache::new(dir.path().join("cache"));
         assert_eq!(cache.get(&key()), None, "an empty cache has nothing");
-        cache.put(&key(), &snapshot()).unwrap();
-        assert_eq!(cache.get(&key()), Some(snapshot()));
+        cache.put(&key(), &entry()).unwrap();
+        assert_eq!(cache.get(&key()), Some(entry()));
         // Same major version, another minor: still a hit.
         let minor = CacheKey::new(key().desired_files, 150020, "postgres");
-        assert_eq!(cache.get(&minor), Some(snapshot()));
+        assert_eq!(cache.get(&minor), Some(entry()));
     }
 
     #[test]
     fn any_change_of_the_key_is_a_miss() {
         let dir = tempfile::tempdir().unwrap();
         let cache = DesiredCache::new(dir.path());
-        cache.put(&key(), &snapshot()).unwrap();
+        cache.put(&key(), &entry()).unwrap();
         let changes = [
             CacheKey {
                 desired_files: Fingerprint::of_bytes(b"create type mood ...;"),
@@ -200,11 +227,28 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_made_from_other_files_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DesiredCache::new(dir.path());
+        let other_files = crate::source::Desired::from_sources(crate::source::Sources::from_texts([(
+            "b.sql".to_string(),
+            "create type mood as enum ('happy', 'sad');".to_string(),
+        )]))
+        .unwrap();
+        let wrong = CachedDesired {
+            source_map: SourceMap::of(&other_files),
+            ..entry()
+        };
+        cache.put(&key(), &wrong).unwrap();
+        assert_eq!(cache.get(&key()), None, "a source map of other files must not be used");
+    }
+
+    #[test]
     fn an_entry_that_does_not_match_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
         let cache = DesiredCache::new(dir.path());
         let path = dir.path().join(key().file_name());
-        cache.put(&key(), &snapshot()).unwrap();
+        cache.put(&key(), &entry()).unwrap();
         let good = std::fs::read(&path).unwrap();
 
         // A byte of the snapshot changed: the checksum no longer matches.
@@ -223,7 +267,7 @@ mod tests {
             server_major: 16,
             ..key()
         };
-        cache.put(&other, &snapshot()).unwrap();
+        cache.put(&other, &entry()).unwrap();
         std::fs::copy(dir.path().join(other.file_name()), &path).unwrap();
         assert_eq!(cache.get(&key()), None, "an entry for another key must be ignored");
 
@@ -232,7 +276,7 @@ mod tests {
         assert_eq!(cache.get(&key()), None);
 
         // Written again, it is found again.
-        cache.put(&key(), &snapshot()).unwrap();
-        assert_eq!(cache.get(&key()), Some(snapshot()));
+        cache.put(&key(), &entry()).unwrap();
+        assert_eq!(cache.get(&key()), Some(entry()));
     }
 }

@@ -1,15 +1,15 @@
 //! The planning pipeline end to end: desired files → shadow → both snapshots
 //! → diff → plan. `plan` and `apply` both start here.
 
-use crate::cache::{CacheKey, DesiredCache};
+use crate::cache::{CacheKey, CachedDesired, DesiredCache};
 use crate::catalog::{Fingerprint, Snapshot};
 use crate::db::{DbError, Endpoint};
 use crate::diagnostic::Diagnostic;
-use crate::introspect::introspect;
+use crate::introspect::introspect_endpoint;
 use crate::plan::{Plan, PlanError, Uncastable};
 use crate::render::PlanFingerprints;
 use crate::shadow::{Janitor, ShadowError, desired_snapshot};
-use crate::source::Desired;
+use crate::source::{Desired, SourceMap, Sources};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -43,7 +43,8 @@ pub struct Options {
 /// Everything a plan was made from. Both snapshots' catalogs are normalized
 /// by the options (owners blanked unless managed).
 pub struct Planned {
-    pub desired: Desired,
+    /// Where the desired objects are defined in the files.
+    pub source_map: SourceMap,
     pub desired_snapshot: Snapshot,
     pub current: Snapshot,
     pub plan: Plan,
@@ -79,6 +80,50 @@ pub fn normalize(catalog: &crate::catalog::Catalog, options: &Options) -> crate:
     }
 }
 
+/// The desired state, parsed or from the cache.
+pub struct DesiredState {
+    pub snapshot: Snapshot,
+    pub source_map: SourceMap,
+}
+
+/// Reads the desired state of `sources`: from the desired-catalog cache
+/// (`crate::cache`) when it holds these files as read by this server's major
+/// version and role, without parsing them; otherwise parses them (any
+/// problem in them is reported as without a cache) and loads them into a
+/// shadow database on `shadow_server`, and caches the result.
+pub async fn read_desired_sources(
+    sources: Sources,
+    shadow_server: &Endpoint,
+    janitor: &Janitor,
+) -> Result<DesiredState, PipelineError> {
+    let cache = DesiredCache::from_env();
+    let key = match &cache {
+        // A server that cannot be asked is reported by the shadow load, after
+        // the files are parsed (so their problems come first, as without a
+        // cache).
+        Some(_) => cache_key(sources.fingerprint(), shadow_server).await.ok(),
+        None => None,
+    };
+    if let (Some(cache), Some(key)) = (&cache, &key)
+        && let Some(cached) = cache.get(key)
+    {
+        return Ok(DesiredState {
+            snapshot: cached.snapshot,
+            source_map: cached.source_map,
+        });
+    }
+    let desired = Desired::from_sources(sources).map_err(PipelineError::Source)?;
+    let snapshot = shadow_snapshot(&desired, shadow_server, janitor).await?;
+    let state = DesiredState {
+        snapshot,
+        source_map: SourceMap::of(&desired),
+    };
+    if let (Some(cache), Some(key)) = (&cache, &key) {
+        store(cache, key, &state);
+    }
+    Ok(state)
+}
+
 /// Reads the desired state through a shadow database on `shadow_server`,
 /// or from the desired-catalog cache (`crate::cache`) when it holds these
 /// files as read by this server's major version and role.
@@ -88,34 +133,58 @@ pub async fn read_desired(
     janitor: &Janitor,
 ) -> Result<Snapshot, PipelineError> {
     let cached = match DesiredCache::from_env() {
-        Some(cache) => Some((cache_key(desired, shadow_server).await?, cache)),
+        Some(cache) => Some((
+            cache_key(desired.fingerprint(), shadow_server)
+                .await
+                .map_err(PipelineError::Shadow)?,
+            cache,
+        )),
         None => None,
     };
     if let Some((key, cache)) = &cached
-        && let Some(snapshot) = cache.get(key)
+        && let Some(hit) = cache.get(key)
     {
-        return Ok(snapshot);
+        return Ok(hit.snapshot);
     }
-    let snapshot = desired_snapshot(shadow_server, desired, janitor)
+    let snapshot = shadow_snapshot(desired, shadow_server, janitor).await?;
+    if let Some((key, cache)) = &cached {
+        let state = DesiredState {
+            snapshot,
+            source_map: SourceMap::of(desired),
+        };
+        store(cache, key, &state);
+        return Ok(state.snapshot);
+    }
+    Ok(snapshot)
+}
+
+async fn shadow_snapshot(desired: &Desired, shadow_server: &Endpoint, janitor: &Janitor) -> Result<Snapshot, PipelineError> {
+    desired_snapshot(shadow_server, desired, janitor)
         .await
         .map_err(|e| match e {
             ShadowError::Load(d) => PipelineError::Source(vec![*d]),
             other => PipelineError::Shadow(other),
-        })?;
-    if let Some((key, cache)) = &cached
-        && let Err(e) = cache.put(key, &snapshot)
-    {
-        // The plan does not need the cache: say so and go on.
+        })
+}
+
+/// Writes a cache entry; the plan does not need the cache, so a failure is
+/// only a warning.
+fn store(cache: &DesiredCache, key: &CacheKey, state: &DesiredState) {
+    let entry = CachedDesired {
+        snapshot: state.snapshot.clone(),
+        source_map: state.source_map.clone(),
+    };
+    if let Err(e) = cache.put(key, &entry) {
         eprintln!(
             "warning: cannot write the desired-catalog cache in {}: {e}",
             cache.dir().display()
         );
     }
-    Ok(snapshot)
 }
 
-/// The cache key of `desired` on `shadow_server` (its version and our role there).
-async fn cache_key(desired: &Desired, shadow_server: &Endpoint) -> Result<CacheKey, PipelineError> {
+/// The cache key of the files with fingerprint `files` on `shadow_server`
+/// (its version and our role there).
+async fn cache_key(files: Fingerprint, shadow_server: &Endpoint) -> Result<CacheKey, ShadowError> {
     let context = "cannot read the shadow server's version and role";
     let client = shadow_server.connect().await.map_err(ShadowError::Db)?;
     let (version, role): (i32, String) = client
@@ -126,16 +195,15 @@ async fn cache_key(desired: &Desired, shadow_server: &Endpoint) -> Result<CacheK
         .await
         .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .map_err(|e| ShadowError::Db(crate::db::query_error(context)(e)))?;
-    Ok(CacheKey::new(desired.fingerprint(), version, &role))
+    Ok(CacheKey::new(files, version, &role))
 }
 
 /// Reads the target database.
 pub async fn read_target(target: &Endpoint) -> Result<Snapshot, PipelineError> {
-    let mut client = target.connect().await.map_err(PipelineError::Target)?;
-    introspect(&mut client).await.map_err(PipelineError::Target)
+    introspect_endpoint(target).await.map_err(PipelineError::Target)
 }
 
-/// Plans the change of the target towards the desired files.
+/// Plans the change of the target towards the desired files, parsed.
 pub async fn plan(
     desired: Desired,
     target: &Endpoint,
@@ -146,7 +214,28 @@ pub async fn plan(
     let desired_snapshot = read_desired(&desired, shadow_server, janitor).await?;
     let current = read_target(target).await?;
     let uncastable = uncastable_types(target, &current, &desired_snapshot).await?;
-    plan_snapshots(desired, desired_snapshot, current, &uncastable, options)
+    plan_snapshots(&SourceMap::of(&desired), desired_snapshot, current, &uncastable, options)
+}
+
+/// Plans the change of the target towards the desired files as read (not
+/// parsed): a plan from the desired-catalog cache does not parse them. The
+/// target is read while the desired state is.
+pub async fn plan_sources(
+    sources: Sources,
+    target: &Endpoint,
+    shadow_server: &Endpoint,
+    janitor: &Janitor,
+    options: &Options,
+) -> Result<Planned, PipelineError> {
+    let (desired, current) = futures_util::future::join(
+        read_desired_sources(sources, shadow_server, janitor),
+        read_target(target),
+    )
+    .await;
+    let desired = desired?;
+    let current = current?;
+    let uncastable = uncastable_types(target, &current, &desired.snapshot).await?;
+    plan_snapshots(&desired.source_map, desired.snapshot, current, &uncastable, options)
 }
 
 /// Type pairs (from, to) of the planned column type changes that PostgreSQL
@@ -192,7 +281,7 @@ pub async fn uncastable_types(
 
 /// The pure part: both snapshots are known.
 pub fn plan_snapshots(
-    desired: Desired,
+    source_map: &SourceMap,
     desired_snapshot: Snapshot,
     current: Snapshot,
     uncastable: &Uncastable,
@@ -207,17 +296,17 @@ pub fn plan_snapshots(
         ..current
     };
     let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
-    let mut plan = crate::plan::build(changes, &current, &desired_snapshot, Some(&desired), uncastable)?;
+    let mut plan = crate::plan::build(changes, &current, &desired_snapshot, Some(source_map), uncastable)?;
     if options.online {
         plan = crate::plan::online(plan, &current, &desired_snapshot);
     }
     let fingerprints = PlanFingerprints {
         current_catalog: Fingerprint::of_catalog(&current.catalog),
         desired_catalog: Fingerprint::of_catalog(&desired_snapshot.catalog),
-        desired_files: desired.fingerprint(),
+        desired_files: source_map.fingerprint(),
     };
     Ok(Planned {
-        desired,
+        source_map: source_map.clone(),
         desired_snapshot,
         current,
         plan,

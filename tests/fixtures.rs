@@ -22,7 +22,7 @@ use converge::pipeline::{plan_snapshots, read_desired, read_target, uncastable_t
 use converge::plan::Allowed;
 use converge::render::{forward_sql, rollback_sql};
 use converge::shadow::Janitor;
-use converge::source::Desired;
+use converge::source::{Desired, SourceMap};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 
@@ -152,6 +152,7 @@ async fn converge_case(
     let janitor = Janitor::default();
     let desired =
         Desired::load(&[dir.join("new.sql")]).map_err(|d| format!("{name}: desired files rejected: {d:?}"))?;
+    let source_map = SourceMap::of(&desired);
     let desired_snapshot = read_desired(&desired, &support::admin(), &janitor)
         .await
         .map_err(|e| format!("{name}: shadow: {e:?}"))?;
@@ -162,7 +163,7 @@ async fn converge_case(
         .await
         .map_err(|e| format!("{name}: {e}"))?;
     let planned = plan_snapshots(
-        desired.clone(),
+        &source_map,
         desired_snapshot.clone(),
         before.clone(),
         &uncastable,
@@ -170,7 +171,7 @@ async fn converge_case(
     )
     .map_err(|e| format!("{name}: {e}"))?;
     let again = plan_snapshots(
-        desired.clone(),
+        &source_map,
         desired_snapshot.clone(),
         before.clone(),
         &uncastable,
@@ -242,7 +243,7 @@ async fn converge_case(
 
     // (b) a second plan is empty
     let second = plan_snapshots(
-        desired.clone(),
+        &source_map,
         desired_snapshot.clone(),
         after.clone(),
         &Default::default(),

@@ -24,12 +24,12 @@ use converge::catalog::{Fingerprint, Snapshot};
 use converge::cluster::{Cluster, ClusterOptions, SUPERUSER};
 use converge::db::Endpoint;
 use converge::diagnostic::{Diagnostic, line_column};
-use converge::introspect::introspect_counted;
+use converge::introspect::introspect_endpoint_counted;
 use converge::pipeline::{self, Options, PipelineError, Planned};
 use converge::plan::Allowed;
 use converge::render::{PlanDocument, PlanFingerprints, forward_sql, rollback_sql};
 use converge::shadow::{Janitor, Kept, Shadow, ShadowError};
-use converge::source::Desired;
+use converge::source::{Desired, SourceMap, Sources};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -124,7 +124,7 @@ struct SizeResult {
     phases: Vec<Phase>,
     /// VmHWM of the process that measured this N (every phase).
     peak_rss_mib: f64,
-    /// VmHWM during one cold `pipeline::plan` from files (reset before it).
+    /// VmHWM during one cold `pipeline::plan_sources` from files (reset before it).
     plan_peak_rss_mib: Option<f64>,
     /// The database psql's run of forward.sql produced equals the desired catalog.
     psql_result_matches_desired: bool,
@@ -382,12 +382,12 @@ fn markdown(report: &Report) -> String {
         ". *load base*: base.sql sent in multi-statement queries of 400 statements, one transaction \
          each (one transaction for the whole file runs out of lock slots at N = 5,000); *parse*: \
          `Desired::load`; *shadow load*: create the shadow database and run every desired statement \
-         in it; *introspect*: `introspect_counted` (connection included), *queries* is the number it \
-         sends; *shadow drop*: `Shadow::drop`; *order*: `plan::build` (it renders each step's SQL); \
-         *render*: forward and rollback scripts and plan.json; *plan cold/warm*: `pipeline::plan` \
+         in it; *introspect*: `introspect_endpoint_counted` (connections included), *queries* is the number of \
+         statements it sends; *shadow drop*: `Shadow::drop`; *order*: `plan::build` (it renders each step's SQL); \
+         *render*: forward and rollback scripts and plan.json; *plan cold/warm*: `pipeline::plan_sources` \
          from the files, first and second time in the process; *shadow one change*: the kept shadow \
          database (left by the cold plan) brought to changed.sql with one more column in one table \
-         (`Kept::desired_snapshot`, introspection included); *plan one change*: `pipeline::plan` \
+         (`Kept::desired_snapshot`, introspection included); *plan one change*: `pipeline::plan_sources` \
          with that file (a cache miss: the kept shadow is updated incrementally); *apply*: `apply::apply` (lock, drift \
          check, steps, verification, history row) on a fresh copy of the target; *psql apply*: the \
          same forward.sql with `psql --single-transaction` on another copy. Peak RSS: VmHWM of the \
@@ -852,6 +852,10 @@ fn one_statement_change(desired: &Path) -> Result<OneChange, String> {
     })
 }
 
+fn read_sources(path: &Path) -> Result<Sources, String> {
+    Sources::read(&[path.to_path_buf()]).map_err(|d| diagnostic_text(&d))
+}
+
 fn load_desired(path: &Path) -> Result<Desired, String> {
     Desired::load(&[path.to_path_buf()]).map_err(|d| diagnostics_text(&d))
 }
@@ -933,8 +937,8 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         let can_reset = reset_hwm();
         let start = Instant::now();
         let planned = async {
-            let desired = load_desired(&w.desired)?;
-            pipeline::plan(desired, &target, &ctx.shadow_server, &ctx.janitor, &options)
+            let sources = read_sources(&w.desired)?;
+            pipeline::plan_sources(sources, &target, &ctx.shadow_server, &ctx.janitor, &options)
                 .await
                 .map_err(pipeline_text)
         }
@@ -946,8 +950,8 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         drop(planned);
         let start = Instant::now();
         let planned: Planned = async {
-            let desired = load_desired(&w.desired)?;
-            pipeline::plan(desired, &target, &ctx.shadow_server, &ctx.janitor, &options)
+            let sources = read_sources(&w.desired)?;
+            pipeline::plan_sources(sources, &target, &ctx.shadow_server, &ctx.janitor, &options)
                 .await
                 .map_err(pipeline_text)
         }
@@ -999,13 +1003,10 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         t.add("shadow_load", start);
 
         let start = Instant::now();
-        let shadow_endpoint = shadow.endpoint();
-        let mut client = shadow_endpoint.connect().await.map_err(|e| e.to_string())?;
-        let (desired_snapshot, q) = introspect_counted(&mut client)
+        let (desired_snapshot, q) = introspect_endpoint_counted(&shadow.endpoint())
             .await
             .map_err(|e| format!("cannot read the shadow database: {e}"))?;
         t.add("introspect_shadow", start);
-        drop(client);
         queries = q;
 
         let start = Instant::now();
@@ -1016,12 +1017,10 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         t.add("shadow_drop", start);
 
         let start = Instant::now();
-        let mut client = target.connect().await.map_err(|e| e.to_string())?;
-        let (current, q) = introspect_counted(&mut client)
+        let (current, q) = introspect_endpoint_counted(&target)
             .await
             .map_err(|e| format!("cannot read the target: {e}"))?;
         t.add("introspect_target", start);
-        drop(client);
         if q != queries {
             ctx.log(&format!(
                 "introspection sent {queries} queries to the shadow, {q} to the target"
@@ -1052,7 +1051,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         changes_count = changes.len();
 
         let start = Instant::now();
-        let plan = converge::plan::build(changes, &current, &desired_snapshot, Some(&desired), &uncastable)
+        let plan = converge::plan::build(changes, &current, &desired_snapshot, Some(&SourceMap::of(&desired)), &uncastable)
             .map_err(|e| e.to_string())?;
         t.add("order", start);
 
@@ -1131,11 +1130,9 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             ));
         }
         if r == 0 {
-            let mut client = copy.connect().await.map_err(|e| e.to_string())?;
-            let (after, _) = introspect_counted(&mut client)
+            let (after, _) = introspect_endpoint_counted(&copy)
                 .await
                 .map_err(|e| format!("cannot read {copy}: {e}"))?;
-            drop(client);
             psql_matches = planned
                 .normalize(&after.catalog)
                 .same_as(&planned.desired_snapshot.catalog);
@@ -1170,9 +1167,9 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         peak_rss_mib: mib(peak),
         plan_peak_rss_mib: plan_peak.map(mib),
         psql_result_matches_desired: psql_matches,
-        warm_note: "the second `pipeline::plan` in the same process right after the first: \
-                    the desired catalog comes from the cache the first one wrote (the shadow is \
-                    skipped; the files are still read and parsed, and the target introspected)"
+        warm_note: "the second `pipeline::plan_sources` in the same process right after the first: \
+                    the desired catalog and source map come from the cache the first one wrote (the \
+                    files are read and hashed, not parsed; no shadow; the target is introspected)"
             .into(),
         total_s: started.elapsed().as_secs_f64(),
     })

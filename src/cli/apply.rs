@@ -7,7 +7,7 @@ use crate::apply::{ApplyError, ApplyOptions, BackupRecord, Kind, Request, StepSt
 use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::db::Endpoint;
-use crate::pipeline::{Planned, normalize};
+use crate::pipeline::{PipelineError, Planned, normalize};
 use crate::render::{PlanDocument, forward_script, summary_of};
 use std::io::BufRead;
 
@@ -341,19 +341,27 @@ pub fn report_refusal(output: &mut Output<'_>, refusals: &[crate::apply::Refused
     ExitStatus::Refused
 }
 
-/// Loads the desired files and plans against the target (shared by `plan`).
+/// Reads the desired files and plans against the target (shared by `plan`);
+/// the files are parsed only when the desired-catalog cache does not have them.
 pub async fn make_plan(settings: &Resolved, context: &Context, output: &mut Output<'_>) -> Result<Planned, ExitStatus> {
-    let desired = super::plan::load_desired(&settings.schema, output)?;
-    let sources = desired.sources.clone();
-    let target = context
-        .target(settings.url.as_deref())
-        .await
-        .map_err(|e| report::error(output, e))?;
-    let shadow = context
-        .shadow_server(settings.dev_url.as_deref())
-        .await
-        .map_err(|e| report::error(output, e))?;
-    crate::pipeline::plan(desired, &target, &shadow, context.janitor(), &settings.options)
+    let sources = super::plan::read_sources(&settings.schema, output)?;
+    let servers = async {
+        let target = context.target(settings.url.as_deref()).await?;
+        let shadow = context.shadow_server(settings.dev_url.as_deref()).await?;
+        Ok::<_, String>((target, shadow))
+    };
+    let (target, shadow) = match servers.await {
+        Ok(servers) => servers,
+        // Problems in the files come first, as when they were parsed before
+        // anything else.
+        Err(e) => {
+            return Err(match crate::source::Desired::from_sources(sources.clone()) {
+                Err(diagnostics) => report::pipeline(output, PipelineError::Source(diagnostics), &sources),
+                Ok(_) => report::error(output, e),
+            });
+        }
+    };
+    crate::pipeline::plan_sources(sources.clone(), &target, &shadow, context.janitor(), &settings.options)
         .await
         .map_err(|e| report::pipeline(output, e, &sources))
 }

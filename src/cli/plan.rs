@@ -102,16 +102,22 @@ fn check_files(files: &PlanFiles, dir: &std::path::Path, output: &mut Output<'_>
     )
 }
 
-/// Reads and parses the desired files, reporting problems.
-pub fn load_desired(paths: &[std::path::PathBuf], output: &mut Output<'_>) -> Result<Desired, ExitStatus> {
-    let sources = Sources::read(paths).map_err(|d| {
+/// Reads the desired files (without parsing them), reporting a file that
+/// cannot be read.
+pub fn read_sources(paths: &[std::path::PathBuf], output: &mut Output<'_>) -> Result<Sources, ExitStatus> {
+    Sources::read(paths).map_err(|d| {
         let _ = writeln!(
             output.err,
             "{}",
             crate::diagnostic::render_text(&d, &Sources::default(), output.color)
         );
         ExitStatus::Failure
-    })?;
+    })
+}
+
+/// Reads and parses the desired files, reporting problems.
+pub fn load_desired(paths: &[std::path::PathBuf], output: &mut Output<'_>) -> Result<Desired, ExitStatus> {
+    let sources = read_sources(paths, output)?;
     Desired::from_sources(sources.clone())
         .map_err(|diagnostics| report::pipeline(output, crate::pipeline::PipelineError::Source(diagnostics), &sources))
 }

@@ -143,6 +143,12 @@ impl Endpoint {
     }
 
     /// The same server, another database.
+    /// Whether this endpoint names one server only (one host and port): every
+    /// connection made from it then reaches the same server.
+    pub fn is_single_server(&self) -> bool {
+        self.targets.len() == 1
+    }
+
     pub fn with_dbname(&self, dbname: &str) -> Endpoint {
         let mut endpoint = self.clone();
         endpoint.config.dbname(dbname);

@@ -10,10 +10,11 @@
 mod bodies;
 mod build;
 mod deps;
+mod parallel;
 mod stats;
 
 use crate::catalog::Snapshot;
-use crate::db::{DbError, query_error};
+use crate::db::{DbError, Endpoint, query_error};
 use std::sync::LazyLock;
 use tokio_postgres::{Client, GenericClient, Row};
 
@@ -44,8 +45,9 @@ const QUERY_FILES: [(&str, &str); 19] = [
 static QUERIES: LazyLock<Vec<(&'static str, String)>> =
     LazyLock::new(|| QUERY_FILES.iter().map(|(name, sql)| (*name, expand(sql))).collect());
 
-/// Expands `{{user_schema:alias}}`, `{{not_extension_member:catalog:oid}}` and
-/// `{{managed_table:alias}}` in a query.
+/// Expands `{{user_schema:alias}}`, `{{not_extension_member:catalog:oid}}`,
+/// `{{managed_table:alias}}`, `{{managed_view:alias}}`,
+/// `{{managed_relation:alias}}` (either) and `{{acl:...}}` in a query.
 fn expand(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() * 2);
     let mut rest = sql;
@@ -61,6 +63,13 @@ fn expand(sql: &str) -> String {
             ["not_extension_member", catalog, oid] => not_extension_member(catalog, oid),
             ["managed_table", c] => format!(
                 "({c}.relkind IN ('r', 'p') AND {})",
+                not_extension_member("pg_class", &format!("{c}.oid"))
+            ),
+            // Tables and views in one condition (not `managed_table OR
+            // managed_view`): one NOT EXISTS lets the planner hash the
+            // extension members once instead of probing them per row.
+            ["managed_relation", c] => format!(
+                "({c}.relkind IN ('r', 'p', 'v', 'm') AND {})",
                 not_extension_member("pg_class", &format!("{c}.oid"))
             ),
             ["managed_view", c] => format!(
@@ -124,7 +133,7 @@ impl Rows {
     }
 }
 
-/// Reads the database in one consistent, read-only snapshot.
+/// Reads the database in one consistent, read-only snapshot, on `client`.
 pub async fn introspect(client: &mut Client) -> Result<Snapshot, DbError> {
     Ok(introspect_counted(client).await?.0)
 }
@@ -146,6 +155,19 @@ pub async fn introspect_counted(client: &mut Client) -> Result<(Snapshot, usize)
     Ok(result)
 }
 
+/// Reads the database at `endpoint` in one consistent, read-only snapshot,
+/// on several connections sharing that snapshot when the database is big
+/// enough for it to pay (see `parallel`).
+pub async fn introspect_endpoint(endpoint: &Endpoint) -> Result<Snapshot, DbError> {
+    Ok(introspect_endpoint_counted(endpoint).await?.0)
+}
+
+/// `introspect_endpoint`, also returning how many queries it sent on all
+/// connections together.
+pub async fn introspect_endpoint_counted(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbError> {
+    parallel::read(endpoint).await
+}
+
 /// Reads the database from inside a transaction the caller owns (apply uses
 /// this to verify its own changes before committing). Sets `search_path`
 /// (empty), `TimeZone`, `DateStyle` and `IntervalStyle` for the rest of that
@@ -154,53 +176,90 @@ pub async fn introspect_in_transaction(client: &impl GenericClient) -> Result<Sn
     Ok(read(client).await?.0)
 }
 
+/// Every query on one connection, inside the caller's transaction.
 async fn read(client: &impl GenericClient) -> Result<(Snapshot, usize), DbError> {
-    // Every name schema-qualified, every constant printed the same way
-    // whatever the session's defaults.
+    prepare_session(client).await?;
+    let server = server_facts(client).await?;
+    let all: Vec<usize> = (0..QUERIES.len()).collect();
+    let by_name = run_queries(client, &all).await?;
+    let sent = 2 + QUERIES.len();
+    Ok((assemble(by_name, server)?, sent))
+}
+
+/// Every name schema-qualified and every constant printed the same way
+/// whatever the session's defaults, for the rest of the transaction; a
+/// `work_mem` that lets the biggest queries sort in memory.
+async fn prepare_session(client: &impl GenericClient) -> Result<(), DbError> {
     client
         .batch_execute(
             "SELECT pg_catalog.set_config('search_path', '', true), \
                     pg_catalog.set_config('TimeZone', 'UTC', true), \
                     pg_catalog.set_config('DateStyle', 'ISO, MDY', true), \
-                    pg_catalog.set_config('IntervalStyle', 'postgres', true)",
+                    pg_catalog.set_config('IntervalStyle', 'postgres', true), \
+                    pg_catalog.set_config('work_mem', '64MB', true)",
         )
         .await
-        .map_err(query_error("cannot set the session for introspection"))?;
-    let version: i32 = client
-        .query_one("SELECT pg_catalog.current_setting('server_version_num')::int", &[])
+        .map_err(query_error("cannot set the session for introspection"))
+}
+
+/// What the snapshot records about the server besides the catalog, and how
+/// many relations the database has (to judge whether reading in parallel
+/// pays).
+struct ServerFacts {
+    version: i32,
+    role: String,
+    relations: i64,
+}
+
+async fn server_facts(client: &impl GenericClient) -> Result<ServerFacts, DbError> {
+    let context = "cannot read the server version and the current role";
+    let row = client
+        .query_one(
+            "SELECT pg_catalog.current_setting('server_version_num')::int, current_user::text, \
+                    (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class)",
+            &[],
+        )
         .await
-        .map_err(query_error("cannot read the server version"))?
-        .try_get(0)
-        .map_err(query_error("cannot read the server version"))?;
-    let role: String = client
-        .query_one("SELECT current_user::text", &[])
-        .await
-        .map_err(query_error("cannot read the current role"))?
-        .try_get(0)
-        .map_err(query_error("cannot read the current role"))?;
-    let mut by_name = std::collections::HashMap::new();
-    for (name, sql) in QUERIES.iter() {
+        .map_err(query_error(context))?;
+    Ok(ServerFacts {
+        version: row.try_get(0).map_err(query_error(context))?,
+        role: row.try_get(1).map_err(query_error(context))?,
+        relations: row.try_get(2).map_err(query_error(context))?,
+    })
+}
+
+/// Runs the queries with these indexes into `QUERIES`, one after the other.
+async fn run_queries(
+    client: &impl GenericClient,
+    indexes: &[usize],
+) -> Result<Vec<(&'static str, Vec<Row>)>, DbError> {
+    let mut out = Vec::with_capacity(indexes.len());
+    for &i in indexes {
+        let (name, sql) = &QUERIES[i];
         let rows = client
             .query(sql.as_str(), &[])
             .await
             .map_err(query_error(format!("cannot read {name}")))?;
-        by_name.insert(*name, rows);
+        out.push((*name, rows));
     }
-    let sent = 3 + QUERIES.len();
-    let rows = Rows { by_name };
-    let (catalog, oids) = build::catalog(&rows, &role)?;
+    Ok(out)
+}
+
+/// The snapshot from every query's rows.
+fn assemble(by_name: Vec<(&'static str, Vec<Row>)>, server: ServerFacts) -> Result<Snapshot, DbError> {
+    let rows = Rows {
+        by_name: by_name.into_iter().collect(),
+    };
+    let (catalog, oids) = build::catalog(&rows, &server.role)?;
     let deps = deps::dependencies(rows.get("dependencies"), &oids, &catalog)?;
     let stats = stats::table_stats(rows.get("table statistics"))?;
-    Ok((
-        Snapshot {
-            catalog,
-            deps,
-            server_version: version,
-            role,
-            stats,
-        },
-        sent,
-    ))
+    Ok(Snapshot {
+        catalog,
+        deps,
+        server_version: server.version,
+        role: server.role,
+        stats,
+    })
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub type Uncastable = std::collections::BTreeSet<(String, String)>;
 
 use crate::catalog::{ConstraintKind, DependencyKind, ObjectId, Snapshot};
 use crate::diff::{Change, Verb};
-use crate::source::{Desired, Location};
+use crate::source::{Location, SourceMap};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -90,7 +90,7 @@ pub fn build(
     changes: Vec<Change>,
     current: &Snapshot,
     desired: &Snapshot,
-    source: Option<&Desired>,
+    source: Option<&SourceMap>,
     uncastable: &Uncastable,
 ) -> Result<Plan, PlanError> {
     let mut changes = changes;
@@ -192,7 +192,7 @@ pub fn build(
             } else {
                 hazard::judge(&d.change, hazard::Judging { current, desired })
             },
-            source: located.and_then(|stmt| source.map(|s| s.location(stmt))),
+            source: located.cloned(),
             implied_by,
             reason: d.reason.clone(),
             change: d.change.clone(),

@@ -9,7 +9,7 @@
 use crate::catalog::Snapshot;
 use crate::db::{DbError, Endpoint, error_message, query_error};
 use crate::diagnostic::Diagnostic;
-use crate::introspect::introspect;
+use crate::introspect::introspect_endpoint;
 use crate::source::{Desired, Statement};
 use std::sync::{Arc, Mutex};
 
@@ -134,8 +134,7 @@ pub async fn fresh_snapshot(
     let shadow = Shadow::create(server, janitor).await?;
     let result = async {
         shadow.load(desired).await?;
-        let mut client = shadow.endpoint().connect().await?;
-        Ok::<_, ShadowError>(introspect(&mut client).await?)
+        Ok::<_, ShadowError>(introspect_endpoint(&shadow.endpoint()).await?)
     }
     .await;
     shadow.drop(janitor).await?;

@@ -10,10 +10,12 @@ mod classify;
 mod definitions;
 mod files;
 mod order;
+mod source_map;
 mod split;
 
 pub use classify::{Key, StatementInfo};
 pub use files::{SourceFile, Sources};
+pub use source_map::SourceMap;
 
 use crate::catalog::{Fingerprint, ObjectId};
 use crate::diagnostic::{Code, Diagnostic, SourceText, Span, line_column};

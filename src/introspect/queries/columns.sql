@@ -2,10 +2,16 @@
 -- order: defaults, identity (and its sequence's options), generation
 -- expressions, non-default collations, storage, compression, statistics,
 -- privileges.
+--
+-- A default is printed with its table as context only when it refers to a
+-- column (a Var node, as in a generated column's expression): giving
+-- pg_get_expr the table makes the server open it and build its relation
+-- cache entry, which for thousands of tables costs more than the rest of
+-- the query. An expression without a column prints the same either way.
 SELECT a.attrelid, a.attnum, a.attname::text,
        pg_catalog.format_type(a.atttypid, a.atttypmod),
        a.attnotnull,
-       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+       pg_catalog.pg_get_expr(ad.adbin, CASE WHEN ad.adbin::text LIKE '%{VAR %' THEN ad.adrelid ELSE 0 END),
        ad.oid,
        a.attidentity::text,
        a.attgenerated::text,
@@ -42,6 +48,6 @@ LEFT JOIN pg_catalog.pg_class seq ON seq.oid = idep.objid AND seq.relkind = 'S'
 LEFT JOIN pg_catalog.pg_namespace sn ON sn.oid = seq.relnamespace
 LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = seq.oid
 WHERE a.attnum > 0 AND NOT a.attisdropped
-  AND ({{managed_table:c}} OR {{managed_view:c}})
+  AND {{managed_relation:c}}
   AND {{user_schema:n}}
 ORDER BY a.attrelid, a.attnum

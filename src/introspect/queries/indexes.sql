@@ -1,19 +1,56 @@
 -- Indexes of the managed tables and materialized views; those that
--- implement a constraint name it, and the partitions of a partitioned index
--- (which PostgreSQL creates and drops with it) are marked.
+-- implement a constraint name it (and need no definition: the constraint
+-- has it), and the partitions of a partitioned index (which PostgreSQL
+-- creates and drops with it) are marked.
+--
+-- The definition is the text pg_get_indexdef prints. For a plain btree
+-- index on columns (no expression, predicate, INCLUDE, storage parameter,
+-- sort option, non-default operator class or collation) it is composed here
+-- exactly as pg_get_indexdef composes it; pg_get_indexdef itself looks up
+-- the default operator class of every key column by scanning pg_opclass,
+-- which made it the most expensive call of introspection. Every other index
+-- is printed by pg_get_indexdef.
+WITH index_keys AS (
+    SELECT k.indexrelid,
+           pg_catalog.bool_and(k.attnum > 0 AND k.opt = 0 AND a.attname IS NOT NULL AND oc.opcdefault
+                               AND oc.opcintype = a.atttypid AND (k.coll = 0 OR k.coll = a.attcollation)) AS plain,
+           pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.n) AS columns
+    FROM (SELECT i.indexrelid, i.indrelid, u.attnum, u.opclass, u.coll, u.opt, u.n
+          FROM pg_catalog.pg_index i,
+               ROWS FROM (pg_catalog.unnest(i.indkey::pg_catalog.int2[]),
+                          pg_catalog.unnest(i.indclass::pg_catalog.oid[]),
+                          pg_catalog.unnest(i.indcollation::pg_catalog.oid[]),
+                          pg_catalog.unnest(i.indoption::pg_catalog.int2[]))
+                    WITH ORDINALITY u(attnum, opclass, coll, opt, n)
+          WHERE i.indexrelid >= 16384) k
+    LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = k.indrelid AND a.attnum = k.attnum
+    LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = k.opclass
+    GROUP BY k.indexrelid
+)
 SELECT i.indexrelid, n.nspname::text, ic.relname::text, i.indrelid,
-       pg_catalog.pg_get_indexdef(i.indexrelid),
+       CASE WHEN con.oid IS NOT NULL THEN NULL
+            WHEN ic.relkind = 'i' AND am.amname = 'btree' AND ik.plain
+                 AND i.indexprs IS NULL AND i.indpred IS NULL AND ic.reloptions IS NULL
+                 AND i.indnkeyatts = i.indnatts AND NOT i.indnullsnotdistinct
+            THEN 'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+                 || pg_catalog.quote_ident(ic.relname) || ' ON '
+                 || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+                 || ' USING btree (' || ik.columns || ')'
+            ELSE pg_catalog.pg_get_indexdef(i.indexrelid) END,
        i.indisunique, i.indisvalid,
        d.description,
-       (SELECT con.oid FROM pg_catalog.pg_constraint con
-        WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
-          AND con.contype IN ('p', 'u', 'x')) AS constraint_oid,
-       EXISTS (SELECT 1 FROM pg_catalog.pg_inherits pi WHERE pi.inhrelid = i.indexrelid) AS inherited
+       con.oid AS constraint_oid,
+       pi.inhrelid IS NOT NULL AS inherited
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+LEFT JOIN index_keys ik ON ik.indexrelid = i.indexrelid
+LEFT JOIN pg_catalog.pg_constraint con
+       ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
+LEFT JOIN pg_catalog.pg_inherits pi ON pi.inhrelid = i.indexrelid
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = i.indexrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
-WHERE ({{managed_table:c}} OR {{managed_view:c}})
+WHERE {{managed_relation:c}}
   AND {{user_schema:n}}

@@ -8,5 +8,5 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = tg.oid AND d.classoid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND d.objsubid = 0
 WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
-  AND ({{managed_table:c}} OR {{managed_view:c}})
+  AND {{managed_relation:c}}
   AND {{user_schema:n}}
