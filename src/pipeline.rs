@@ -158,7 +158,11 @@ pub async fn read_desired(
     Ok(snapshot)
 }
 
-async fn shadow_snapshot(desired: &Desired, shadow_server: &Endpoint, janitor: &Janitor) -> Result<Snapshot, PipelineError> {
+async fn shadow_snapshot(
+    desired: &Desired,
+    shadow_server: &Endpoint,
+    janitor: &Janitor,
+) -> Result<Snapshot, PipelineError> {
     desired_snapshot(shadow_server, desired, janitor)
         .await
         .map_err(|e| match e {
@@ -214,7 +218,13 @@ pub async fn plan(
     let desired_snapshot = read_desired(&desired, shadow_server, janitor).await?;
     let current = read_target(target).await?;
     let uncastable = uncastable_types(target, &current, &desired_snapshot).await?;
-    plan_snapshots(&SourceMap::of(&desired), desired_snapshot, current, &uncastable, options)
+    plan_snapshots(
+        &SourceMap::of(&desired),
+        desired_snapshot,
+        current,
+        &uncastable,
+        options,
+    )
 }
 
 /// Plans the change of the target towards the desired files as read (not

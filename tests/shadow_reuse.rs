@@ -32,7 +32,10 @@ fn main() {
         })
         .collect();
     trials.push(Trial::test("workload/change_set", workload_change_set));
-    trials.push(Trial::test("workload/single_statement_changes", workload_single_changes));
+    trials.push(Trial::test(
+        "workload/single_statement_changes",
+        workload_single_changes,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -251,7 +254,9 @@ fn generated_workload() -> (String, String) {
             changed.push_str(&index);
         }
         if i % 10 == 2 {
-            changed.push_str(&format!("CREATE INDEX t{i}_score ON {s}.t{i} (score) WHERE score > 0;\n"));
+            changed.push_str(&format!(
+                "CREATE INDEX t{i}_score ON {s}.t{i} (score) WHERE score > 0;\n"
+            ));
         }
         if i % 5 == 0 {
             both(
@@ -338,7 +343,10 @@ fn workload_single_changes() -> Result<(), Failed> {
                         continue;
                     };
                     // Removing a statement others need makes a schema that does not load.
-                    if fresh_snapshot(&support::admin(), &next, &Janitor::default()).await.is_err() {
+                    if fresh_snapshot(&support::admin(), &next, &Janitor::default())
+                        .await
+                        .is_err()
+                    {
                         continue;
                     }
                     let what = format!("statement {k} {label}: {}", texts[k].lines().next().unwrap_or(""));

@@ -842,7 +842,12 @@ fn one_statement_change(desired: &Path) -> Result<OneChange, String> {
         .find("\n);")
         .map(|i| start + i)
         .ok_or_else(|| format!("{}: a CREATE TABLE that does not end with `);`", desired.display()))?;
-    let what = text[start..].lines().next().unwrap_or_default().trim_end_matches(" (").to_string();
+    let what = text[start..]
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(" (")
+        .to_string();
     let changed = format!("{},\n    bench_added_note text{}", &text[..end], &text[end..]);
     let path = desired.with_file_name("one_change.sql");
     std::fs::write(&path, changed).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -972,7 +977,11 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             let start = Instant::now();
             let (_, how) = kept.desired_snapshot(&one, &ctx.janitor).await.map_err(shadow_text)?;
             let ms = t.add("shadow_one_change", start);
-            ctx.log(&format!("{run}: one statement changed ({}): shadow {:.1} s, {how:?}", one_change.what, ms / 1000.0));
+            ctx.log(&format!(
+                "{run}: one statement changed ({}): shadow {:.1} s, {how:?}",
+                one_change.what,
+                ms / 1000.0
+            ));
             let back = load_desired(&w.desired)?;
             let (_, how) = kept.desired_snapshot(&back, &ctx.janitor).await.map_err(shadow_text)?;
             ctx.log(&format!("{run}: and back: {how:?}"));
@@ -1051,8 +1060,14 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         changes_count = changes.len();
 
         let start = Instant::now();
-        let plan = converge::plan::build(changes, &current, &desired_snapshot, Some(&SourceMap::of(&desired)), &uncastable)
-            .map_err(|e| e.to_string())?;
+        let plan = converge::plan::build(
+            changes,
+            &current,
+            &desired_snapshot,
+            Some(&SourceMap::of(&desired)),
+            &uncastable,
+        )
+        .map_err(|e| e.to_string())?;
         t.add("order", start);
 
         let start = Instant::now();

@@ -41,12 +41,7 @@ pub fn extensions(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
 
 /// Sequences; `recreated` holds the tables the plan drops and creates again,
 /// whose owned sequences PostgreSQL drops with them.
-pub fn sequences(
-    current: &Catalog,
-    desired: &Catalog,
-    recreated: &BTreeSet<QualifiedName>,
-    out: &mut Vec<Change>,
-) {
+pub fn sequences(current: &Catalog, desired: &Catalog, recreated: &BTreeSet<QualifiedName>, out: &mut Vec<Change>) {
     let goes_with_its_table =
         |s: &crate::catalog::Sequence| s.owned_by.as_ref().is_some_and(|c| recreated.contains(&c.table));
     for pair in paired(&current.sequences, &desired.sequences) {

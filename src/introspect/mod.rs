@@ -229,10 +229,7 @@ async fn server_facts(client: &impl GenericClient) -> Result<ServerFacts, DbErro
 }
 
 /// Runs the queries with these indexes into `QUERIES`, one after the other.
-async fn run_queries(
-    client: &impl GenericClient,
-    indexes: &[usize],
-) -> Result<Vec<(&'static str, Vec<Row>)>, DbError> {
+async fn run_queries(client: &impl GenericClient, indexes: &[usize]) -> Result<Vec<(&'static str, Vec<Row>)>, DbError> {
     let mut out = Vec::with_capacity(indexes.len());
     for &i in indexes {
         let (name, sql) = &QUERIES[i];

@@ -63,10 +63,7 @@ pub(super) async fn read(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbErr
     let mut sent = 2;
     let helpers = if server.relations >= PARALLEL_FROM_RELATIONS && endpoint.is_single_server() {
         let (id, seen): (String, String) = tx
-            .query_one(
-                &format!("SELECT pg_catalog.pg_export_snapshot(), {SAME_SNAPSHOT}"),
-                &[],
-            )
+            .query_one(&format!("SELECT pg_catalog.pg_export_snapshot(), {SAME_SNAPSHOT}"), &[])
             .await
             .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .map_err(query_error("cannot export the introspection snapshot"))?;

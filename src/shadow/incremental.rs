@@ -24,16 +24,38 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Name {
-    Schema { name: String },
-    Extension { name: String },
-    Relation { schema: String, name: String },
-    Type { schema: String, name: String },
-    Function { schema: String, name: String },
-    Collation { schema: String, name: String },
+    Schema {
+        name: String,
+    },
+    Extension {
+        name: String,
+    },
+    Relation {
+        schema: String,
+        name: String,
+    },
+    Type {
+        schema: String,
+        name: String,
+    },
+    Function {
+        schema: String,
+        name: String,
+    },
+    Collation {
+        schema: String,
+        name: String,
+    },
     /// The unique indexes of a table (what foreign keys to it use).
-    UniqueIndexOn { schema: String, name: String },
+    UniqueIndexOn {
+        schema: String,
+        name: String,
+    },
     /// What statements add to a table after creating it (what LIKE copies).
-    Details { schema: String, name: String },
+    Details {
+        schema: String,
+        name: String,
+    },
 }
 
 impl Name {
@@ -120,7 +142,11 @@ impl Recorded {
         let mut anchors: Vec<Name> = if creates_object {
             Vec::new()
         } else {
-            info.defines.iter().chain(&info.comments_on).filter_map(anchor).collect()
+            info.defines
+                .iter()
+                .chain(&info.comments_on)
+                .filter_map(anchor)
+                .collect()
         };
         anchors.sort();
         anchors.dedup();
@@ -258,7 +284,12 @@ impl<'a> Delta<'a> {
         // it runs again (such statements set a state, so running them again
         // changes nothing else).
         let untracked = |r: &Recorded| r.touches().next().is_none();
-        if self.old.iter().enumerate().any(|(i, r)| self.old_affected[i] && untracked(r)) {
+        if self
+            .old
+            .iter()
+            .enumerate()
+            .any(|(i, r)| self.old_affected[i] && untracked(r))
+        {
             return Err("a statement that names no object converge follows was removed or changed".into());
         }
         if !self.recreate.is_empty() {
@@ -281,7 +312,6 @@ impl<'a> Delta<'a> {
     pub fn to_run(&self) -> Vec<usize> {
         (0..self.new.len()).filter(|&j| self.new_affected[j]).collect()
     }
-
 }
 
 fn same_texts(old: &[Recorded], new: &[Recorded]) -> bool {
@@ -329,18 +359,30 @@ mod tests {
     #[test]
     fn a_changed_table_re_creates_what_uses_it_and_nothing_else() {
         let old = desired(BASE);
-        let new = desired(&BASE.replace("create table a (id int primary key)", "create table a (id int primary key, x int)"));
+        let new = desired(&BASE.replace(
+            "create table a (id int primary key)",
+            "create table a (id int primary key, x int)",
+        ));
         let (ro, rn) = (record(&old), record(&new));
         let delta = Delta::new(&ro, &rn).unwrap();
         let run = run_texts(&new, &delta);
         assert!(run.contains(&"create table a (id int primary key, x int)".to_string()));
-        assert!(run.contains(&"create view va as select * from a".to_string()), "the view's * must see x: {run:?}");
+        assert!(
+            run.contains(&"create view va as select * from a".to_string()),
+            "the view's * must see x: {run:?}"
+        );
         assert!(
             run.iter().any(|s| s.starts_with("create table b")),
             "b's foreign key to a is dropped with a: {run:?}"
         );
-        assert!(!run.iter().any(|s| s.contains(" c")), "nothing about c changes: {run:?}");
-        assert!(delta.to_drop().contains(&Name::Relation { schema: "public".into(), name: "a".into() }));
+        assert!(
+            !run.iter().any(|s| s.contains(" c")),
+            "nothing about c changes: {run:?}"
+        );
+        assert!(delta.to_drop().contains(&Name::Relation {
+            schema: "public".into(),
+            name: "a".into()
+        }));
     }
 
     #[test]
@@ -363,12 +405,18 @@ mod tests {
         let mut delta = Delta::new(&ro, &rn).unwrap();
         assert_eq!(run_texts(&new, &delta), vec!["create index c_id on c (id desc)"]);
         let grew = delta
-            .add_dependents([Name::Relation { schema: "public".into(), name: "a".into() }])
+            .add_dependents([Name::Relation {
+                schema: "public".into(),
+                name: "a".into(),
+            }])
             .unwrap();
         assert!(grew);
         assert!(run_texts(&new, &delta).contains(&"create view va as select * from a".to_string()));
         let again = delta
-            .add_dependents([Name::Relation { schema: "public".into(), name: "a".into() }])
+            .add_dependents([Name::Relation {
+                schema: "public".into(),
+                name: "a".into(),
+            }])
             .unwrap();
         assert!(!again, "the same dependents add nothing");
     }

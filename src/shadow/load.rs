@@ -152,9 +152,11 @@ async fn run_one(client: &Client, desired: &Desired, stmt: &Statement) -> Result
     if let Some(detail) = db.detail() {
         d = d.note(detail.to_string());
     }
-    d = d.help(db.hint().map(str::to_string).unwrap_or_else(|| {
-        "fix the statement; the desired files must load into an empty database".to_string()
-    }));
+    d = d.help(
+        db.hint()
+            .map(str::to_string)
+            .unwrap_or_else(|| "fix the statement; the desired files must load into an empty database".to_string()),
+    );
     Err(ShadowError::Load(Box::new(d)))
 }
 

@@ -126,11 +126,7 @@ pub async fn desired_snapshot(
 
 /// Loads the desired statements into a fresh shadow database on `server`,
 /// reads it back and drops it.
-pub async fn fresh_snapshot(
-    server: &Endpoint,
-    desired: &Desired,
-    janitor: &Janitor,
-) -> Result<Snapshot, ShadowError> {
+pub async fn fresh_snapshot(server: &Endpoint, desired: &Desired, janitor: &Janitor) -> Result<Snapshot, ShadowError> {
     let shadow = Shadow::create(server, janitor).await?;
     let result = async {
         shadow.load(desired).await?;

@@ -92,7 +92,11 @@ impl Kept {
         let identity = format!("{}\0{}\0{}", cwd.display(), server, server.user());
         let hash = Fingerprint::of_bytes(identity.as_bytes()).to_string();
         let name = format!("{KEPT_PREFIX}{}", &hash[hash.len() - 16..]);
-        Some(Kept::new(server, &name, &cache.dir().join(format!("shadow-{name}.json"))))
+        Some(Kept::new(
+            server,
+            &name,
+            &cache.dir().join(format!("shadow-{name}.json")),
+        ))
     }
 
     /// The kept database `name` on `server`, recorded in `record_path`.
@@ -158,7 +162,11 @@ impl Kept {
 
     /// Brings the kept database to `statements` and reads it, or the reason only
     /// a full load is sure (nothing is changed then).
-    async fn update(&self, desired: &Desired, statements: &[Recorded]) -> Result<Result<(Snapshot, Obtained), String>, DbError> {
+    async fn update(
+        &self,
+        desired: &Desired,
+        statements: &[Recorded],
+    ) -> Result<Result<(Snapshot, Obtained), String>, DbError> {
         let Some(old) = self.read_record() else {
             return Ok(Err("no kept shadow database".into()));
         };
@@ -172,7 +180,9 @@ impl Kept {
             .and_then(|r| r.try_get(0))
             .map_err(query_error("cannot lock the kept shadow database"))?;
         if !locked {
-            return Ok(Err("the kept shadow database is in use by another converge process".into()));
+            return Ok(Err(
+                "the kept shadow database is in use by another converge process".into()
+            ));
         }
         let (major, role) = server_identity(&client).await?;
         let comment = database_comment(&client).await?;
@@ -304,7 +314,10 @@ impl Kept {
             .await
             .map_err(query_error("cannot mark the shadow database as kept"))?;
         client
-            .batch_execute(&format!("ALTER DATABASE \"{}\" RENAME TO \"{}\"", shadow.name, self.name))
+            .batch_execute(&format!(
+                "ALTER DATABASE \"{}\" RENAME TO \"{}\"",
+                shadow.name, self.name
+            ))
             .await
             .map_err(query_error("cannot keep the shadow database"))?;
         janitor.release(&shadow.name);
@@ -450,7 +463,11 @@ fn new_token() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let text = format!("{nanos}\0{}\0{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let text = format!(
+        "{nanos}\0{}\0{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
     Fingerprint::of_bytes(text.as_bytes()).to_string()[..32].to_string()
 }
 

@@ -30,8 +30,16 @@ impl SourceMap {
         let location = |index: &usize| desired.location(&desired.statements[*index]);
         SourceMap {
             files: desired.fingerprint(),
-            definitions: desired.definitions.iter().map(|(id, i)| (id.clone(), location(i))).collect(),
-            comments: desired.comments.iter().map(|(id, i)| (id.clone(), location(i))).collect(),
+            definitions: desired
+                .definitions
+                .iter()
+                .map(|(id, i)| (id.clone(), location(i)))
+                .collect(),
+            comments: desired
+                .comments
+                .iter()
+                .map(|(id, i)| (id.clone(), location(i)))
+                .collect(),
             source_sql: desired.source_sql.clone(),
         }
     }
