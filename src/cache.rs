@@ -8,7 +8,8 @@
 //! normalized them, the role that loaded them (it owns what they create) and
 //! converge's own version. The entry's first line is a JSON header holding
 //! that key and the sha256 of the rest of the file (the snapshot and source
-//! map as JSON). An entry is used only when its header is readable, its key
+//! map in postcard's compact binary form: a 1,000-table catalog is read back
+//! several times faster than from JSON). An entry is used only when its header is readable, its key
 //! equals the one asked for field by field, its checksum matches its body
 //! and its source map was made from the files of the key; anything else
 //! is a miss, never an error, and the shadow is loaded as if there were no
@@ -27,7 +28,7 @@ pub const DEFAULT_DIR: &str = ".converge/cache";
 pub const ENV_CACHE: &str = "CONVERGE_CACHE";
 
 /// Version of the entry layout; entries of another layout are misses.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// What a cached snapshot depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +59,7 @@ impl CacheKey {
             "{}\0{}\0{}\0{}",
             self.desired_files, self.server_major, self.role, self.converge_version
         );
-        format!("desired-{}.json", Fingerprint::of_bytes(text.as_bytes()))
+        format!("desired-{}.bin", Fingerprint::of_bytes(text.as_bytes()))
     }
 }
 
@@ -112,14 +113,14 @@ impl DesiredCache {
         if header.format != FORMAT || header.key != *key || header.checksum != Fingerprint::of_bytes(body) {
             return None;
         }
-        let cached: CachedDesired = serde_json::from_slice(body).ok()?;
+        let cached: CachedDesired = postcard::from_bytes(body).ok()?;
         (cached.source_map.fingerprint() == key.desired_files).then_some(cached)
     }
 
     /// Stores `cached` under `key`, replacing any entry atomically (written
     /// to a temporary file in the same directory, then renamed).
     pub fn put(&self, key: &CacheKey, cached: &CachedDesired) -> std::io::Result<()> {
-        let body = serde_json::to_vec(cached).map_err(std::io::Error::other)?;
+        let body = postcard::to_stdvec(cached).map_err(std::io::Error::other)?;
         let header = Header {
             format: FORMAT,
             key: key.clone(),

@@ -29,3 +29,4 @@ pub mod render;
 pub mod shadow;
 pub mod source;
 pub mod sql;
+pub mod timings;

@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    converge::timings::start();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -40,5 +41,6 @@ fn main() -> ExitCode {
         err_terminal: std::io::stderr().is_terminal(),
     };
     let status = runtime.block_on(run(cli, &mut output));
+    let _ = std::io::Write::write_all(output.err, converge::timings::report().as_bytes());
     ExitCode::from(status as u8)
 }

@@ -10,6 +10,8 @@ use crate::plan::{Plan, PlanError, Uncastable};
 use crate::render::PlanFingerprints;
 use crate::shadow::{Janitor, ShadowError, desired_snapshot};
 use crate::source::{Desired, SourceMap, Sources};
+use crate::timings;
+use std::time::Instant;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -64,26 +66,57 @@ impl Planned {
     }
 
     /// A catalog read later, normalized the way this plan's catalogs are.
-    pub fn normalize(&self, catalog: &crate::catalog::Catalog) -> crate::catalog::Catalog {
+    pub fn normalize(&self, catalog: crate::catalog::Catalog) -> crate::catalog::Catalog {
         normalize(catalog, &self.options)
     }
 }
 
 /// `catalog` as a plan made with `options` sees it: filtered, and without
-/// owners unless they are managed.
-pub fn normalize(catalog: &crate::catalog::Catalog, options: &Options) -> crate::catalog::Catalog {
-    let filtered = catalog.filtered(&options.filter);
-    if options.manage_owners {
-        filtered
-    } else {
-        filtered.without_owners()
+/// owners unless they are managed. It works in place: a catalog of
+/// thousands of tables is not copied.
+pub fn normalize(mut catalog: crate::catalog::Catalog, options: &Options) -> crate::catalog::Catalog {
+    catalog.retain_filtered(&options.filter);
+    if !options.manage_owners {
+        catalog.clear_owners();
     }
+    catalog
 }
 
 /// The desired state, parsed or from the cache.
 pub struct DesiredState {
     pub snapshot: Snapshot,
     pub source_map: SourceMap,
+}
+
+/// The server shadow databases go to. Its version and the role converge
+/// uses there are part of the desired-catalog cache key; a plan from the
+/// cache never needs the server itself, so a server that has to be started
+/// first (the embedded one) is started only on a cache miss.
+pub trait ShadowServer {
+    /// `server_version_num` and the role, for the cache key.
+    fn identity(&self) -> impl Future<Output = Result<(i32, String), ShadowError>>;
+    /// The server's maintenance endpoint, started if need be.
+    fn endpoint(&self) -> impl Future<Output = Result<Endpoint, ShadowError>>;
+}
+
+/// A running server (`--dev-url`): both are asked of it.
+impl ShadowServer for Endpoint {
+    async fn identity(&self) -> Result<(i32, String), ShadowError> {
+        let context = "cannot read the shadow server's version and role";
+        let client = self.connect().await.map_err(ShadowError::Db)?;
+        client
+            .query_one(
+                "SELECT pg_catalog.current_setting('server_version_num')::int, current_user::text",
+                &[],
+            )
+            .await
+            .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .map_err(|e| ShadowError::Db(crate::db::query_error(context)(e)))
+    }
+
+    async fn endpoint(&self) -> Result<Endpoint, ShadowError> {
+        Ok(self.clone())
+    }
 }
 
 /// Reads the desired state of `sources`: from the desired-catalog cache
@@ -93,33 +126,49 @@ pub struct DesiredState {
 /// shadow database on `shadow_server`, and caches the result.
 pub async fn read_desired_sources(
     sources: Sources,
-    shadow_server: &Endpoint,
+    shadow_server: &impl ShadowServer,
     janitor: &Janitor,
 ) -> Result<DesiredState, PipelineError> {
+    let started = Instant::now();
     let cache = DesiredCache::from_env();
     let key = match &cache {
         // A server that cannot be asked is reported by the shadow load, after
         // the files are parsed (so their problems come first, as without a
         // cache).
-        Some(_) => cache_key(sources.fingerprint(), shadow_server).await.ok(),
+        Some(_) => shadow_server
+            .identity()
+            .await
+            .ok()
+            .map(|(version, role)| CacheKey::new(sources.fingerprint(), version, &role)),
         None => None,
     };
-    if let (Some(cache), Some(key)) = (&cache, &key)
-        && let Some(cached) = cache.get(key)
-    {
-        return Ok(DesiredState {
-            snapshot: cached.snapshot,
-            source_map: cached.source_map,
-        });
+    if let (Some(cache), Some(key)) = (&cache, &key) {
+        // Reading a big entry is CPU work: off the threads that read the target.
+        let (cache, key) = (cache.clone(), key.clone());
+        let hit = tokio::task::spawn_blocking(move || cache.get(&key)).await;
+        timings::record("desired state: cache lookup", started);
+        if let Ok(Some(cached)) = hit {
+            return Ok(DesiredState {
+                snapshot: cached.snapshot,
+                source_map: cached.source_map,
+            });
+        }
     }
+    let started = Instant::now();
     let desired = Desired::from_sources(sources).map_err(PipelineError::Source)?;
-    let snapshot = shadow_snapshot(&desired, shadow_server, janitor).await?;
+    timings::record("desired state: parse", started);
+    let server = shadow_server.endpoint().await?;
+    let started = Instant::now();
+    let snapshot = shadow_snapshot(&desired, &server, janitor).await?;
+    timings::record("desired state: shadow load and read", started);
     let state = DesiredState {
         snapshot,
         source_map: SourceMap::of(&desired),
     };
     if let (Some(cache), Some(key)) = (&cache, &key) {
+        let started = Instant::now();
         store(cache, key, &state);
+        timings::record("desired state: cache store", started);
     }
     Ok(state)
 }
@@ -189,22 +238,16 @@ fn store(cache: &DesiredCache, key: &CacheKey, state: &DesiredState) {
 /// The cache key of the files with fingerprint `files` on `shadow_server`
 /// (its version and our role there).
 async fn cache_key(files: Fingerprint, shadow_server: &Endpoint) -> Result<CacheKey, ShadowError> {
-    let context = "cannot read the shadow server's version and role";
-    let client = shadow_server.connect().await.map_err(ShadowError::Db)?;
-    let (version, role): (i32, String) = client
-        .query_one(
-            "SELECT pg_catalog.current_setting('server_version_num')::int, current_user::text",
-            &[],
-        )
-        .await
-        .and_then(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .map_err(|e| ShadowError::Db(crate::db::query_error(context)(e)))?;
+    let (version, role) = shadow_server.identity().await?;
     Ok(CacheKey::new(files, version, &role))
 }
 
 /// Reads the target database.
 pub async fn read_target(target: &Endpoint) -> Result<Snapshot, PipelineError> {
-    introspect_endpoint(target).await.map_err(PipelineError::Target)
+    let started = Instant::now();
+    let read = introspect_endpoint(target).await.map_err(PipelineError::Target);
+    timings::record("read the target", started);
+    read
 }
 
 /// Plans the change of the target towards the desired files, parsed.
@@ -233,7 +276,7 @@ pub async fn plan(
 pub async fn plan_sources(
     sources: Sources,
     target: &Endpoint,
-    shadow_server: &Endpoint,
+    shadow_server: &impl ShadowServer,
     janitor: &Janitor,
     options: &Options,
 ) -> Result<Planned, PipelineError> {
@@ -289,6 +332,13 @@ pub async fn uncastable_types(
     Ok(uncastable)
 }
 
+fn timed_fingerprint(catalog: &crate::catalog::Catalog, what: &str) -> Fingerprint {
+    let started = Instant::now();
+    let fingerprint = Fingerprint::of_catalog(catalog);
+    timings::record(what, started);
+    fingerprint
+}
+
 /// The pure part: both snapshots are known.
 pub fn plan_snapshots(
     source_map: &SourceMap,
@@ -297,24 +347,42 @@ pub fn plan_snapshots(
     uncastable: &Uncastable,
     options: &Options,
 ) -> Result<Planned, PipelineError> {
-    let desired_snapshot = Snapshot {
-        catalog: normalize(&desired_snapshot.catalog, options),
-        ..desired_snapshot
-    };
-    let current = Snapshot {
-        catalog: normalize(&current.catalog, options),
-        ..current
-    };
-    let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
-    let mut plan = crate::plan::build(changes, &current, &desired_snapshot, Some(source_map), uncastable)?;
-    if options.online {
-        plan = crate::plan::online(plan, &current, &desired_snapshot);
-    }
-    let fingerprints = PlanFingerprints {
-        current_catalog: Fingerprint::of_catalog(&current.catalog),
-        desired_catalog: Fingerprint::of_catalog(&desired_snapshot.catalog),
-        desired_files: source_map.fingerprint(),
-    };
+    let mut desired_snapshot = desired_snapshot;
+    desired_snapshot.catalog = normalize(std::mem::take(&mut desired_snapshot.catalog), options);
+    let mut current = current;
+    current.catalog = normalize(std::mem::take(&mut current.catalog), options);
+    // The fingerprints (sha256 of each catalog's canonical form: megabytes
+    // of JSON for thousands of tables) are made on two other threads while
+    // this one diffs and orders.
+    let (plan, fingerprints) = std::thread::scope(|scope| {
+        let current_fingerprint = scope.spawn(|| timed_fingerprint(&current.catalog, "fingerprint of the target"));
+        let desired_fingerprint =
+            scope.spawn(|| timed_fingerprint(&desired_snapshot.catalog, "fingerprint of the desired state"));
+        let started = Instant::now();
+        let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
+        timings::record("diff", started);
+        let started = Instant::now();
+        let plan = crate::plan::build(changes, &current, &desired_snapshot, Some(source_map), uncastable).map(|plan| {
+            if options.online {
+                crate::plan::online(plan, &current, &desired_snapshot)
+            } else {
+                plan
+            }
+        });
+        timings::record("order and render the steps", started);
+        let fingerprints = match (current_fingerprint.join(), desired_fingerprint.join()) {
+            (Ok(current_catalog), Ok(desired_catalog)) => PlanFingerprints {
+                current_catalog,
+                desired_catalog,
+                desired_files: source_map.fingerprint(),
+            },
+            // Hashing plain data does not panic; if it ever did, the panic
+            // goes on here rather than leaving a plan without fingerprints.
+            (Err(panic), _) | (_, Err(panic)) => std::panic::resume_unwind(panic),
+        };
+        (plan, fingerprints)
+    });
+    let plan = plan?;
     Ok(Planned {
         source_map: source_map.clone(),
         desired_snapshot,

@@ -6,7 +6,7 @@ mod support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use support::bin::{converge, schema_dir, text};
+use support::bin::{converge, converge_with, schema_dir, text};
 use support::query_i64;
 
 #[test]
@@ -39,10 +39,19 @@ fn plan_exit_codes_plan_files_and_apply() {
         assert_eq!(json["steps"].as_array().map(Vec::len), Some(3));
         assert_eq!(json["fingerprints"]["desired_files"].as_str().map(str::len), Some(64));
 
-        // The same inputs give byte-identical plans.
-        let again = converge(&["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--format", "sql"], None);
+        // The same inputs give byte-identical plans (timings on stderr change
+        // nothing on stdout).
+        let again = converge_with(
+            &["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--format", "sql"],
+            None,
+            &[("CONVERGE_TIMINGS", "1")],
+        );
         assert_eq!(again.status.code(), Some(0), "without --exit-code, changes still exit 0");
         assert_eq!(text(&again.stdout), std::fs::read_to_string(plan_dir.join("forward.sql")).unwrap());
+        let timings = text(&again.stderr);
+        for phase in ["read the target", "diff", "fingerprint of the target", "fingerprint of the desired state", "the whole command"] {
+            assert!(timings.contains(&format!("timing: {phase}: ")), "CONVERGE_TIMINGS=1 times {phase}:\n{timings}");
+        }
 
         let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"], None);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));

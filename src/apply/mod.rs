@@ -405,7 +405,7 @@ async fn run(
     }
 
     let after = crate::introspect::introspect_in_transaction(&*client).await?;
-    let after = normalize(&after.catalog, &document.options);
+    let after = normalize(after.catalog, &document.options);
     let fingerprint = Fingerprint::of_catalog(&after);
     if fingerprint != document.fingerprints.desired_catalog {
         return Err(ApplyError::Verify(match request.desired {
@@ -432,7 +432,7 @@ async fn check_start(client: &tokio_postgres::Client, document: &PlanDocument) -
             found: found_major,
         });
     }
-    let found = Fingerprint::of_catalog(&normalize(&before.catalog, &document.options));
+    let found = Fingerprint::of_catalog(&normalize(before.catalog, &document.options));
     if found != document.fingerprints.current_catalog {
         return Err(ApplyError::Drift {
             expected: document.fingerprints.current_catalog.short().to_string(),

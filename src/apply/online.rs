@@ -100,7 +100,7 @@ pub(super) async fn run(
             .await
             .map_err(query_error("cannot begin the transaction"))?;
         let after = crate::introspect::introspect_in_transaction(&*client).await?;
-        let after = normalize(&after.catalog, &document.options);
+        let after = normalize(after.catalog, &document.options);
         let fingerprint = Fingerprint::of_catalog(&after);
         if fingerprint != document.fingerprints.desired_catalog {
             return Err(ApplyError::Unverified(match request.desired {

@@ -1149,7 +1149,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
                 .await
                 .map_err(|e| format!("cannot read {copy}: {e}"))?;
             psql_matches = planned
-                .normalize(&after.catalog)
+                .normalize(after.catalog)
                 .same_as(&planned.desired_snapshot.catalog);
             if !psql_matches {
                 ctx.log("warning: psql's result differs from the desired catalog");

@@ -36,10 +36,18 @@ impl Filter {
 impl Catalog {
     /// The objects `filter` keeps (objects inside a kept table stay with it).
     pub fn filtered(&self, filter: &Filter) -> Catalog {
-        if filter.is_empty() {
-            return self.clone();
-        }
         let mut c = self.clone();
+        c.retain_filtered(filter);
+        c
+    }
+
+    /// Keeps only the objects `filter` keeps, in place (no copy of a big
+    /// catalog when it is not needed any more).
+    pub fn retain_filtered(&mut self, filter: &Filter) {
+        if filter.is_empty() {
+            return;
+        }
+        let c = self;
         c.schemas.retain(|s, _| filter.keeps_schema(s));
         c.enums.retain(|q, _| filter.keeps(q));
         c.domains.retain(|q, _| filter.keeps(q));
@@ -55,7 +63,6 @@ impl Catalog {
         c.policies.retain(|(t, _), _| filter.keeps(t));
         c.default_privileges
             .retain(|(_, s, _), _| s.is_empty() || filter.keeps_schema(s));
-        c
     }
 }
 

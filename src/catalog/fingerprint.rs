@@ -19,11 +19,17 @@ impl Fingerprint {
         Fingerprint(hex::encode(Sha256::digest(bytes)))
     }
 
+    /// The sha256 of the catalog's canonical JSON, hashed as it is written
+    /// (a catalog of thousands of tables is megabytes of JSON).
     pub fn of_catalog(catalog: &Catalog) -> Fingerprint {
-        let canonical = catalog.canonical();
-        // Serializing plain data with string keys cannot fail.
-        let json = serde_json::to_vec(&canonical).unwrap_or_default();
-        Fingerprint::of_bytes(&json)
+        let mut hasher = HashWriter(Sha256::new());
+        {
+            let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut hasher);
+            // Serializing plain data with string keys into a hasher cannot fail.
+            let _ = serde_json::to_writer(&mut buffered, &catalog.canonical());
+            let _ = std::io::Write::flush(&mut buffered);
+        }
+        Fingerprint(hex::encode(hasher.0.finalize()))
     }
 
     /// The first 12 hex digits, for messages.
@@ -32,8 +38,53 @@ impl Fingerprint {
     }
 }
 
+/// Feeds whatever is written to it into the hash.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Column, QualifiedName, Table};
+
+    #[test]
+    fn the_fingerprint_is_the_sha256_of_the_canonical_json() {
+        let mut catalog = Catalog::default();
+        let name = QualifiedName::new("public", "t");
+        let column = |n: &str| Column {
+            name: n.into(),
+            data_type: "text".into(),
+            ..Default::default()
+        };
+        catalog.tables.insert(
+            name.clone(),
+            Table {
+                name,
+                columns: vec![column("b"), column("a")],
+                ..Default::default()
+            },
+        );
+        let json = serde_json::to_vec(&catalog.canonical()).unwrap();
+        assert_eq!(Fingerprint::of_catalog(&catalog), Fingerprint::of_bytes(&json));
+        // Column order is not part of it.
+        let mut reordered = catalog.clone();
+        reordered.tables.values_mut().for_each(|t| t.columns.reverse());
+        assert_eq!(Fingerprint::of_catalog(&catalog), Fingerprint::of_catalog(&reordered));
     }
 }

@@ -90,6 +90,13 @@ impl Catalog {
     /// asked for.
     pub fn without_owners(&self) -> Catalog {
         let mut c = self.clone();
+        c.clear_owners();
+        c
+    }
+
+    /// Blanks every owner in place.
+    pub fn clear_owners(&mut self) {
+        let c = self;
         c.schemas.values_mut().for_each(|x| x.owner.clear());
         c.enums.values_mut().for_each(|x| x.owner.clear());
         c.sequences.values_mut().for_each(|x| x.owner.clear());
@@ -100,7 +107,6 @@ impl Catalog {
         c.collations.values_mut().for_each(|x| x.owner.clear());
         c.views.values_mut().for_each(|x| x.owner.clear());
         c.functions.values_mut().for_each(|x| x.owner.clear());
-        c
     }
 
     /// True when both catalogs describe the same schema (see [`Catalog::canonical`]).

@@ -69,7 +69,7 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
         Some(p) => (&p.plan, &p.current.catalog),
         None => {
             read_current = match crate::pipeline::read_target(&target).await {
-                Ok(s) => normalize(&s.catalog, &document.options),
+                Ok(s) => normalize(s.catalog, &document.options),
                 Err(e) => return report::error(output, e),
             };
             read_plan = document.plan();
@@ -347,7 +347,7 @@ pub async fn make_plan(settings: &Resolved, context: &Context, output: &mut Outp
     let sources = super::plan::read_sources(&settings.schema, output)?;
     let servers = async {
         let target = context.target(settings.url.as_deref()).await?;
-        let shadow = context.shadow_server(settings.dev_url.as_deref()).await?;
+        let shadow = context.shadow(settings.dev_url.as_deref())?;
         Ok::<_, String>((target, shadow))
     };
     let (target, shadow) = match servers.await {

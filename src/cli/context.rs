@@ -7,7 +7,7 @@
 
 use crate::cluster::{Cluster, ClusterOptions};
 use crate::db::{DbError, Endpoint, query_error};
-use crate::shadow::Janitor;
+use crate::shadow::{Janitor, ShadowError};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -66,6 +66,16 @@ impl Context {
         }
     }
 
+    /// Where shadow databases go: `dev_url`, else the embedded server,
+    /// started only when a shadow database is needed (a plan from the
+    /// desired-catalog cache needs none).
+    pub fn shadow(&self, dev_url: Option<&str>) -> Result<Shadow<'_>, String> {
+        Ok(match dev_url {
+            Some(url) => Shadow::Url(Endpoint::parse(url).map_err(|e| format!("--dev-url: {e}"))?),
+            None => Shadow::Embedded(self),
+        })
+    }
+
     /// The embedded server's maintenance database, starting the server on
     /// first use.
     async fn embedded(&self) -> Result<Endpoint, String> {
@@ -84,6 +94,22 @@ impl Context {
         }
         let cluster = slot.as_ref().ok_or("internal error: no cluster")?;
         Ok(Endpoint::from_config(cluster.config("postgres")))
+    }
+
+    /// The embedded server's version and superuser, known without starting
+    /// it: the version is its binary's.
+    fn embedded_identity(&self) -> Result<(i32, String), String> {
+        if let Ok(slot) = self.cluster.lock()
+            && slot.is_some()
+        {
+            // Running already: asking it is as cheap and cannot disagree.
+            return Err(String::new());
+        }
+        let bin = crate::cluster::find_bin_dir()?;
+        Ok((
+            crate::cluster::server_version_num(&bin)?,
+            crate::cluster::SUPERUSER.to_string(),
+        ))
     }
 
     /// Drops leftover shadow databases, then stops the embedded server.
@@ -114,4 +140,31 @@ pub async fn ensure_database(server: &Endpoint, name: &str) -> Result<(), DbErro
             .map_err(query_error(format!("cannot create the database {name}")))?;
     }
     Ok(())
+}
+
+/// The server for shadow databases of one command.
+pub enum Shadow<'a> {
+    /// `--dev-url`.
+    Url(Endpoint),
+    /// The embedded server, started on first use.
+    Embedded(&'a Context),
+}
+
+impl crate::pipeline::ShadowServer for Shadow<'_> {
+    async fn identity(&self) -> Result<(i32, String), ShadowError> {
+        match self {
+            Shadow::Url(endpoint) => endpoint.identity().await,
+            Shadow::Embedded(context) => match context.embedded_identity() {
+                Ok(identity) => Ok(identity),
+                Err(_) => self.endpoint().await?.identity().await,
+            },
+        }
+    }
+
+    async fn endpoint(&self) -> Result<Endpoint, ShadowError> {
+        match self {
+            Shadow::Url(endpoint) => Ok(endpoint.clone()),
+            Shadow::Embedded(context) => context.embedded().await.map_err(ShadowError::Server),
+        }
+    }
 }

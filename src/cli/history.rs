@@ -133,7 +133,7 @@ async fn drift(target: &Endpoint, client: &tokio_postgres::Client) -> Result<Opt
     };
     let (document, left) = stored(client, &row).await?;
     let now = crate::pipeline::read_target(target).await.map_err(|e| e.to_string())?;
-    let now = normalize(&now.catalog, &document.options);
+    let now = normalize(now.catalog, &document.options);
     let changes = crate::diff::diff(&left, &now).iter().map(describe).collect::<Vec<_>>();
     if changes.is_empty() && Fingerprint::of_catalog(&now) != Fingerprint::of_catalog(&left) {
         return Ok(Some((
@@ -187,7 +187,7 @@ pub async fn rollback(args: &RollbackArgs, context: &Context, output: &mut Outpu
     drop(client);
     // Refuse early, with the reason, when the target moved on since.
     let now = match crate::pipeline::read_target(&target).await {
-        Ok(s) => normalize(&s.catalog, &original.options),
+        Ok(s) => normalize(s.catalog, &original.options),
         Err(e) => return report::error(output, e),
     };
     if Fingerprint::of_catalog(&now) != original.fingerprints.desired_catalog {

@@ -52,6 +52,53 @@ pub fn find_bin_dir() -> Result<PathBuf, String> {
     ))
 }
 
+/// The version of the server binary in `bin_dir`, as `server_version_num`
+/// writes it (`150018` for 15.18), read from `postgres --version` without
+/// starting anything.
+pub fn server_version_num(bin_dir: &Path) -> Result<i32, String> {
+    let postgres = bin_dir.join("postgres");
+    let out = Command::new(&postgres)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", postgres.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    parse_version(&text).ok_or_else(|| format!("{} --version printed {:?}", postgres.display(), text.trim()))
+}
+
+/// `postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → 150018.
+fn parse_version(text: &str) -> Option<i32> {
+    let number = text
+        .split_whitespace()
+        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))?;
+    let mut parts = number.split('.').map(|p| {
+        p.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<i32>()
+            .ok()
+    });
+    let major = parts.next()??;
+    let minor = parts.next().flatten().unwrap_or(0);
+    (major >= 10).then_some(major * 10000 + minor)
+}
+
 fn has_server(dir: &Path) -> bool {
     dir.join("initdb").is_file() && dir.join("postgres").is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_version;
+
+    #[test]
+    fn versions_as_postgres_prints_them() {
+        assert_eq!(
+            parse_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n"),
+            Some(150018)
+        );
+        assert_eq!(parse_version("postgres (PostgreSQL) 17.2"), Some(170002));
+        assert_eq!(parse_version("postgres (PostgreSQL) 18beta1"), Some(180000));
+        assert_eq!(parse_version("postgres (PostgreSQL) 9.6.24"), None);
+        assert_eq!(parse_version("nothing"), None);
+    }
 }

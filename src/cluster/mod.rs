@@ -11,7 +11,7 @@
 
 mod binaries;
 
-pub use binaries::find_bin_dir;
+pub use binaries::{find_bin_dir, server_version_num};
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;

@@ -50,6 +50,7 @@ const LANES: [&[&str]; 3] = [
 /// Reads the database at `endpoint`; returns the snapshot and the number of
 /// statements sent (transaction control left out).
 pub(super) async fn read(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbError> {
+    let started = std::time::Instant::now();
     let mut client = endpoint.connect().await?;
     let tx = client
         .build_transaction()
@@ -95,9 +96,17 @@ pub(super) async fn read(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbErr
         .await
         .map_err(query_error("cannot end the read-only transaction"))?;
 
+    crate::timings::record(
+        &format!("introspection: queries on {} connection(s)", lanes.len()),
+        started,
+    );
+
+    let started = std::time::Instant::now();
     let mut by_name: Vec<(&'static str, Vec<Row>)> = first_rows;
     by_name.extend(helper_rows.into_iter().flatten());
-    Ok((super::assemble(by_name, server)?, sent))
+    let snapshot = super::assemble(by_name, server)?;
+    crate::timings::record("introspection: build the catalog", started);
+    Ok((snapshot, sent))
 }
 
 /// What a helper must see exactly as the first connection does: the same

@@ -26,6 +26,10 @@ pub enum ShadowError {
     Create { server: String, message: String },
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The server for shadow databases could not be had (the embedded
+    /// server did not start).
+    #[error("{0}")]
+    Server(String),
     /// PostgreSQL refused a desired statement.
     #[error("{}", .0.message)]
     Load(Box<Diagnostic>),

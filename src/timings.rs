@@ -1,0 +1,50 @@
+//! Where one command's time goes: with `CONVERGE_TIMINGS=1` in the
+//! environment, each phase of a plan (the desired state from the cache or a
+//! shadow load, reading the target, diff, ordering, fingerprints, writing the
+//! plan) is timed, and the list is printed on stderr when the command ends.
+//! It is for finding out why a plan is slow on one database;
+//! `converge-bench` measures the phases on the benchmark workloads.
+//!
+//! Phases end on several threads while the command's own output holds
+//! stderr, so they are collected here and printed by `main` at the end.
+
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
+
+/// The environment variable that turns the timings on.
+pub const ENV: &str = "CONVERGE_TIMINGS";
+
+static ENABLED: LazyLock<bool> = LazyLock::new(|| std::env::var_os(ENV).is_some_and(|v| !v.is_empty() && v != "0"));
+static PROCESS_START: LazyLock<Instant> = LazyLock::new(Instant::now);
+static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Notes that `phase`, begun at `started`, has ended.
+pub fn record(phase: &str, started: Instant) {
+    if *ENABLED {
+        let now = Instant::now();
+        let line = format!(
+            "timing: {phase}: {:.1} ms (ended at {:.1} ms)",
+            now.duration_since(started).as_secs_f64() * 1000.0,
+            now.duration_since(*PROCESS_START).as_secs_f64() * 1000.0
+        );
+        if let Ok(mut lines) = LINES.lock() {
+            lines.push(line);
+        }
+    }
+}
+
+/// Marks the start of the process, so that `record` can say when each phase
+/// ended.
+pub fn start() {
+    LazyLock::force(&PROCESS_START);
+}
+
+/// The phases recorded so far and the whole command's time, one line each
+/// (nothing unless the timings are on).
+pub fn report() -> String {
+    record("the whole command", *PROCESS_START);
+    LINES
+        .lock()
+        .map(|mut lines| lines.drain(..).map(|l| l + "\n").collect())
+        .unwrap_or_default()
+}
