@@ -26,8 +26,9 @@ pub const DEFAULT_DIR: &str = ".converge/cache";
 /// `CONVERGE_CACHE`: another directory for the cache, or `off` for none.
 pub const ENV_CACHE: &str = "CONVERGE_CACHE";
 
-/// Version of the entry layout; entries of another layout are misses.
-const FORMAT: u32 = 2;
+/// Version of the entry layout; entries of another layout are misses. (3:
+/// indexes and key constraints record their partitions' attached indexes.)
+const FORMAT: u32 = 3;
 
 /// What a cached snapshot depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

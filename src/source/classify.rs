@@ -977,6 +977,23 @@ mod tests {
     }
 
     #[test]
+    fn attaching_an_index_needs_both_indexes() {
+        let i = info("alter index app.parent_idx attach partition app.child_idx").unwrap();
+        assert_eq!(
+            i.references,
+            vec![
+                Key::Relation(q("app", "parent_idx")),
+                Key::Relation(q("app", "child_idx"))
+            ]
+        );
+        assert!(i.creates.is_empty());
+        assert!(matches!(
+            info("alter index app.parent_idx set (fillfactor = 70)"),
+            Err(Refusal::Unsupported { .. })
+        ));
+    }
+
+    #[test]
     fn comments_name_their_object() {
         let i = info("comment on column app.t.c is 'x'").unwrap();
         assert_eq!(i.comments_on, Some(ObjectId::Column(q("app", "t"), "c".into())));
