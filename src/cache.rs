@@ -27,8 +27,10 @@ pub const DEFAULT_DIR: &str = ".converge/cache";
 /// `CONVERGE_CACHE`: another directory for the cache, or `off` for none.
 pub const ENV_CACHE: &str = "CONVERGE_CACHE";
 
-/// Version of the entry layout; entries of another layout are misses.
-const FORMAT: u32 = 3;
+/// Version of the entry layout; entries of another layout are misses. (3:
+/// postcard body; 4: indexes and key constraints record their partitions'
+/// attached indexes.)
+const FORMAT: u32 = 4;
 
 /// What a cached snapshot depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

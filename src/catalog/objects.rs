@@ -183,6 +183,14 @@ pub struct Constraint {
     /// A partition's copy of its parent's constraint: it comes and goes with
     /// the parent's (and with ATTACH and DETACH).
     pub inherited: bool,
+    /// A key constraint of a partitioned table: its index is a partitioned
+    /// index, added `ONLY` to its table (see `Index::partitions`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_partitioned_table: bool,
+    /// The partitions' copies attached to the index of a key constraint of a
+    /// partitioned table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<IndexPartition>,
 }
 
 /// How a partition attaches to its partitioned table.
@@ -237,7 +245,44 @@ pub struct Index {
     /// A partition's part of its parent's partitioned index: it comes and
     /// goes with the parent's (and with ATTACH and DETACH).
     pub inherited: bool,
+    /// For an index on a partitioned table: the partitions' indexes attached
+    /// to it (`ALTER INDEX ... ATTACH PARTITION`), by partition. Each keeps
+    /// its own name, which PostgreSQL generates only when the parent's
+    /// `CREATE INDEX` builds it; so a partitioned index is created `ON ONLY`
+    /// its table, with each of these created under its name and attached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<IndexPartition>,
     pub comment: Option<String>,
+}
+
+/// A partition's index attached to a partitioned index: a plain index, or
+/// the index of the partition's own primary key or unique constraint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct IndexPartition {
+    /// The partition.
+    pub table: QualifiedName,
+    /// The attached index (a constraint's index has the constraint's name).
+    pub index: QualifiedName,
+    pub kind: AttachedKind,
+    /// As `pg_get_constraintdef` prints the constraint, or `pg_get_indexdef`
+    /// the plain index.
+    pub definition: String,
+}
+
+/// What a partition's index attached to a partitioned index is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachedKind {
+    /// A plain index: the partitioned index's step creates it.
+    #[default]
+    Index,
+    /// The index of the partition's own primary key or unique constraint (of
+    /// the same name), an object with a step of its own: the partitioned
+    /// index's step only attaches it.
+    LocalConstraint,
+    /// The index of the partition's copy of its parent's key constraint,
+    /// which the parent constraint's step adds to the partition.
+    InheritedConstraint,
 }
 
 /// Whether a type as `format_type` prints it (under an empty search_path) is

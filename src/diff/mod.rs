@@ -4,6 +4,7 @@
 //! the cost is linear in the number of objects. One file per object kind.
 //! Ordering the changes is `plan`'s job, not this module's.
 
+mod attached;
 mod change;
 mod enums;
 mod others;

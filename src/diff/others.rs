@@ -104,18 +104,34 @@ fn sequence_dropped(a: &crate::catalog::Sequence, out: &mut Vec<Change>) {
 }
 
 pub fn indexes(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let stays_partition = |table: &QualifiedName| super::attached::stays_partition(table, current, desired);
     for pair in paired(&current.indexes, &desired.indexes) {
         match pair {
             // A partition's parts of partitioned indexes come and go with
             // them, and with ATTACH and DETACH.
             (Some(a), None) if a.inherited => {}
             (None, Some(b)) if b.inherited => {}
+            (Some(a), Some(b)) if a.inherited && b.inherited => {}
+            // A partition's own index that a partitioned index adopts: the
+            // partitioned index is (re)built, attaching the index created
+            // again under its name; one that a partitioned index lets go is
+            // dropped with it and created again alone.
+            (Some(a), Some(b)) if stays_partition(&a.table) && !a.inherited && b.inherited => {
+                out.push(Change::DropIndex(a.clone()))
+            }
+            (Some(a), Some(b)) if stays_partition(&a.table) && a.inherited && !b.inherited => {
+                out.push(Change::CreateIndex(b.clone()))
+            }
             (Some(a), Some(b)) if a.inherited || b.inherited => {}
             (Some(a), None) => out.push(Change::DropIndex(a.clone())),
             (None, Some(b)) => out.push(Change::CreateIndex(b.clone())),
             (Some(a), Some(b)) => {
-                // An INVALID index (a failed concurrent build) is rebuilt.
-                if a.definition != b.definition || a.valid != b.valid {
+                // An INVALID index (a failed concurrent build) is rebuilt, and
+                // so is a partitioned index whose partitions' indexes change.
+                if a.definition != b.definition
+                    || a.valid != b.valid
+                    || super::attached::differ(&a.partitions, &b.partitions, current, desired)
+                {
                     out.push(Change::DropIndex(a.clone()));
                     out.push(Change::CreateIndex(b.clone()));
                 } else {

@@ -16,7 +16,7 @@ pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
                     }
                     _ => None,
                 };
-                table(a, b, parents, out);
+                table(a, b, parents, (current, desired), out);
             }
             (None, None) => {}
         }
@@ -56,7 +56,21 @@ fn create_table(b: &Table, out: &mut Vec<Change>) {
 
 /// `parents`: the partitioned table `a` and `b` are partitions of, on each
 /// side, when both are partitions of the same table.
-fn table(a: &Table, b: &Table, parents: Option<(&Table, &Table)>, out: &mut Vec<Change>) {
+fn table(
+    a: &Table,
+    b: &Table,
+    parents: Option<(&Table, &Table)>,
+    catalogs: (&Catalog, &Catalog),
+    out: &mut Vec<Change>,
+) {
+    let (current, desired) = catalogs;
+    let stays_partition = a.partition_of.is_some() && b.partition_of.is_some();
+    let key = |c: &Constraint| {
+        matches!(
+            c.kind,
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion
+        )
+    };
     let name = &a.name;
     if recreates(a, b) {
         out.push(Change::DropTable(a.clone()));
@@ -159,7 +173,33 @@ fn table(a: &Table, b: &Table, parents: Option<(&Table, &Table)>, out: &mut Vec<
             // with the parent's, and with ATTACH and DETACH.
             (Some(x), None) if x.inherited => {}
             (None, Some(y)) if y.inherited => {}
+            // A partition's own key that its parent's key adopts: the
+            // parent's key is (re)built, adding it again as its copy; one
+            // that the parent's key lets go is dropped with it and added
+            // again alone.
+            (Some(x), Some(y)) if stays_partition && key(x) && !x.inherited && y.inherited => {
+                out.push(Change::DropConstraint {
+                    table: name.clone(),
+                    constraint: x.clone(),
+                })
+            }
+            (Some(x), Some(y)) if stays_partition && key(x) && x.inherited && !y.inherited => {
+                out.push(Change::AddConstraint {
+                    table: name.clone(),
+                    constraint: y.clone(),
+                })
+            }
             (Some(x), Some(y)) if x.inherited || y.inherited => {}
+            (Some(x), Some(y)) if super::attached::differ(&x.partitions, &y.partitions, current, desired) => {
+                out.push(Change::DropConstraint {
+                    table: name.clone(),
+                    constraint: x.clone(),
+                });
+                out.push(Change::AddConstraint {
+                    table: name.clone(),
+                    constraint: y.clone(),
+                });
+            }
             (Some(x), None) => out.push(Change::DropConstraint {
                 table: name.clone(),
                 constraint: x.clone(),
@@ -339,6 +379,8 @@ mod tests {
             comment: None,
             index_comment: None,
             inherited: false,
+            on_partitioned_table: false,
+            partitions: Vec::new(),
         }
     }
 

@@ -469,17 +469,30 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
             comment: get(r, 10, "constraint")?,
             index_comment: None,
             inherited: get(r, 11, "constraint")?,
+            on_partitioned_table: false,
+            partitions: Vec::new(),
         };
         if let Some(t) = c.tables.get_mut(table_name) {
+            let constraint = Constraint {
+                on_partitioned_table: t.partition_key.is_some()
+                    && matches!(
+                        kind,
+                        ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion
+                    ),
+                ..constraint
+            };
             t.constraints.insert(name, constraint);
         }
     }
+    // (parent index oid, the attached index) in the order they are read.
+    let mut attached: Vec<(u32, IndexPartition)> = Vec::new();
     for r in rows.get("indexes") {
         let relid: u32 = get(r, 3, "index")?;
         let Some(relation) = tables_by_oid.get(&relid).or_else(|| views_by_oid.get(&relid)) else {
             continue;
         };
         let oid: u32 = get(r, 0, "index")?;
+        let parent: Option<u32> = get(r, 10, "index")?;
         if let Some(constraint_oid) = get::<Option<u32>>(r, 8, "index")? {
             if let Some(ObjectId::Constraint(table, name)) = oids.constraints.get(&constraint_oid) {
                 oids.classes.insert(
@@ -489,11 +502,37 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
                 let comment: Option<String> = get(r, 7, "index")?;
                 if let Some(c) = c.tables.get_mut(table).and_then(|t| t.constraints.get_mut(name)) {
                     c.index_comment = comment;
+                    if let Some(parent) = parent {
+                        attached.push((
+                            parent,
+                            IndexPartition {
+                                table: table.clone(),
+                                index: QualifiedName::new(table.schema.clone(), name.clone()),
+                                kind: if c.inherited {
+                                    AttachedKind::InheritedConstraint
+                                } else {
+                                    AttachedKind::LocalConstraint
+                                },
+                                definition: c.definition.clone(),
+                            },
+                        ));
+                    }
                 }
             }
             continue;
         }
         let q = qname(r, 1, 2, "index")?;
+        if let Some(parent) = parent {
+            attached.push((
+                parent,
+                IndexPartition {
+                    table: relation.clone(),
+                    index: q.clone(),
+                    kind: AttachedKind::Index,
+                    definition: get(r, 4, "index")?,
+                },
+            ));
+        }
         oids.classes.insert(oid, ClassObject::Other(ObjectId::Index(q.clone())));
         c.indexes.insert(
             q.clone(),
@@ -504,9 +543,32 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
                 unique: get(r, 5, "index")?,
                 valid: get(r, 6, "index")?,
                 inherited: get(r, 9, "index")?,
+                partitions: Vec::new(),
                 comment: get(r, 7, "index")?,
             },
         );
+    }
+    for (parent, partition) in attached {
+        let partitions = match oids.classes.get(&parent) {
+            Some(ClassObject::Other(ObjectId::Index(q))) => c.indexes.get_mut(q).map(|i| &mut i.partitions),
+            Some(ClassObject::Other(ObjectId::Constraint(table, name))) => c
+                .tables
+                .get_mut(table)
+                .and_then(|t| t.constraints.get_mut(name))
+                .map(|k| &mut k.partitions),
+            _ => None,
+        };
+        if let Some(partitions) = partitions {
+            partitions.push(partition);
+        }
+    }
+    for index in c.indexes.values_mut() {
+        index.partitions.sort();
+    }
+    for table in c.tables.values_mut() {
+        for k in table.constraints.values_mut() {
+            k.partitions.sort();
+        }
     }
     for r in rows.get("functions") {
         let q = qname(r, 1, 2, "function")?;

@@ -9,7 +9,8 @@
 
 use super::effects::Effects;
 use crate::catalog::{
-    Column, Constraint, ConstraintKind, Dependencies, DependencyKind, ObjectId, QualifiedName, Table,
+    AttachedKind, Column, Constraint, ConstraintKind, Dependencies, DependencyKind, IndexPartition, ObjectId,
+    QualifiedName, Table,
 };
 use crate::diff::Change;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -126,7 +127,36 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
             }
         }
     }
-    // 5. Several changes to one object run in the order the diff made them
+    // 5. A partitioned index is created after the partitions (and their
+    //    constraints) whose indexes it attaches, and dropped before them: it
+    //    attaches them by name, and its drop adds the constraints back.
+    for (i, n) in nodes.iter().enumerate() {
+        let (partitions, creating) = match n.change {
+            Change::CreateIndex(index) => (&index.partitions, true),
+            Change::DropIndex(index) => (&index.partitions, false),
+            Change::AddConstraint { constraint, .. } => (&constraint.partitions, true),
+            Change::DropConstraint { constraint, .. } => (&constraint.partitions, false),
+            _ => continue,
+        };
+        for p in partitions {
+            let mut ids = vec![ObjectId::Table(p.table.clone())];
+            if p.kind == AttachedKind::LocalConstraint {
+                ids.push(ObjectId::Constraint(p.table.clone(), p.index.name.clone()));
+            }
+            for id in &ids {
+                if creating {
+                    for c in lookup(&creates, id) {
+                        must_run(c, i);
+                    }
+                } else {
+                    for d in lookup(&drops, id) {
+                        must_run(i, d);
+                    }
+                }
+            }
+        }
+    }
+    // 6. Several changes to one object run in the order the diff made them
     //    (drop identity, then drop NOT NULL; set NOT NULL, then add identity).
     let mut altered: Vec<(&ObjectId, usize)> = nodes
         .iter()
@@ -184,6 +214,25 @@ fn name_slots(change: &Change) -> (Vec<Slot>, Vec<Slot>) {
         .then(|| (0u8, QualifiedName::new(table.schema.clone(), c.name.clone())))
     };
     let identity = |c: &Column| c.identity.as_ref().map(|i| (0u8, i.sequence.clone()));
+    // A partitioned index's step creates (and its drop frees) the plain
+    // indexes it attaches.
+    let attached_names = |partitions: &[IndexPartition]| {
+        partitions
+            .iter()
+            .filter(|p| p.kind != AttachedKind::LocalConstraint)
+            .map(|p| relation(&p.index))
+            .collect::<Vec<_>>()
+    };
+    let index_names = |i: &crate::catalog::Index| {
+        let mut names = vec![relation(&i.name)];
+        names.extend(attached_names(&i.partitions));
+        names
+    };
+    let key_names = |table: &QualifiedName, c: &Constraint| {
+        let mut names: Vec<Slot> = key_index(table, c).into_iter().collect();
+        names.extend(attached_names(&c.partitions));
+        names
+    };
     let table_names = |t: &Table| {
         let mut names = vec![relation(&t.name), (1u8, t.name.clone())];
         names.extend(t.constraints.values().filter_map(|c| key_index(&t.name, c)));
@@ -195,12 +244,12 @@ fn name_slots(change: &Change) -> (Vec<Slot>, Vec<Slot>) {
         DropTable(t) => (Vec::new(), table_names(t)),
         CreateSequence(s) => (vec![relation(&s.name)], Vec::new()),
         DropSequence(s) => (Vec::new(), vec![relation(&s.name)]),
-        CreateIndex(i) => (vec![relation(&i.name)], Vec::new()),
-        DropIndex(i) => (Vec::new(), vec![relation(&i.name)]),
+        CreateIndex(i) => (index_names(i), Vec::new()),
+        DropIndex(i) => (Vec::new(), index_names(i)),
         CreateEnum(e) => (vec![(1, e.name.clone())], Vec::new()),
         DropEnum(e) => (Vec::new(), vec![(1, e.name.clone())]),
-        AddConstraint { table, constraint } => (key_index(table, constraint).into_iter().collect(), Vec::new()),
-        DropConstraint { table, constraint } => (Vec::new(), key_index(table, constraint).into_iter().collect()),
+        AddConstraint { table, constraint } => (key_names(table, constraint), Vec::new()),
+        DropConstraint { table, constraint } => (Vec::new(), key_names(table, constraint)),
         AddColumn { column, .. } | AddIdentity { column, .. } => (identity(column).into_iter().collect(), Vec::new()),
         DropColumn { column, .. } | DropIdentity { column, .. } => (Vec::new(), identity(column).into_iter().collect()),
         AlterColumn { from, to, .. } if identity(from) != identity(to) => {

@@ -34,6 +34,8 @@ fn constraint(name: &str, kind: ConstraintKind, definition: &str, references: Op
         comment: None,
         index_comment: None,
         inherited: false,
+        on_partitioned_table: false,
+        partitions: Vec::new(),
     }
 }
 
@@ -132,6 +134,8 @@ fn index(name: &str, table: &str) -> Index {
         unique: false,
         valid: true,
         inherited: false,
+        on_partitioned_table: false,
+        partitions: Vec::new(),
         comment: None,
     }
 }

@@ -393,6 +393,9 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
 }
 
 fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, Refusal> {
+    if s.objtype == ObjectType::ObjectIndex as i32 {
+        return attach_index(s);
+    }
     let on_table = s.objtype == ObjectType::ObjectTable as i32;
     let on_view = s.objtype == ObjectType::ObjectView as i32
         || s.objtype == ObjectType::ObjectMatview as i32
@@ -501,6 +504,36 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
     }
     info.creates.push(Key::Details(q.clone()));
     info.defines.push(ObjectId::Table(q));
+    Ok(info)
+}
+
+/// `ALTER INDEX parent ATTACH PARTITION child` (as pg_dump writes a
+/// partitioned index): it needs both indexes; the shadow records the
+/// attachment, which is part of the parent index's definition.
+fn attach_index(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, Refusal> {
+    let parent = range_var(s.relation.as_ref());
+    let mut info = StatementInfo {
+        phase: 7,
+        references: vec![Key::Relation(parent)],
+        ..Default::default()
+    };
+    for cmd in &s.cmds {
+        let Some(NodeEnum::AlterTableCmd(cmd)) = cmd.node.as_ref() else {
+            continue;
+        };
+        let attach = AlterTableType::try_from(cmd.subtype) == Ok(AlterTableType::AtAttachPartition);
+        match cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+            Some(NodeEnum::PartitionCmd(p)) if attach => {
+                info.references.push(Key::Relation(range_var(p.name.as_ref())));
+            }
+            _ => {
+                return Err(unsupported(
+                    "ALTER INDEX other than ATTACH PARTITION",
+                    "define the index's final state in its CREATE INDEX statement",
+                ));
+            }
+        }
+    }
     Ok(info)
 }
 
@@ -939,6 +972,23 @@ mod tests {
         }
         assert!(matches!(
             info("create rule r as on insert to t do nothing"),
+            Err(Refusal::Unsupported { .. })
+        ));
+    }
+
+    #[test]
+    fn attaching_an_index_needs_both_indexes() {
+        let i = info("alter index app.parent_idx attach partition app.child_idx").unwrap();
+        assert_eq!(
+            i.references,
+            vec![
+                Key::Relation(q("app", "parent_idx")),
+                Key::Relation(q("app", "child_idx"))
+            ]
+        );
+        assert!(i.creates.is_empty());
+        assert!(matches!(
+            info("alter index app.parent_idx set (fillfactor = 70)"),
             Err(Refusal::Unsupported { .. })
         ));
     }

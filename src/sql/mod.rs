@@ -7,6 +7,7 @@
 
 mod ident;
 mod objects;
+mod partitioned;
 mod privileges;
 mod relations;
 mod sequences;
@@ -58,11 +59,21 @@ pub fn render(change: &Change, ctx: &Context<'_>) -> Vec<String> {
     let source = ctx.source;
     let initial = |keyword: &str| (ctx.initial_acl)(&change.object(), keyword);
     match change {
+        AddConstraint { table, constraint } if constraint.on_partitioned_table => {
+            let mut out = partitioned::add_key_constraint(table, constraint);
+            tables::push_constraint_comments(&mut out, table, constraint);
+            out
+        }
         AddConstraint { table, constraint } => {
             match source(&ObjectId::Constraint(table.clone(), constraint.name.clone())) {
                 Some(sql) => tables::add_constraint_as(table, constraint, sql),
                 None => tables::add_constraint(table, constraint),
             }
+        }
+        CreateIndex(i) if partitioned::is_partitioned(i) => {
+            let mut out = partitioned::create(i);
+            objects::push_index_comment(&mut out, i);
+            out
         }
         CreateIndex(i) => match source(&ObjectId::Index(i.name.clone())) {
             Some(sql) => objects::create_index_as(i, sql),
@@ -159,6 +170,7 @@ fn statements_of(change: &Change) -> Vec<String> {
             ident(&constraint.name)
         )],
         AlterConstraint { table, from, to } => tables::alter_constraint(table, from, to),
+        DropIndex(i) if partitioned::is_partitioned(i) => partitioned::drop(i),
         DropIndex(i) => vec![format!("DROP INDEX {}", qualified(&i.name))],
         SetComment { object, to, .. } => vec![objects::comment(object, to.as_deref())],
         SetRelationOptions { object, from, to } => relations::set_options(object, from, to),

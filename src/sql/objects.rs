@@ -148,16 +148,19 @@ pub fn alter_enum(
 }
 
 pub fn create_index(i: &Index) -> Vec<String> {
-    // An index on a partitioned table prints as `ON ONLY parent`, which
-    // would not create the partitions' indexes.
-    create_index_as(i, i.definition.replacen(" ON ONLY ", " ON ", 1))
+    create_index_as(i, i.definition.clone())
 }
 
 /// An index created by `sql` (the user's own statement), with its comment.
 pub fn create_index_as(i: &Index, sql: String) -> Vec<String> {
     let mut out = vec![sql];
-    push_comment(&mut out, &ObjectId::Index(i.name.clone()), i.comment.as_deref());
+    push_index_comment(&mut out, i);
     out
+}
+
+/// `COMMENT ON INDEX`, when the index has a comment.
+pub fn push_index_comment(out: &mut Vec<String>, i: &Index) {
+    push_comment(out, &ObjectId::Index(i.name.clone()), i.comment.as_deref());
 }
 
 /// The temporary name a type is renamed to while its successor is created.

@@ -184,7 +184,7 @@ fn column_settings(table: &QualifiedName, from: Option<&Column>, to: &Column) ->
     out
 }
 
-fn push_constraint_comments(out: &mut Vec<String>, table: &QualifiedName, c: &Constraint) {
+pub(super) fn push_constraint_comments(out: &mut Vec<String>, table: &QualifiedName, c: &Constraint) {
     push_comment(
         out,
         &ObjectId::Constraint(table.clone(), c.name.clone()),

@@ -1,7 +1,8 @@
 -- Indexes of the managed tables and materialized views; those that
 -- implement a constraint name it (and need no definition: the constraint
 -- has it), and the partitions of a partitioned index (which PostgreSQL
--- creates and drops with it) are marked.
+-- creates and drops with it) are marked with the partitioned index they are
+-- attached to.
 --
 -- The definition is the text pg_get_indexdef prints. For a plain btree
 -- index on columns (no expression, predicate, INCLUDE, storage parameter,
@@ -40,7 +41,8 @@ SELECT i.indexrelid, n.nspname::text, ic.relname::text, i.indrelid,
        i.indisunique, i.indisvalid,
        d.description,
        con.oid AS constraint_oid,
-       pi.inhrelid IS NOT NULL AS inherited
+       pi.inhrelid IS NOT NULL AS inherited,
+       pi.inhparent
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
