@@ -2,7 +2,7 @@
 //! broken by moving foreign keys out of table creation and removal, and a
 //! deterministic topological sort.
 //!
-//! Edges come from the dependencies of both catalogs, by four rules, each
+//! Edges come from the dependencies of both catalogs, by the rules each
 //! commented where it is added. Ties between steps that may run in any order
 //! are broken by (phase, object identity), so the same inputs always give the
 //! same plan.
@@ -137,6 +137,24 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
     for pair in altered.windows(2) {
         if pair[0].0 == pair[1].0 {
             must_run(pair[0].1, pair[1].1);
+        }
+    }
+    // 6. A partition is detached before its indexes and constraints are
+    //    dropped or changed: the copies of its parent's become its own only
+    //    then (PostgreSQL refuses to drop them before).
+    for (d, detach) in nodes.iter().enumerate() {
+        let Change::DetachPartition { table, .. } = detach.change else {
+            continue;
+        };
+        for (i, n) in nodes.iter().enumerate() {
+            let on_table = match n.change {
+                Change::DropIndex(index) => &index.table == table,
+                Change::DropConstraint { table: t, .. } | Change::AlterConstraint { table: t, .. } => t == table,
+                _ => false,
+            };
+            if on_table {
+                must_run(d, i);
+            }
         }
     }
     out
