@@ -76,9 +76,11 @@ fn owner_grants(object: &ObjectId, keyword: &str, from: &[String], to: &[String]
     };
     let name = match object {
         ObjectId::Schema(s) => ident(s),
-        ObjectId::Type(q) | ObjectId::Sequence(q) | ObjectId::Table(q) | ObjectId::View(q) | ObjectId::MaterializedView(q) => {
-            qualified(q)
-        }
+        ObjectId::Type(q)
+        | ObjectId::Sequence(q)
+        | ObjectId::Table(q)
+        | ObjectId::View(q)
+        | ObjectId::MaterializedView(q) => qualified(q),
         other => other.name(),
     };
     let statement = |verb: &str, privileges: Vec<&String>, preposition: &str| {
@@ -246,6 +248,24 @@ mod tests {
                 "REVOKE UPDATE ON TABLE app.orders FROM old",
                 "REVOKE GRANT OPTION FOR DELETE ON TABLE app.orders FROM admin",
                 "GRANT INSERT ON TABLE app.orders TO reader",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_owners_own_privileges_are_given_back_by_looking_the_owner_up() {
+        let t = ObjectId::Table(QualifiedName::new("app", "orders"));
+        let from: Acl = [g(REVOKED_FROM_OWNER, "DELETE", false), g("reader", "SELECT", false)].into();
+        let to: Acl = [g(REVOKED_FROM_OWNER, "TRUNCATE", false), g("reader", "SELECT", false)].into();
+        assert_eq!(
+            grants(&t, "TABLE", &from, &to),
+            vec![
+                "DO $converge$ BEGIN EXECUTE pg_catalog.format('REVOKE TRUNCATE ON TABLE app.orders FROM %I', \
+                 (SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class \
+                 WHERE oid = 'app.orders'::pg_catalog.regclass)); END $converge$",
+                "DO $converge$ BEGIN EXECUTE pg_catalog.format('GRANT DELETE ON TABLE app.orders TO %I', \
+                 (SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class \
+                 WHERE oid = 'app.orders'::pg_catalog.regclass)); END $converge$",
             ]
         );
     }

@@ -20,7 +20,8 @@ pub(super) fn judge(change: &Change) -> Vec<Hazard> {
                 lost.entry(g.grantee.as_str()).or_default().push(g.privilege.as_str());
             }
             // What the owner lacks is listed: it loses what `to` lists anew.
-            let lacked = |g: &crate::catalog::Grant| from.iter().any(|f| f.grantee == owner && f.privilege == g.privilege);
+            let lacked =
+                |g: &crate::catalog::Grant| from.iter().any(|f| f.grantee == owner && f.privilege == g.privilege);
             for g in to.iter().filter(|g| g.grantee == owner && !lacked(g)) {
                 lost.entry("its owner").or_default().push(g.privilege.as_str());
             }
