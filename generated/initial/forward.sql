@@ -1,5 +1,9 @@
 -- converge: 60 steps to apply, in this order
 
+-- the settings converge apply runs the steps with
+SET search_path = public;
+SET check_function_bodies = off;
+
 -- step 1/60: create schema accounts  (schema/schemas.sql:3:1)
 CREATE SCHEMA accounts;
 COMMENT ON SCHEMA accounts IS 'Organizations, users, memberships and API credentials.';

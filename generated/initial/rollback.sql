@@ -1,5 +1,9 @@
 -- converge rollback: undoes the 60 steps of the plan, last first
 
+-- the settings converge apply runs the steps with
+SET search_path = public;
+SET check_function_bodies = off;
+
 -- undo step 60/60: create index sales.orders_organization_placed_at_idx
 DROP INDEX sales.orders_organization_placed_at_idx;
 

@@ -24,7 +24,7 @@ use crate::db::{DbError, Endpoint, query_error};
 use crate::diff::diff;
 use crate::pipeline::{Planned, normalize};
 use crate::plan::{Allowed, HazardKind, describe};
-use crate::render::{PlanDocument, forward_script, rollback_script};
+use crate::render::PlanDocument;
 use crate::source::Location;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -254,8 +254,8 @@ pub async fn execute(
     }
     let started = Instant::now();
     let started_at = SystemTime::now();
-    let forward = forward_script(&document.steps);
-    let rollback = rollback_script(&document.steps);
+    let forward = document.forward_sql();
+    let rollback = document.rollback_sql();
     let plan_sha = Fingerprint::of_bytes(format!("{forward}\0{rollback}").as_bytes());
     let plan_json = document.to_json();
     let steps = document.steps.len();
@@ -386,7 +386,7 @@ async fn run(
     // Statements taken from the desired files resolve names as they did when
     // the shadow database loaded them.
     client
-        .batch_execute("SET LOCAL search_path = public; SET LOCAL check_function_bodies = off")
+        .batch_execute(&crate::sql::settings_batch(&crate::sql::step_settings(), true))
         .await
         .map_err(query_error("cannot set search_path"))?;
     let total = document.steps.len();

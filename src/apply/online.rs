@@ -61,7 +61,7 @@ pub(super) async fn run(
     // Statements taken from the desired files resolve names as they did when
     // the shadow database loaded them.
     client
-        .batch_execute("SET search_path = public; SET check_function_bodies = off")
+        .batch_execute(&crate::sql::settings_batch(&crate::sql::step_settings(), false))
         .await
         .map_err(query_error("cannot set search_path"))?;
     super::set_timeouts(client, options, false).await?;

@@ -31,7 +31,13 @@ pub fn undo_document(original: &PlanDocument) -> PlanDocument {
         desired_catalog: original.fingerprints.current_catalog.clone(),
         desired_files: original.fingerprints.desired_files.clone(),
     };
-    PlanDocument::from_steps(steps, fingerprints, original.server_major, original.options.clone())
+    PlanDocument::from_steps(
+        steps,
+        fingerprints,
+        original.server_major,
+        original.options.clone(),
+        original.session.clone(),
+    )
 }
 
 fn undo_step(step: &StepDoc, index: usize, total: usize) -> StepDoc {

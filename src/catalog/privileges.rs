@@ -4,7 +4,10 @@
 //! so an object that was never granted anything has the same ACL as one whose
 //! grants were all revoked back to the default. The owner's own privileges are
 //! left out: they come with ownership, and owners are converged separately
-//! (and only when asked for).
+//! (and only when asked for). What the owner of a relation, schema or type
+//! revoked from itself is kept, under the grantee `REVOKED_FROM_OWNER`
+//! whoever the owner is: `ALTER ... OWNER TO` hands the owner's entries to
+//! the new owner, so they belong to the object, not to a role.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -17,6 +20,10 @@ pub struct Grant {
     pub privilege: String,
     pub grantable: bool,
 }
+
+/// The grantee of the entries that name a privilege the object's owner does
+/// not have (it revoked it from itself). No role has an empty name.
+pub const REVOKED_FROM_OWNER: &str = "";
 
 /// The grants of one object.
 pub type Acl = BTreeSet<Grant>;

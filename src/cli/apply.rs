@@ -8,7 +8,7 @@ use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::db::Endpoint;
 use crate::pipeline::{PipelineError, Planned, normalize};
-use crate::render::{PlanDocument, forward_script, summary_of};
+use crate::render::{PlanDocument, summary_of};
 use std::io::BufRead;
 
 pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -> ExitStatus {
@@ -181,7 +181,7 @@ pub fn confirm(
         output.err,
         "{}\n{}\n",
         summary_of(&document.steps, output.color),
-        forward_script(&document.steps)
+        document.forward_sql()
     );
     let n = document.steps.len();
     if settings.protected {

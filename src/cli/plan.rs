@@ -4,7 +4,7 @@ use super::report;
 use super::settings::common_flags;
 use super::{Context, ExitStatus, Format, Output, PlanArgs};
 use crate::config::Settings;
-use crate::render::{PlanFiles, forward_script, rollback_script, summary_of};
+use crate::render::{PlanFiles, summary_of};
 use crate::source::{Desired, Sources};
 
 pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) -> ExitStatus {
@@ -40,9 +40,9 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
             let mut t = summary_of(&document.steps, output.color);
             if !document.is_empty() {
                 t.push_str("\n-- Forward SQL\n\n");
-                t.push_str(&forward_script(&document.steps));
+                t.push_str(&document.forward_sql());
                 t.push_str("\n-- Rollback SQL\n\n");
-                t.push_str(&rollback_script(&document.steps));
+                t.push_str(&document.rollback_sql());
             }
             t
         }

@@ -6,6 +6,7 @@
 
 mod attached;
 mod change;
+mod detached;
 mod enums;
 mod others;
 mod routines;
@@ -28,6 +29,10 @@ pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
     // uses it: compare the rest as the target will be after the renames.
     let renamed = enums::with_renamed_labels(current, desired);
     let current = renamed.as_ref().unwrap_or(current);
+    // Partitions that are detached for good are compared as the plain tables
+    // the detach leaves.
+    let detached = detached::with_detached_partitions(current, desired);
+    let current = detached.as_ref().unwrap_or(current);
     others::schemas(current, desired, &mut out);
     others::extensions(current, desired, &mut out);
     types::collations(current, desired, &mut out);

@@ -86,23 +86,40 @@ fn expand(sql: &str) -> String {
 }
 
 /// An ACL as a sorted text array of `grantee<TAB>privilege<TAB>t|f`, with a
-/// NULL ACL read as the kind's default and the owner's own grants left out.
+/// NULL ACL read as the kind's default and the owner's own grants left out:
+/// they come with ownership. For relations, schemas and types, each
+/// privilege of the owner's default that the owner no longer has (it revoked
+/// it from itself) is listed under `REVOKED_FROM_OWNER`, whoever the owner
+/// is, so that a reduced owner is seen without plans depending on owners.
 fn acl(column: &str, kind: &str, owner: &str) -> String {
     let value = if kind.is_empty() {
         format!("coalesce({column}, '{{}}'::pg_catalog.aclitem[])")
     } else {
         format!("coalesce({column}, pg_catalog.acldefault('{kind}', {owner}))")
     };
-    let not_owner = if owner.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE a.grantee <> {owner}")
-    };
+    let entry = "(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END) \
+         || E'\\t' || a.privilege_type || E'\\t' || CASE WHEN a.is_grantable THEN 't' ELSE 'f' END";
+    if owner.is_empty() {
+        return format!(
+            "CASE WHEN pg_catalog.cardinality({value}) = 0 THEN ARRAY[]::text[] ELSE \
+             ARRAY(SELECT {entry} FROM pg_catalog.aclexplode({value}) a ORDER BY 1) END"
+        );
+    }
+    if !matches!(kind, "r" | "s" | "n" | "T") {
+        return format!(
+            "CASE WHEN pg_catalog.cardinality({value}) = 0 THEN ARRAY[]::text[] ELSE \
+             ARRAY(SELECT {entry} FROM pg_catalog.aclexplode({value}) a WHERE a.grantee <> {owner} ORDER BY 1) END"
+        );
+    }
+    let revoked = crate::catalog::REVOKED_FROM_OWNER;
     format!(
-        "CASE WHEN pg_catalog.cardinality({value}) = 0 THEN ARRAY[]::text[] ELSE \
-         ARRAY(SELECT (CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END) \
-         || E'\\t' || a.privilege_type || E'\\t' || CASE WHEN a.is_grantable THEN 't' ELSE 'f' END \
-         FROM pg_catalog.aclexplode({value}) a{not_owner} ORDER BY 1) END"
+        "ARRAY(SELECT {entry} FROM pg_catalog.aclexplode({value}) a WHERE a.grantee <> {owner} \
+         UNION ALL \
+         SELECT '{revoked}' || E'\\t' || d.privilege_type || E'\\tf' \
+         FROM pg_catalog.aclexplode(pg_catalog.acldefault('{kind}', {owner})) d \
+         WHERE {column} IS NOT NULL AND d.grantee = {owner} AND NOT EXISTS \
+         (SELECT 1 FROM pg_catalog.aclexplode({column}) o WHERE o.grantee = {owner} AND o.privilege_type = d.privilege_type) \
+         ORDER BY 1)"
     )
 }
 

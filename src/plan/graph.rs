@@ -2,7 +2,7 @@
 //! broken by moving foreign keys out of table creation and removal, and a
 //! deterministic topological sort.
 //!
-//! Edges come from the dependencies of both catalogs, by four rules, each
+//! Edges come from the dependencies of both catalogs, by the rules each
 //! commented where it is added. Ties between steps that may run in any order
 //! are broken by (phase, object identity), so the same inputs always give the
 //! same plan.
@@ -169,20 +169,56 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
             must_run(pair[0].1, pair[1].1);
         }
     }
+    // 6. A partition is detached before its indexes and constraints are
+    //    dropped or changed: the copies of its parent's become its own only
+    //    then (PostgreSQL refuses to drop them before).
+    for (d, detach) in nodes.iter().enumerate() {
+        let Change::DetachPartition { table, .. } = detach.change else {
+            continue;
+        };
+        for (i, n) in nodes.iter().enumerate() {
+            let on_table = match n.change {
+                Change::DropIndex(index) => &index.table == table,
+                Change::DropConstraint { table: t, .. } | Change::AlterConstraint { table: t, .. } => t == table,
+                _ => false,
+            };
+            if on_table {
+                must_run(d, i);
+            }
+        }
+    }
     out
 }
 
 /// Preferred orderings from references inside function bodies (which
 /// PostgreSQL does not record): what a function body reads is created before
-/// the function when nothing forbids it.
-pub fn soft_edges(nodes: &[Node<'_>], desired: &Dependencies) -> BTreeSet<Edge> {
+/// the function, and dropped after it, when nothing forbids it. Dropping the
+/// function first also makes the rollback, which runs the steps last first,
+/// recreate what the body reads before the function.
+pub fn soft_edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies) -> BTreeSet<Edge> {
     let mut providers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    let mut droppers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
     for (i, n) in nodes.iter().enumerate() {
         for id in n.effects.creates.iter().chain(&n.effects.alters) {
             providers.entry(id).or_default().push(i);
         }
+        for id in &n.effects.drops {
+            droppers.entry(id).or_default().push(i);
+        }
     }
     let mut out = BTreeSet::new();
+    for e in current.edges.iter().filter(|e| e.kind == DependencyKind::Reference) {
+        for &reader in droppers.get(&e.from).into_iter().flatten() {
+            for &read in droppers.get(&e.to).into_iter().flatten() {
+                if reader != read {
+                    out.insert(Edge {
+                        before: reader,
+                        after: read,
+                    });
+                }
+            }
+        }
+    }
     for e in desired.edges.iter().filter(|e| e.kind == DependencyKind::Reference) {
         for &needer in providers.get(&e.from).into_iter().flatten() {
             for &provider in providers.get(&e.to).into_iter().flatten() {

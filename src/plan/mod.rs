@@ -127,7 +127,11 @@ pub fn build(
         carry_implied_edges(&mut edges, &hosts);
         let cycles = graph::cycles(drafts.len(), &edges);
         if cycles.is_empty() {
-            add_soft_edges(&mut edges, graph::soft_edges(&nodes, &desired.deps), drafts.len());
+            add_soft_edges(
+                &mut edges,
+                graph::soft_edges(&nodes, &current.deps, &desired.deps),
+                drafts.len(),
+            );
             let keys: Vec<(u8, ObjectId, usize)> = drafts
                 .iter()
                 .enumerate()

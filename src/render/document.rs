@@ -15,6 +15,7 @@ use crate::diff::{Change, Verb};
 use crate::pipeline::Options;
 use crate::plan::{Hazard, HazardKind, Plan, describe};
 use crate::source::Location;
+use crate::sql::Setting;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -146,6 +147,11 @@ pub struct PlanDocument {
     pub fingerprints: PlanFingerprints,
     pub forward_sha256: Fingerprint,
     pub rollback_sha256: Fingerprint,
+    /// The session settings the steps run under, which both scripts begin
+    /// with. Absent from plans written before the scripts carried them:
+    /// those render, and are checked, without.
+    #[serde(default)]
+    pub session: Vec<Setting>,
     pub steps: Vec<StepDoc>,
 }
 
@@ -238,6 +244,7 @@ impl PlanDocument {
             fingerprints.clone(),
             server_version / 10000,
             options.clone(),
+            crate::sql::step_settings(),
         )
     }
 
@@ -247,6 +254,7 @@ impl PlanDocument {
         fingerprints: PlanFingerprints,
         server_major: i32,
         options: Options,
+        session: Vec<Setting>,
     ) -> PlanDocument {
         PlanDocument {
             format_version: PLAN_FORMAT_VERSION,
@@ -254,8 +262,9 @@ impl PlanDocument {
             server_major,
             options,
             fingerprints,
-            forward_sha256: Fingerprint::of_bytes(super::forward_script(&steps).as_bytes()),
-            rollback_sha256: Fingerprint::of_bytes(super::rollback_script(&steps).as_bytes()),
+            forward_sha256: Fingerprint::of_bytes(super::forward_script(&session, &steps).as_bytes()),
+            rollback_sha256: Fingerprint::of_bytes(super::rollback_script(&session, &steps).as_bytes()),
+            session,
             steps,
         }
     }
@@ -286,6 +295,16 @@ impl PlanDocument {
         }
     }
 
+    /// `forward.sql`.
+    pub fn forward_sql(&self) -> String {
+        super::forward_script(&self.session, &self.steps)
+    }
+
+    /// `rollback.sql`.
+    pub fn rollback_sql(&self) -> String {
+        super::rollback_script(&self.session, &self.steps)
+    }
+
     /// `plan.json`'s text.
     pub fn to_json(&self) -> String {
         // Plain data with string keys: serializing cannot fail.
@@ -295,8 +314,8 @@ impl PlanDocument {
     /// The three files of the plan directory, rendered.
     pub fn files(&self) -> PlanFiles {
         PlanFiles {
-            forward: super::forward_script(&self.steps),
-            rollback: super::rollback_script(&self.steps),
+            forward: self.forward_sql(),
+            rollback: self.rollback_sql(),
             json: self.to_json(),
         }
     }
@@ -340,6 +359,7 @@ impl PlanDocument {
             document.fingerprints.clone(),
             document.server_major,
             document.options.clone(),
+            document.session.clone(),
         );
         if (&rendered.forward_sha256, &rendered.rollback_sha256)
             != (&document.forward_sha256, &document.rollback_sha256)

@@ -13,16 +13,17 @@ pub use document::{
 
 use crate::diff::Verb;
 use crate::plan::{HazardKind, Plan};
+use crate::sql::{Setting, step_settings};
 use std::fmt::Write;
 
 /// The forward script of `plan`.
 pub fn forward_sql(plan: &Plan) -> String {
-    forward_script(&steps_of(plan))
+    forward_script(&step_settings(), &steps_of(plan))
 }
 
 /// The rollback script of `plan`.
 pub fn rollback_sql(plan: &Plan) -> String {
-    rollback_script(&steps_of(plan))
+    rollback_script(&step_settings(), &steps_of(plan))
 }
 
 /// The human summary of `plan`.
@@ -30,12 +31,14 @@ pub fn summary(plan: &Plan, color: bool) -> String {
     summary_of(&steps_of(plan), color)
 }
 
-/// The forward script: every step's statements, in order, each step headed
-/// by a comment saying what it does and where it comes from.
-pub fn forward_script(steps: &[StepDoc]) -> String {
+/// The forward script: the session settings, then every step's statements,
+/// in order, each step headed by a comment saying what it does and where it
+/// comes from.
+pub fn forward_script(settings: &[Setting], steps: &[StepDoc]) -> String {
     let mut out = String::new();
     let n = steps.len();
     let _ = writeln!(out, "-- converge: {n} step{} to apply, in this order", plural(n));
+    write_settings(&mut out, settings);
     // A plan in one transaction says nothing of groups.
     let grouped = steps.iter().any(|s| !s.transactional);
     let groups = groups(steps);
@@ -67,8 +70,9 @@ pub fn forward_script(steps: &[StepDoc]) -> String {
     out
 }
 
-/// The rollback script: the reverse of every step, last step first.
-pub fn rollback_script(steps: &[StepDoc]) -> String {
+/// The rollback script: the session settings, then the reverse of every
+/// step, last step first.
+pub fn rollback_script(settings: &[Setting], steps: &[StepDoc]) -> String {
     let mut out = String::new();
     let n = steps.len();
     let _ = writeln!(
@@ -76,6 +80,7 @@ pub fn rollback_script(steps: &[StepDoc]) -> String {
         "-- converge rollback: undoes the {n} step{} of the plan, last first",
         plural(n)
     );
+    write_settings(&mut out, settings);
     for step in steps.iter().rev() {
         out.push('\n');
         let _ = writeln!(out, "-- undo step {}/{n}: {}", step.index, step.description);
@@ -90,6 +95,19 @@ pub fn rollback_script(steps: &[StepDoc]) -> String {
         }
     }
     out
+}
+
+/// The settings the steps run under, as `SET` statements (session-wide: a
+/// script may run outside a transaction).
+fn write_settings(out: &mut String, settings: &[Setting]) {
+    if settings.is_empty() {
+        return;
+    }
+    out.push('\n');
+    let _ = writeln!(out, "-- the settings converge apply runs the steps with");
+    for setting in settings {
+        let _ = writeln!(out, "{};", setting.statement(false));
+    }
 }
 
 /// The human summary: a count line (steps by verb, hazards by kind), then

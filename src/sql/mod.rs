@@ -11,11 +11,13 @@ mod partitioned;
 mod privileges;
 mod relations;
 mod sequences;
+mod session;
 mod tables;
 mod types;
 
 pub use ident::{column_ref, ident, literal, qualified};
 pub use privileges::default_acl;
+pub use session::{Setting, batch as settings_batch, step_settings};
 
 use crate::catalog::{Acl, ObjectId};
 use crate::diff::Change;

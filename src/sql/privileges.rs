@@ -1,8 +1,8 @@
 //! SQL for privileges and owners: GRANT, REVOKE, ALTER DEFAULT PRIVILEGES,
 //! ALTER ... OWNER TO.
 
-use super::ident::{ident, qualified};
-use crate::catalog::{Acl, CURRENT_ROLE, DefaultPrivileges, Grant, ObjectId};
+use super::ident::{ident, literal, qualified};
+use crate::catalog::{Acl, CURRENT_ROLE, DefaultPrivileges, Grant, ObjectId, REVOKED_FROM_OWNER};
 use std::collections::BTreeMap;
 
 /// The ACL an object of this GRANT keyword has when it is created (before
@@ -51,6 +51,62 @@ fn grantee(name: &str) -> String {
 
 /// GRANT and REVOKE statements that take `from` to `to` on `object`.
 pub fn grants(object: &ObjectId, keyword: &str, from: &Acl, to: &Acl) -> Vec<String> {
+    let (owned_from, from) = split_owner(from);
+    let (owned_to, to) = split_owner(to);
+    let mut out = others_grants(object, keyword, &from, &to);
+    out.extend(owner_grants(object, keyword, &owned_from, &owned_to));
+    out
+}
+
+/// The privileges the owner lacks, and the other grants.
+fn split_owner(acl: &Acl) -> (Vec<String>, Acl) {
+    let (owner, others): (Acl, Acl) = acl.iter().cloned().partition(|g| g.grantee == REVOKED_FROM_OWNER);
+    (owner.into_iter().map(|g| g.privilege).collect(), others)
+}
+
+/// Statements that give the owner back what it lacks in `from` and take
+/// from it what it lacks in `to`. The owner is looked up when the statement
+/// runs (a DO block), so the plan does not depend on who owns the object.
+fn owner_grants(object: &ObjectId, keyword: &str, from: &[String], to: &[String]) -> Vec<String> {
+    let (on, _) = target(object, keyword);
+    let (catalog, column, cast) = match object {
+        ObjectId::Schema(_) => ("pg_namespace", "nspowner", "regnamespace"),
+        ObjectId::Type(_) => ("pg_type", "typowner", "regtype"),
+        _ => ("pg_class", "relowner", "regclass"),
+    };
+    let name = match object {
+        ObjectId::Schema(s) => ident(s),
+        ObjectId::Type(q)
+        | ObjectId::Sequence(q)
+        | ObjectId::Table(q)
+        | ObjectId::View(q)
+        | ObjectId::MaterializedView(q) => qualified(q),
+        other => other.name(),
+    };
+    let statement = |verb: &str, privileges: Vec<&String>, preposition: &str| {
+        let list = privileges.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ");
+        let text = format!("{verb} {list} ON {} {preposition} %I", on.replace('%', "%%"));
+        format!(
+            "DO $converge$ BEGIN EXECUTE pg_catalog.format({}, (SELECT pg_catalog.pg_get_userbyid({column}) \
+             FROM pg_catalog.{catalog} WHERE oid = {}::pg_catalog.{cast})); END $converge$",
+            literal(&text),
+            literal(&name)
+        )
+    };
+    let mut out = Vec::new();
+    let regained: Vec<&String> = from.iter().filter(|p| !to.contains(p)).collect();
+    let lost: Vec<&String> = to.iter().filter(|p| !from.contains(p)).collect();
+    if !lost.is_empty() {
+        out.push(statement("REVOKE", lost, "FROM"));
+    }
+    if !regained.is_empty() {
+        out.push(statement("GRANT", regained, "TO"));
+    }
+    out
+}
+
+/// GRANT and REVOKE statements for every grantee but the owner.
+fn others_grants(object: &ObjectId, keyword: &str, from: &Acl, to: &Acl) -> Vec<String> {
     let (on, column) = target(object, keyword);
     let privilege = |p: &str| match &column {
         Some(c) => format!("{p} ({c})"),
@@ -192,6 +248,24 @@ mod tests {
                 "REVOKE UPDATE ON TABLE app.orders FROM old",
                 "REVOKE GRANT OPTION FOR DELETE ON TABLE app.orders FROM admin",
                 "GRANT INSERT ON TABLE app.orders TO reader",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_owners_own_privileges_are_given_back_by_looking_the_owner_up() {
+        let t = ObjectId::Table(QualifiedName::new("app", "orders"));
+        let from: Acl = [g(REVOKED_FROM_OWNER, "DELETE", false), g("reader", "SELECT", false)].into();
+        let to: Acl = [g(REVOKED_FROM_OWNER, "TRUNCATE", false), g("reader", "SELECT", false)].into();
+        assert_eq!(
+            grants(&t, "TABLE", &from, &to),
+            vec![
+                "DO $converge$ BEGIN EXECUTE pg_catalog.format('REVOKE TRUNCATE ON TABLE app.orders FROM %I', \
+                 (SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class \
+                 WHERE oid = 'app.orders'::pg_catalog.regclass)); END $converge$",
+                "DO $converge$ BEGIN EXECUTE pg_catalog.format('GRANT DELETE ON TABLE app.orders TO %I', \
+                 (SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class \
+                 WHERE oid = 'app.orders'::pg_catalog.regclass)); END $converge$",
             ]
         );
     }

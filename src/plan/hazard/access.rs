@@ -15,8 +15,15 @@ pub(super) fn judge(change: &Change) -> Vec<Hazard> {
             let kept =
                 |g: &crate::catalog::Grant| to.iter().any(|t| t.grantee == g.grantee && t.privilege == g.privilege);
             let mut lost: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
-            for g in from.iter().filter(|g| !kept(g)) {
+            let owner = crate::catalog::REVOKED_FROM_OWNER;
+            for g in from.iter().filter(|g| g.grantee != owner && !kept(g)) {
                 lost.entry(g.grantee.as_str()).or_default().push(g.privilege.as_str());
+            }
+            // What the owner lacks is listed: it loses what `to` lists anew.
+            let lacked =
+                |g: &crate::catalog::Grant| from.iter().any(|f| f.grantee == owner && f.privilege == g.privilege);
+            for g in to.iter().filter(|g| g.grantee == owner && !lacked(g)) {
+                lost.entry("its owner").or_default().push(g.privilege.as_str());
             }
             lost.into_iter()
                 .map(|(grantee, privileges)| {
