@@ -96,6 +96,9 @@ impl Dumper<'_> {
 
     fn render(&self, change: Change) -> Vec<String> {
         render(&change, &self.ctx)
+            .iter()
+            .map(|statement| crate::sql::owner_grant_in_desired_files(statement))
+            .collect()
     }
 
     /// The object's CREATE (with its comments, owner and grants relative to

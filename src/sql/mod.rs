@@ -16,7 +16,7 @@ mod tables;
 mod types;
 
 pub use ident::{column_ref, ident, literal, qualified};
-pub use privileges::default_acl;
+pub use privileges::{default_acl, owner_grant_in_desired_files};
 pub use session::{Setting, batch as settings_batch, step_settings};
 
 use crate::catalog::{Acl, ObjectId};

@@ -87,7 +87,7 @@ fn owner_grants(object: &ObjectId, keyword: &str, from: &[String], to: &[String]
         let list = privileges.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ");
         let text = format!("{verb} {list} ON {} {preposition} %I", on.replace('%', "%%"));
         format!(
-            "DO $converge$ BEGIN EXECUTE pg_catalog.format({}, (SELECT pg_catalog.pg_get_userbyid({column}) \
+            "{OWNER_GRANT_START}{}, (SELECT pg_catalog.pg_get_userbyid({column}) \
              FROM pg_catalog.{catalog} WHERE oid = {}::pg_catalog.{cast})); END $converge$",
             literal(&text),
             literal(&name)
@@ -103,6 +103,32 @@ fn owner_grants(object: &ObjectId, keyword: &str, from: &[String], to: &[String]
         out.push(statement("GRANT", regained, "TO"));
     }
     out
+}
+
+/// How every statement of `owner_grants` begins.
+const OWNER_GRANT_START: &str = "DO $converge$ BEGIN EXECUTE pg_catalog.format(";
+
+/// A statement of `owner_grants` as desired files write it (`REVOKE DELETE
+/// ON TABLE t FROM CURRENT_USER`: the files are loaded by the role that owns
+/// what they create); any other statement as it is. For `converge dump`.
+pub fn owner_grant_in_desired_files(statement: &str) -> String {
+    let Some(rest) = statement.strip_prefix(OWNER_GRANT_START) else {
+        return statement.to_string();
+    };
+    // The format string is the first literal: '...' with '' for a quote.
+    let mut text = String::new();
+    let mut chars = rest.strip_prefix('\'').unwrap_or(rest).chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            if chars.peek() == Some(&'\'') {
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        text.push(c);
+    }
+    text.replace("%I", "CURRENT_USER").replace("%%", "%")
 }
 
 /// GRANT and REVOKE statements for every grantee but the owner.
@@ -267,6 +293,21 @@ mod tests {
                  (SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class \
                  WHERE oid = 'app.orders'::pg_catalog.regclass)); END $converge$",
             ]
+        );
+    }
+
+    #[test]
+    fn dump_writes_the_owners_own_privileges_as_current_user() {
+        let t = ObjectId::Table(QualifiedName::new("app", "it's"));
+        let from: Acl = [g(REVOKED_FROM_OWNER, "DELETE", false)].into();
+        let written: Vec<String> = grants(&t, "TABLE", &from, &Acl::new())
+            .iter()
+            .map(|s| owner_grant_in_desired_files(s))
+            .collect();
+        assert_eq!(written, vec![r#"GRANT DELETE ON TABLE app."it's" TO CURRENT_USER"#]);
+        assert_eq!(
+            owner_grant_in_desired_files("GRANT SELECT ON t TO PUBLIC"),
+            "GRANT SELECT ON t TO PUBLIC"
         );
     }
 
