@@ -134,7 +134,6 @@ fn index(name: &str, table: &str) -> Index {
         unique: false,
         valid: true,
         inherited: false,
-        on_partitioned_table: false,
         partitions: Vec::new(),
         comment: None,
     }
