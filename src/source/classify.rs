@@ -982,8 +982,9 @@ mod tests {
         assert_eq!(
             i.references,
             vec![
+                Key::Schema("app".into()),
+                Key::Relation(q("app", "child_idx")),
                 Key::Relation(q("app", "parent_idx")),
-                Key::Relation(q("app", "child_idx"))
             ]
         );
         assert!(i.creates.is_empty());
