@@ -406,6 +406,33 @@ impl Dumper<'_> {
                 })
                 .cloned()
                 .collect();
+            // A partitioned table's key that adopted a partition's own key
+            // (a name other than PostgreSQL's) is written as pg_dump writes
+            // it, after the partitions: added ONLY to the table, each
+            // partition's key added under its name and attached. (Written
+            // inside CREATE TABLE, the partitions would get keys of
+            // PostgreSQL's naming.)
+            let adopting = t.constraints.values().filter(|k| {
+                !k.inherited
+                    && k.on_partitioned_table
+                    && k.partitions.iter().any(|p| {
+                        p.kind == AttachedKind::LocalConstraint
+                            || (k.kind == ConstraintKind::PrimaryKey
+                                && p.index.name != format!("{}_pkey", p.table.name))
+                    })
+            });
+            let later: Vec<Constraint> = later
+                .into_iter()
+                .chain(adopting.map(|k| {
+                    let mut k = k.clone();
+                    for p in &mut k.partitions {
+                        if p.kind == AttachedKind::LocalConstraint {
+                            p.kind = AttachedKind::InheritedConstraint;
+                        }
+                    }
+                    k
+                }))
+                .collect();
             let mut table = t.clone();
             for k in &later {
                 table.constraints.remove(&k.name);
