@@ -3,6 +3,8 @@
 //!
 //! 1. load old.sql (and data.sql) into a fresh database, plan towards new.sql;
 //! 2. plan a second time from the same inputs: the SQL must be byte-identical;
+//!    the desired catalog read back from the desired-catalog cache must equal
+//!    the one the shadow gave;
 //! 3. apply;
 //! 4. (a) the result equals a database built from new.sql directly, both by
 //!    converge's catalog and by an independent canonical dump;
@@ -156,6 +158,7 @@ async fn converge_case(
     let desired_snapshot = read_desired(&desired, &support::admin(), &janitor)
         .await
         .map_err(|e| format!("{name}: shadow: {e:?}"))?;
+    cache_round_trip(&desired_snapshot, &source_map).map_err(|e| format!("{name}: {e}"))?;
     let before: Snapshot = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
     let before_dump = support::canonical::dump(target).await?;
 
@@ -276,6 +279,25 @@ async fn converge_case(
         ));
     }
     Ok((forward, rollback))
+}
+
+/// The desired catalog stored in the desired-catalog cache and read back is
+/// the same: a warm plan must see exactly what a cold one saw.
+fn cache_round_trip(snapshot: &Snapshot, source_map: &SourceMap) -> Result<(), String> {
+    use converge::cache::{CacheKey, CachedDesired, DesiredCache};
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let cache = DesiredCache::new(dir.path());
+    let key = CacheKey::new(source_map.fingerprint(), snapshot.server_version, &snapshot.role);
+    let entry = CachedDesired {
+        snapshot: snapshot.clone(),
+        source_map: source_map.clone(),
+    };
+    cache.put(&key, &entry).map_err(|e| format!("cache write: {e}"))?;
+    match cache.get(&key) {
+        Some(read) if read == entry => Ok(()),
+        Some(_) => Err("the desired catalog read back from the cache differs from the one stored".into()),
+        None => Err("the desired catalog stored in the cache does not read back".into()),
+    }
 }
 
 #[derive(serde::Deserialize, Default)]

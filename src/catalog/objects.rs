@@ -185,11 +185,9 @@ pub struct Constraint {
     pub inherited: bool,
     /// A key constraint of a partitioned table: its index is a partitioned
     /// index, added `ONLY` to its table (see `Index::partitions`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub on_partitioned_table: bool,
     /// The partitions' copies attached to the index of a key constraint of a
     /// partitioned table.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<IndexPartition>,
 }
 
@@ -250,7 +248,6 @@ pub struct Index {
     /// its own name, which PostgreSQL generates only when the parent's
     /// `CREATE INDEX` builds it; so a partitioned index is created `ON ONLY`
     /// its table, with each of these created under its name and attached.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<IndexPartition>,
     pub comment: Option<String>,
 }
