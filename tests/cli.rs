@@ -52,6 +52,13 @@ fn plan_exit_codes_plan_files_and_apply() {
         for phase in ["read the target", "diff", "fingerprint of the target", "fingerprint of the desired state", "the whole command"] {
             assert!(timings.contains(&format!("timing: {phase}: ")), "CONVERGE_TIMINGS=1 times {phase}:\n{timings}");
         }
+        // The first plan cached the desired catalog: the second reads it back
+        // instead of parsing the files and loading a shadow database.
+        assert!(timings.contains("timing: desired state: cache lookup: "), "{timings}");
+        assert!(
+            !timings.contains("timing: desired state: parse: ") && !timings.contains("shadow load"),
+            "the second plan of the same files is served from the cache:\n{timings}"
+        );
 
         let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"], None);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
