@@ -347,9 +347,14 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
             },
         );
     }
+    // In column order (the query leaves sorting to us): each table's and
+    // view's columns are pushed as they come.
+    let mut column_rows: Vec<(u32, i16, &Row)> = Vec::with_capacity(rows.get("columns").len());
     for r in rows.get("columns") {
-        let relid: u32 = get(r, 0, "column")?;
-        let attnum: i16 = get(r, 1, "column")?;
+        column_rows.push((get(r, 0, "column")?, get(r, 1, "column")?, r));
+    }
+    column_rows.sort_unstable_by_key(|(relid, attnum, _)| (*relid, *attnum));
+    for (relid, attnum, r) in column_rows {
         let name: String = get(r, 2, "column")?;
         if let Some(view_name) = views_by_oid.get(&relid) {
             oids.columns.insert((relid, attnum), name.clone());

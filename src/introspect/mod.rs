@@ -205,7 +205,9 @@ async fn read(client: &impl GenericClient) -> Result<(Snapshot, usize), DbError>
 
 /// Every name schema-qualified and every constant printed the same way
 /// whatever the session's defaults, for the rest of the transaction; a
-/// `work_mem` that lets the biggest queries sort in memory.
+/// `work_mem` that lets the biggest queries sort in memory; no JIT (on a
+/// big catalog the planner's costs pass its threshold, and compiling costs
+/// more than these queries save).
 async fn prepare_session(client: &impl GenericClient) -> Result<(), DbError> {
     client
         .batch_execute(
@@ -213,7 +215,8 @@ async fn prepare_session(client: &impl GenericClient) -> Result<(), DbError> {
                     pg_catalog.set_config('TimeZone', 'UTC', true), \
                     pg_catalog.set_config('DateStyle', 'ISO, MDY', true), \
                     pg_catalog.set_config('IntervalStyle', 'postgres', true), \
-                    pg_catalog.set_config('work_mem', '64MB', true)",
+                    pg_catalog.set_config('work_mem', '64MB', true), \
+                    pg_catalog.set_config('jit', 'off', true)",
         )
         .await
         .map_err(query_error("cannot set the session for introspection"))

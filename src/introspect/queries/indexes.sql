@@ -11,28 +11,9 @@
 -- the default operator class of every key column by scanning pg_opclass,
 -- which made it the most expensive call of introspection. Every other index
 -- is printed by pg_get_indexdef.
-WITH index_keys AS (
-    SELECT k.indexrelid,
-           pg_catalog.bool_and(k.attnum > 0 AND k.opt = 0 AND a.attname IS NOT NULL AND oc.opcdefault
-                               AND oc.opcintype = a.atttypid AND (k.coll = 0 OR k.coll = a.attcollation)) AS plain,
-           pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.n) AS columns
-    FROM (SELECT i.indexrelid, i.indrelid, u.attnum, u.opclass, u.coll, u.opt, u.n
-          FROM pg_catalog.pg_index i,
-               ROWS FROM (pg_catalog.unnest(i.indkey::pg_catalog.int2[]),
-                          pg_catalog.unnest(i.indclass::pg_catalog.oid[]),
-                          pg_catalog.unnest(i.indcollation::pg_catalog.oid[]),
-                          pg_catalog.unnest(i.indoption::pg_catalog.int2[]))
-                    WITH ORDINALITY u(attnum, opclass, coll, opt, n)
-          WHERE i.indexrelid >= 16384) k
-    LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = k.indrelid AND a.attnum = k.attnum
-    LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = k.opclass
-    GROUP BY k.indexrelid
-)
 SELECT i.indexrelid, n.nspname::text, ic.relname::text, i.indrelid,
        CASE WHEN con.oid IS NOT NULL THEN NULL
-            WHEN ic.relkind = 'i' AND am.amname = 'btree' AND ik.plain
-                 AND i.indexprs IS NULL AND i.indpred IS NULL AND ic.reloptions IS NULL
-                 AND i.indnkeyatts = i.indnatts AND NOT i.indnullsnotdistinct
+            WHEN ik.plain
             THEN 'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
                  || pg_catalog.quote_ident(ic.relname) || ' ON '
                  || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
@@ -48,9 +29,30 @@ JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
-LEFT JOIN index_keys ik ON ik.indexrelid = i.indexrelid
 LEFT JOIN pg_catalog.pg_constraint con
        ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
+LEFT JOIN LATERAL (
+    SELECT pg_catalog.bool_and(u.attnum > 0 AND u.opt = 0 AND k.attname IS NOT NULL AND k.opcdefault
+                               AND k.opcintype = k.atttypid AND (u.coll = 0 OR u.coll = k.attcollation)) AS plain,
+           pg_catalog.string_agg(pg_catalog.quote_ident(k.attname), ', ' ORDER BY u.n) AS columns
+    FROM ROWS FROM (pg_catalog.unnest(i.indkey::pg_catalog.int2[]),
+                    pg_catalog.unnest(i.indclass::pg_catalog.oid[]),
+                    pg_catalog.unnest(i.indcollation::pg_catalog.oid[]),
+                    pg_catalog.unnest(i.indoption::pg_catalog.int2[]))
+         WITH ORDINALITY u(attnum, opclass, coll, opt, n)
+    -- One index probe per key column (OFFSET 0 keeps the planner from
+    -- flattening it into a join over all of pg_attribute).
+    LEFT JOIN LATERAL (
+        SELECT a.attname, a.atttypid, a.attcollation, oc.opcdefault, oc.opcintype
+        FROM pg_catalog.pg_attribute a, pg_catalog.pg_opclass oc
+        WHERE a.attrelid = i.indrelid AND a.attnum = u.attnum AND oc.oid = u.opclass
+        OFFSET 0
+    ) k ON true
+    -- Only where the definition may be composed: elsewhere nothing is read.
+    WHERE con.oid IS NULL AND ic.relkind = 'i' AND am.amname = 'btree'
+      AND i.indexprs IS NULL AND i.indpred IS NULL AND ic.reloptions IS NULL
+      AND i.indnkeyatts = i.indnatts AND NOT i.indnullsnotdistinct
+) ik ON true
 LEFT JOIN pg_catalog.pg_inherits pi ON pi.inhrelid = i.indexrelid
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = i.indexrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
