@@ -29,8 +29,8 @@ pub const ENV_CACHE: &str = "CONVERGE_CACHE";
 
 /// Version of the entry layout; entries of another layout are misses. (3:
 /// postcard body; 4: indexes and key constraints record their partitions'
-/// attached indexes.)
-const FORMAT: u32 = 4;
+/// attached indexes; 5: the catalog holds aggregates.)
+const FORMAT: u32 = 5;
 
 /// What a cached snapshot depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

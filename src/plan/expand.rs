@@ -200,6 +200,7 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
                 | Change::DropIdentity { .. }
                 | Change::ReplaceView { .. }
                 | Change::ReplaceFunction { .. }
+                | Change::ReplaceAggregate { .. }
                 | Change::SetPopulated { .. }
                 | Change::SetTriggerEnabled { .. }
                 | Change::AlterPolicy { .. }
@@ -304,6 +305,12 @@ fn recreation(id: &ObjectId, current: &Catalog, desired: &Catalog) -> Option<(Ch
             let old = current.functions.get(&key)?;
             let new = desired.functions.get(&key)?;
             Some((Change::DropFunction(old.clone()), Change::CreateFunction(new.clone())))
+        }
+        ObjectId::Aggregate(q, args) => {
+            let key = (q.clone(), args.clone());
+            let old = current.aggregates.get(&key)?;
+            let new = desired.aggregates.get(&key)?;
+            Some((Change::DropAggregate(old.clone()), Change::CreateAggregate(new.clone())))
         }
         ObjectId::Trigger(t, n) => {
             let key = (t.clone(), n.clone());
