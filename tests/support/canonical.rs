@@ -81,10 +81,10 @@ const QUERIES: &[(&str, &str)] = &[
                 coalesce(quote_literal(a.aggminitval), 'no minitcond'),
                 a.aggmfinalfn::regprocedure::text, a.aggmfinalextra, a.aggmfinalmodify::text,
                 a.aggsortop::regoperator::text, p.proparallel::text,
-                (SELECT string_agg(CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::regrole::text END
-                                   || '=' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END,
-                                   ',' ORDER BY 1)
-                 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x),
+                (SELECT string_agg(e, ',' ORDER BY e)
+                 FROM (SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::regrole::text END
+                              || '=' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END AS e
+                       FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x) acl),
                 obj_description(p.oid, 'pg_proc'))
          FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
          WHERE p.pronamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema', 'converge')",
