@@ -29,7 +29,8 @@ pub const ENV_CACHE: &str = "CONVERGE_CACHE";
 
 /// Version of the entry layout; entries of another layout are misses. (3:
 /// postcard body; 4: indexes and key constraints record their partitions'
-/// attached indexes; 5: those fields always written, as postcard needs.)
+/// attached indexes; 5: those fields always written, as postcard needs, and
+/// the catalog holds aggregates.)
 ///
 /// postcard is not self-describing: every field of every type must be
 /// written, so catalog types must not use `skip_serializing_if` (an entry

@@ -59,6 +59,7 @@ impl Catalog {
         c.views.retain(|q, _| filter.keeps(q));
         c.indexes.retain(|q, i| filter.keeps(q) && filter.keeps(&i.table));
         c.functions.retain(|(q, _), _| filter.keeps(q));
+        c.aggregates.retain(|(q, _), _| filter.keeps(q));
         c.triggers.retain(|(t, _), _| filter.keeps(t));
         c.policies.retain(|(t, _), _| filter.keeps(t));
         c.default_privileges

@@ -51,6 +51,8 @@ pub enum ObjectId {
     MaterializedView(QualifiedName),
     /// A function or procedure: name and identity argument types.
     Function(QualifiedName, String),
+    /// An aggregate: name and identity argument types (empty for `(*)`).
+    Aggregate(QualifiedName, String),
     /// A trigger on a table or view.
     Trigger(QualifiedName, String),
     /// A row-level security policy on a table.
@@ -76,6 +78,7 @@ impl ObjectId {
             ObjectId::View(_) => "view",
             ObjectId::MaterializedView(_) => "materialized view",
             ObjectId::Function(..) => "function",
+            ObjectId::Aggregate(..) => "aggregate",
             ObjectId::Trigger(..) => "trigger",
             ObjectId::Policy(..) => "policy",
             ObjectId::Collation(_) => "collation",
@@ -96,6 +99,8 @@ impl ObjectId {
             ObjectId::Constraint(t, c) | ObjectId::Trigger(t, c) | ObjectId::Policy(t, c) => format!("{c} on {t}"),
             ObjectId::View(q) | ObjectId::MaterializedView(q) | ObjectId::Collation(q) => q.to_string(),
             ObjectId::Function(q, args) => format!("{q}({args})"),
+            ObjectId::Aggregate(q, args) if args.is_empty() => format!("{q}(*)"),
+            ObjectId::Aggregate(q, args) => format!("{q}({args})"),
             ObjectId::DefaultPrivileges(role, schema, kind) => {
                 let schema = if schema.is_empty() {
                     String::new()
@@ -135,6 +140,7 @@ impl ObjectId {
             | ObjectId::View(q)
             | ObjectId::MaterializedView(q)
             | ObjectId::Function(q, _)
+            | ObjectId::Aggregate(q, _)
             | ObjectId::Trigger(q, _)
             | ObjectId::Policy(q, _)
             | ObjectId::Collation(q) => Some(&q.schema),

@@ -5,6 +5,7 @@
 //! is written as the list of its tables, in key order, and read back by taking
 //! each value's key from the value itself.
 
+use super::aggregates::Aggregate;
 use super::ids::QualifiedName;
 use super::objects::*;
 use super::privileges::DefaultPrivileges;
@@ -63,6 +64,13 @@ keyed_by!(View, QualifiedName, name);
 keyed_by!(DomainConstraint, String, name);
 
 impl Keyed for Function {
+    type Key = (QualifiedName, String);
+    fn key(&self) -> Self::Key {
+        (self.name.clone(), self.identity_arguments.clone())
+    }
+}
+
+impl Keyed for Aggregate {
     type Key = (QualifiedName, String);
     fn key(&self) -> Self::Key {
         (self.name.clone(), self.identity_arguments.clone())

@@ -9,6 +9,7 @@
 //! `search_path` empty so every name is schema-qualified the same way on both
 //! sides.
 
+mod aggregates;
 mod filter;
 mod fingerprint;
 mod ids;
@@ -19,6 +20,7 @@ mod relations;
 mod routines;
 mod types;
 
+pub use aggregates::*;
 pub use filter::Filter;
 pub use fingerprint::Fingerprint;
 pub use ids::{ObjectId, QualifiedName};
@@ -61,6 +63,9 @@ pub struct Catalog {
     /// Functions and procedures, keyed by name and identity arguments.
     #[serde(with = "keyed")]
     pub functions: BTreeMap<(QualifiedName, String), Function>,
+    /// Aggregates, keyed like functions (they share their namespace).
+    #[serde(with = "keyed")]
+    pub aggregates: BTreeMap<(QualifiedName, String), Aggregate>,
     #[serde(with = "keyed")]
     pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
     #[serde(with = "keyed")]
@@ -107,6 +112,7 @@ impl Catalog {
         c.collations.values_mut().for_each(|x| x.owner.clear());
         c.views.values_mut().for_each(|x| x.owner.clear());
         c.functions.values_mut().for_each(|x| x.owner.clear());
+        c.aggregates.values_mut().for_each(|x| x.owner.clear());
     }
 
     /// True when both catalogs describe the same schema (see [`Catalog::canonical`]).
@@ -138,6 +144,7 @@ impl Catalog {
                 .keys()
                 .map(|(q, a)| ObjectId::Function(q.clone(), a.clone())),
         );
+        ids.extend(self.aggregates.values().map(Aggregate::id));
         ids.extend(
             self.triggers
                 .keys()
@@ -165,6 +172,7 @@ impl Catalog {
             + self.collations.len()
             + self.views.len()
             + self.functions.len()
+            + self.aggregates.len()
             + self.triggers.len()
             + self.policies.len()
             + self.default_privileges.len()

@@ -213,6 +213,13 @@ pub enum Change {
         from: Function,
         to: Function,
     },
+    CreateAggregate(Aggregate),
+    DropAggregate(Aggregate),
+    /// `CREATE OR REPLACE AGGREGATE` (same kind, arguments and result).
+    ReplaceAggregate {
+        from: Aggregate,
+        to: Aggregate,
+    },
     CreateTrigger(Trigger),
     DropTrigger(Trigger),
     SetTriggerEnabled {
@@ -387,6 +394,9 @@ impl Change {
             CreateFunction(f) => DropFunction(f),
             DropFunction(f) => CreateFunction(f),
             ReplaceFunction { from, to } => ReplaceFunction { from: to, to: from },
+            CreateAggregate(a) => DropAggregate(a),
+            DropAggregate(a) => CreateAggregate(a),
+            ReplaceAggregate { from, to } => ReplaceAggregate { from: to, to: from },
             CreateTrigger(t) => DropTrigger(t),
             DropTrigger(t) => CreateTrigger(t),
             SetTriggerEnabled { trigger, from, to } => SetTriggerEnabled {
@@ -483,6 +493,7 @@ impl Change {
             CreateFunction(f) | DropFunction(f) | ReplaceFunction { to: f, .. } => {
                 ObjectId::Function(f.name.clone(), f.identity_arguments.clone())
             }
+            CreateAggregate(a) | DropAggregate(a) | ReplaceAggregate { to: a, .. } => a.id(),
             CreateTrigger(t) | DropTrigger(t) | SetTriggerEnabled { trigger: t, .. } => {
                 ObjectId::Trigger(t.table.clone(), t.name.clone())
             }
@@ -520,6 +531,7 @@ impl Change {
             | CreateIndex(_)
             | CreateView(_)
             | CreateFunction(_)
+            | CreateAggregate(_)
             | CreateTrigger(_)
             | CreatePolicy(_)
             | CreateDomain(_)
@@ -528,6 +540,7 @@ impl Change {
             | CreateCollation(_) => Verb::Create,
             DropView(_)
             | DropFunction(_)
+            | DropAggregate(_)
             | DropTrigger(_)
             | DropPolicy(_)
             | DropDomain(_)

@@ -4,6 +4,7 @@
 //! the cost is linear in the number of objects. One file per object kind.
 //! Ordering the changes is `plan`'s job, not this module's.
 
+mod aggregates;
 mod attached;
 mod change;
 mod detached;
@@ -15,6 +16,7 @@ mod tables;
 mod types;
 mod views;
 
+pub use aggregates::{GRANT_KEYWORD as AGGREGATE_GRANT_KEYWORD, OWNER_KEYWORD as AGGREGATE_OWNER_KEYWORD};
 pub use change::{Change, CompositeRecast, DomainRecast, TypeUse, Verb};
 pub use enums::{label_renames, only_adds_labels, uses, uses_type};
 pub use tables::{alterable, core_definition};
@@ -41,6 +43,7 @@ pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
     types::range_types(current, desired, &mut out);
     others::sequences(current, desired, &tables::recreated(current, desired), &mut out);
     routines::functions(current, desired, &mut out);
+    aggregates::aggregates(current, desired, &mut out);
     tables::tables(current, desired, &mut out);
     views::views(current, desired, &mut out);
     others::indexes(current, desired, &mut out);

@@ -66,6 +66,7 @@ pub fn files(snapshot: &Snapshot, options: &DumpOptions) -> Vec<DumpFile> {
     d.collations();
     d.sequences();
     d.functions();
+    d.aggregates();
     d.tables();
     d.views();
     d.leftovers();
@@ -342,6 +343,30 @@ impl Dumper<'_> {
                 || vec![header],
                 statements,
             );
+        }
+    }
+
+    /// Every aggregate of a name in one file, as functions are.
+    fn aggregates(&mut self) {
+        let c = self.catalog;
+        let mut by_name: BTreeMap<&QualifiedName, Vec<&Aggregate>> = BTreeMap::new();
+        for a in c.aggregates.values() {
+            by_name.entry(&a.name).or_default().push(a);
+        }
+        for (name, overloads) in by_name {
+            let mut statements = Vec::new();
+            for a in &overloads {
+                statements.extend(self.create(
+                    Change::CreateAggregate((*a).clone()),
+                    crate::diff::AGGREGATE_GRANT_KEYWORD,
+                    &a.acl,
+                ));
+            }
+            let what = match overloads.len() {
+                1 => "Aggregate".to_string(),
+                n => format!("Aggregate ({n} overloads)"),
+            };
+            self.push_object(name, "aggregates", &what, statements);
         }
     }
 

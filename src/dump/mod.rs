@@ -12,6 +12,7 @@
 //! <schema>/collations/<name>.sql  collations
 //! <schema>/sequences/<name>.sql   standalone sequences (not OWNED BY a column)
 //! <schema>/functions/<name>.sql   every overload of a function or procedure name
+//! <schema>/aggregates/<name>.sql  every aggregate of a name
 //! <schema>/tables/<name>.sql      the table (columns, constraints, comments,
 //!                                 grants, row-level security), the sequences its
 //!                                 columns own, its indexes, triggers and policies

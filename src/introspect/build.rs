@@ -26,6 +26,7 @@ pub(crate) struct Oids {
     pub columns: HashMap<(u32, i16), String>,
     pub constraints: HashMap<u32, ObjectId>,
     pub attrdefs: HashMap<u32, ObjectId>,
+    /// `pg_proc`: functions, procedures and aggregates.
     pub functions: HashMap<u32, ObjectId>,
     pub rewrites: HashMap<u32, ObjectId>,
     pub triggers: HashMap<u32, ObjectId>,
@@ -76,6 +77,45 @@ fn json(row: &Row, index: usize, what: &str) -> Result<Vec<serde_json::Value>, D
 
 fn json_str(v: &serde_json::Value, i: usize) -> Option<String> {
     v.get(i).and_then(|x| x.as_str()).map(str::to_string)
+}
+
+/// One row of `queries/aggregates.sql`.
+fn aggregate(r: &Row) -> Result<Aggregate, DbError> {
+    let what = "aggregate";
+    Ok(Aggregate {
+        name: qname(r, 1, 2, what)?,
+        identity_arguments: get(r, 3, what)?,
+        arguments: get(r, 4, what)?,
+        result: get(r, 5, what)?,
+        kind: match get::<String>(r, 6, what)?.as_str() {
+            "o" => AggregateKind::OrderedSet,
+            "h" => AggregateKind::Hypothetical,
+            _ => AggregateKind::Normal,
+        },
+        sfunc: get(r, 7, what)?,
+        stype: get(r, 8, what)?,
+        sspace: get(r, 9, what)?,
+        finalfunc: get(r, 10, what)?,
+        finalfunc_extra: get(r, 11, what)?,
+        finalfunc_modify: get(r, 12, what)?,
+        combinefunc: get(r, 13, what)?,
+        serialfunc: get(r, 14, what)?,
+        deserialfunc: get(r, 15, what)?,
+        initcond: get(r, 16, what)?,
+        msfunc: get(r, 17, what)?,
+        minvfunc: get(r, 18, what)?,
+        mstype: get(r, 19, what)?,
+        msspace: get(r, 20, what)?,
+        mfinalfunc: get(r, 21, what)?,
+        mfinalfunc_extra: get(r, 22, what)?,
+        mfinalfunc_modify: get(r, 23, what)?,
+        minitcond: get(r, 24, what)?,
+        sortop: get(r, 25, what)?,
+        parallel: get(r, 26, what)?,
+        comment: get(r, 27, what)?,
+        owner: get(r, 28, what)?,
+        acl: acl(r, 29, what)?,
+    })
 }
 
 pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbError> {
@@ -599,6 +639,11 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
                 acl: acl(r, 10, "function")?,
             },
         );
+    }
+    for r in rows.get("aggregates") {
+        let a = aggregate(r)?;
+        oids.functions.insert(get(r, 0, "aggregate")?, a.id());
+        c.aggregates.insert((a.name.clone(), a.identity_arguments.clone()), a);
     }
     for r in rows.get("triggers") {
         let relid: u32 = get(r, 1, "trigger")?;

@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 use tokio_postgres::{Client, GenericClient, Row};
 
 /// One bulk query per object kind, each read once: (what it reads, SQL).
-const QUERY_FILES: [(&str, &str); 19] = [
+const QUERY_FILES: [(&str, &str); 20] = [
     ("schemas", include_str!("queries/schemas.sql")),
     ("extensions", include_str!("queries/extensions.sql")),
     ("collations", include_str!("queries/collations.sql")),
@@ -34,6 +34,7 @@ const QUERY_FILES: [(&str, &str); 19] = [
     ("constraints", include_str!("queries/constraints.sql")),
     ("indexes", include_str!("queries/indexes.sql")),
     ("functions", include_str!("queries/functions.sql")),
+    ("aggregates", include_str!("queries/aggregates.sql")),
     ("triggers", include_str!("queries/triggers.sql")),
     ("policies", include_str!("queries/policies.sql")),
     ("default privileges", include_str!("queries/default_privileges.sql")),

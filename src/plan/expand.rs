@@ -143,6 +143,14 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
         by_target.entry(&edge.to).or_default().push(&edge.from);
     }
     let mut regained_defaults: BTreeSet<ObjectId> = BTreeSet::new();
+    // Aggregates replaced in place (`CREATE OR REPLACE AGGREGATE`): one that
+    // stops using a dropped object lets go of it by its replacement, which
+    // the graph runs before the drop, and is not recreated.
+    let replaced_aggregates: BTreeSet<ObjectId> = changes
+        .iter()
+        .filter(|c| matches!(c, Change::ReplaceAggregate { .. }))
+        .map(Change::object)
+        .collect();
 
     let mut added = Vec::new();
     let mut queue: Vec<ObjectId> = disturbed.keys().cloned().collect();
@@ -156,6 +164,9 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
                 continue;
             }
             if why == RETYPED && !carried_by_retype(&dependent, &current.catalog) {
+                continue;
+            }
+            if replaced_aggregates.contains(&dependent) && !desired.deps.contains_edge(&dependent, &target) {
                 continue;
             }
             seen.insert(dependent.clone());
@@ -200,6 +211,7 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
                 | Change::DropIdentity { .. }
                 | Change::ReplaceView { .. }
                 | Change::ReplaceFunction { .. }
+                | Change::ReplaceAggregate { .. }
                 | Change::SetPopulated { .. }
                 | Change::SetTriggerEnabled { .. }
                 | Change::AlterPolicy { .. }
@@ -304,6 +316,12 @@ fn recreation(id: &ObjectId, current: &Catalog, desired: &Catalog) -> Option<(Ch
             let old = current.functions.get(&key)?;
             let new = desired.functions.get(&key)?;
             Some((Change::DropFunction(old.clone()), Change::CreateFunction(new.clone())))
+        }
+        ObjectId::Aggregate(q, args) => {
+            let key = (q.clone(), args.clone());
+            let old = current.aggregates.get(&key)?;
+            let new = desired.aggregates.get(&key)?;
+            Some((Change::DropAggregate(old.clone()), Change::CreateAggregate(new.clone())))
         }
         ObjectId::Trigger(t, n) => {
             let key = (t.clone(), n.clone());

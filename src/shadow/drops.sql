@@ -54,12 +54,15 @@ drops(rank, statement) AS (
           WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.oid
             AND d.deptype IN ('e', 'i'))
     UNION ALL
-    SELECT 3, pg_catalog.format('DROP ROUTINE IF EXISTS %I.%I(%s) CASCADE',
-               n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))
+    SELECT 3, pg_catalog.format('DROP %s IF EXISTS %I.%I(%s) CASCADE',
+               CASE p.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END,
+               n.nspname, p.proname,
+               CASE WHEN p.prokind = 'a' AND p.pronargs = 0 THEN '*'
+                    ELSE pg_catalog.pg_get_function_identity_arguments(p.oid) END)
     FROM wanted w
     JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
     JOIN pg_catalog.pg_proc p ON p.pronamespace = n.oid AND p.proname = w.name
-    WHERE w.kind = 'function' AND p.prokind IN ('f', 'p')
+    WHERE w.kind = 'function' AND p.prokind IN ('f', 'p', 'a')
       AND NOT EXISTS (
           SELECT FROM pg_catalog.pg_depend d
           WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid

@@ -113,7 +113,7 @@ fn anchor(id: &ObjectId) -> Option<Name> {
         | ObjectId::MaterializedView(q)
         | ObjectId::Trigger(q, _)
         | ObjectId::Policy(q, _) => Name::qualified(q, relation),
-        ObjectId::Function(q, _) => Name::qualified(q, function),
+        ObjectId::Function(q, _) | ObjectId::Aggregate(q, _) => Name::qualified(q, function),
         ObjectId::Collation(q) => Name::qualified(q, collation),
         ObjectId::DefaultPrivileges(..) => return None,
     })

@@ -276,6 +276,16 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
                 ..Default::default()
             }
         }
+        N::DefineStmt(s) if s.kind == ObjectType::ObjectAggregate as i32 => {
+            let q = qualified(&strings(&s.defnames));
+            StatementInfo {
+                phase: 4,
+                creates: vec![Key::Function(q.clone())],
+                references: aggregate_functions(node).into_iter().map(Key::Function).collect(),
+                defines: vec![ObjectId::Aggregate(q, String::new())],
+                ..Default::default()
+            }
+        }
         N::CreatePolicyStmt(s) => {
             let table = range_var(s.table.as_ref());
             StatementInfo {
@@ -320,6 +330,10 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
         collect_references(&json, &mut refs);
     }
     info.references.extend(refs);
+    // `SFUNC = name` parses as a type name: it names a function.
+    for function in aggregate_functions(node) {
+        info.references.retain(|r| *r != Key::Type(function.clone()));
+    }
     info.references.sort();
     info.references.dedup();
     let creates = info.creates.clone();
@@ -567,6 +581,13 @@ fn comment(s: &pg_query::protobuf::CommentStmt) -> Result<StatementInfo, Refusal
             };
             Some(ObjectId::Function(name, String::new()))
         }
+        ObjectType::ObjectAggregate => {
+            let name = match s.object.as_ref().and_then(|o| o.node.as_ref()) {
+                Some(NodeEnum::ObjectWithArgs(f)) => qualified(&strings(&f.objname)),
+                _ => qualified(&names),
+            };
+            Some(ObjectId::Aggregate(name, String::new()))
+        }
         ObjectType::ObjectDomconstraint => {
             let domain = match s.object.as_ref().and_then(|o| o.node.as_ref()) {
                 Some(NodeEnum::List(l)) => l
@@ -624,7 +645,7 @@ fn comment(s: &pg_query::protobuf::CommentStmt) -> Result<StatementInfo, Refusal
             | ObjectId::View(q)
             | ObjectId::MaterializedView(q)
             | ObjectId::SequenceOwner(q) => Key::Relation(q.clone()),
-            ObjectId::Function(q, _) => Key::Function(q.clone()),
+            ObjectId::Function(q, _) | ObjectId::Aggregate(q, _) => Key::Function(q.clone()),
             ObjectId::Collation(q) => Key::Collation(q.clone()),
             ObjectId::DefaultPrivileges(..) => Key::Schema(String::new()),
         });
@@ -710,6 +731,37 @@ fn refuse(node: &NodeEnum) -> Refusal {
             "see the README for the object kinds converge manages",
         ),
     }
+}
+
+/// The support functions a `CREATE AGGREGATE` names (none for other
+/// statements).
+fn aggregate_functions(node: &NodeEnum) -> Vec<QualifiedName> {
+    const OPTIONS: [&str; 8] = [
+        "sfunc",
+        "finalfunc",
+        "combinefunc",
+        "serialfunc",
+        "deserialfunc",
+        "msfunc",
+        "minvfunc",
+        "mfinalfunc",
+    ];
+    let NodeEnum::DefineStmt(s) = node else {
+        return Vec::new();
+    };
+    if s.kind != ObjectType::ObjectAggregate as i32 {
+        return Vec::new();
+    }
+    let json = serde_json::to_value(node).unwrap_or_default();
+    OPTIONS
+        .iter()
+        .filter_map(|option| find_def_elem(&json, option))
+        .map(|arg| {
+            let mut parts = Vec::new();
+            collect_strings(arg, &mut parts);
+            qualified(&parts)
+        })
+        .collect()
 }
 
 /// Primary key, unique and exclusion constraints have an index of their name.
@@ -1000,6 +1052,26 @@ mod tests {
         assert_eq!(i.comments_on, Some(ObjectId::Column(q("app", "t"), "c".into())));
         let i = info("comment on constraint ck on t is 'x'").unwrap();
         assert_eq!(i.comments_on, Some(ObjectId::Constraint(q("public", "t"), "ck".into())));
+    }
+
+    #[test]
+    fn aggregates_need_their_support_functions() {
+        let i = info(
+            "create aggregate app.total(numeric) (sfunc = app.add, stype = numeric, \
+             finalfunc = fin, combinefunc = app.add, initcond = '0')",
+        )
+        .unwrap();
+        assert_eq!(i.creates, vec![Key::Function(q("app", "total"))]);
+        assert_eq!(i.defines, vec![ObjectId::Aggregate(q("app", "total"), String::new())]);
+        assert!(i.references.contains(&Key::Function(q("app", "add"))));
+        assert!(i.references.contains(&Key::Function(q("public", "fin"))));
+        assert!(!i.references.contains(&Key::Type(q("app", "add"))));
+        let i = info("comment on aggregate app.total(numeric) is 'x'").unwrap();
+        assert_eq!(i.comments_on, Some(ObjectId::Aggregate(q("app", "total"), String::new())));
+        assert!(matches!(
+            info("create operator app.=== (function = app.eq, leftarg = int, rightarg = int)"),
+            Err(Refusal::Unsupported { .. })
+        ));
     }
 
     #[test]

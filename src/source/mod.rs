@@ -187,6 +187,9 @@ impl Desired {
             ObjectId::Function(q, args) if !args.is_empty() => {
                 self.definitions.get(&ObjectId::Function(q.clone(), String::new()))
             }
+            ObjectId::Aggregate(q, args) if !args.is_empty() => {
+                self.definitions.get(&ObjectId::Aggregate(q.clone(), String::new()))
+            }
             _ => None,
         })?;
         self.statements.get(*index)
@@ -203,6 +206,9 @@ impl Desired {
         let index = self.comments.get(id).or_else(|| match id {
             ObjectId::Function(q, args) if !args.is_empty() => {
                 self.comments.get(&ObjectId::Function(q.clone(), String::new()))
+            }
+            ObjectId::Aggregate(q, args) if !args.is_empty() => {
+                self.comments.get(&ObjectId::Aggregate(q.clone(), String::new()))
             }
             _ => None,
         })?;

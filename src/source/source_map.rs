@@ -58,6 +58,9 @@ impl SourceMap {
             ObjectId::Function(q, args) if !args.is_empty() => {
                 self.definitions.get(&ObjectId::Function(q.clone(), String::new()))
             }
+            ObjectId::Aggregate(q, args) if !args.is_empty() => {
+                self.definitions.get(&ObjectId::Aggregate(q.clone(), String::new()))
+            }
             _ => None,
         })
     }
@@ -67,6 +70,9 @@ impl SourceMap {
         self.comments.get(id).or_else(|| match id {
             ObjectId::Function(q, args) if !args.is_empty() => {
                 self.comments.get(&ObjectId::Function(q.clone(), String::new()))
+            }
+            ObjectId::Aggregate(q, args) if !args.is_empty() => {
+                self.comments.get(&ObjectId::Aggregate(q.clone(), String::new()))
             }
             _ => None,
         })

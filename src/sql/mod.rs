@@ -5,6 +5,7 @@
 //! come from the same code. Every identifier is quoted by `ident`. Statements
 //! are returned without the trailing semicolon.
 
+mod aggregates;
 mod ident;
 mod objects;
 mod partitioned;
@@ -97,6 +98,7 @@ pub fn render(change: &Change, ctx: &Context<'_>) -> Vec<String> {
         CreateView(v) => relations::create_view(v, source(&v.id()), &initial("TABLE")),
         ReplaceView { from, to } => relations::replace_view(from, to, source(&to.id()), &initial("TABLE")),
         CreateFunction(f) => relations::create_function(f, &initial("ROUTINE")),
+        CreateAggregate(a) => aggregates::create(a, &initial(crate::diff::AGGREGATE_GRANT_KEYWORD)),
         CreateTrigger(t) => relations::create_trigger(t, source(&change.object())),
         CreatePolicy(p) => relations::create_policy(p, source(&change.object())),
         AlterPolicy { from, to } => relations::alter_policy(from, to, source(&change.object())),
@@ -195,6 +197,8 @@ fn statements_of(change: &Change) -> Vec<String> {
         SetPopulated { view, populated } => relations::set_populated(view, *populated),
         DropFunction(f) => relations::drop_function(f),
         ReplaceFunction { to, .. } => vec![to.definition.trim_end().to_string()],
+        DropAggregate(a) => aggregates::drop(a),
+        ReplaceAggregate { to, .. } => aggregates::replace(to),
         DropTrigger(t) => relations::drop_trigger(t),
         SetTriggerEnabled { trigger, to, .. } => vec![relations::trigger_enabled(trigger, to)],
         DropPolicy(p) => relations::drop_policy(p),
@@ -227,6 +231,7 @@ fn statements_of(change: &Change) -> Vec<String> {
         | CreateView(_)
         | ReplaceView { .. }
         | CreateFunction(_)
+        | CreateAggregate(_)
         | CreateTrigger(_)
         | CreatePolicy(_)
         | AlterPolicy { .. }

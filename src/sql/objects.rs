@@ -222,6 +222,7 @@ pub fn comment(object: &ObjectId, text: Option<&str>) -> String {
         ObjectId::View(q) => format!("VIEW {}", qualified(q)),
         ObjectId::MaterializedView(q) => format!("MATERIALIZED VIEW {}", qualified(q)),
         ObjectId::Function(q, args) => format!("ROUTINE {}({args})", qualified(q)),
+        ObjectId::Aggregate(q, args) => format!("AGGREGATE {}", super::aggregates::signature(q, args)),
         ObjectId::Trigger(t, n) => format!("TRIGGER {} ON {}", ident(n), qualified(t)),
         ObjectId::Policy(t, n) => format!("POLICY {} ON {}", ident(n), qualified(t)),
         ObjectId::Collation(q) => format!("COLLATION {}", qualified(q)),

@@ -27,6 +27,14 @@ fn target(object: &ObjectId, keyword: &str) -> (String, Option<String>) {
         ObjectId::Column(table, column) => (format!("TABLE {}", qualified(table)), Some(ident(column))),
         ObjectId::Schema(s) => (format!("SCHEMA {}", ident(s)), None),
         ObjectId::Function(q, args) => (format!("ROUTINE {}({args})", qualified(q)), None),
+        ObjectId::Aggregate(q, args) => (
+            format!(
+                "FUNCTION {}({})",
+                qualified(q),
+                super::aggregates::function_arguments(args)
+            ),
+            None,
+        ),
         other => {
             let name = match other {
                 ObjectId::Type(q)
@@ -190,6 +198,7 @@ pub fn owner(object: &ObjectId, keyword: &str, to: &str) -> String {
     let name = match object {
         ObjectId::Schema(s) => ident(s),
         ObjectId::Function(q, args) => format!("{}({args})", qualified(q)),
+        ObjectId::Aggregate(q, args) => super::aggregates::signature(q, args),
         ObjectId::Type(q)
         | ObjectId::Sequence(q)
         | ObjectId::Table(q)

@@ -3,7 +3,8 @@
 //! Written separately from converge's introspection (mostly from
 //! `information_schema` and the `pg_get_*def` functions) so that a blind spot
 //! in converge's catalog does not make two different databases look equal.
-//! Column order is ignored, as converge does not converge it.
+//! Column order is ignored, as converge does not converge it. Aggregates are
+//! read from `pg_aggregate` with their support functions as `regprocedure`.
 
 use converge::db::Endpoint;
 
@@ -65,6 +66,28 @@ const QUERIES: &[(&str, &str)] = &[
                 string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
                 || coalesce(' -- ' || obj_description(t.oid, 'pg_type'), '')
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.oid, t.typnamespace, t.typname",
+    ),
+    (
+        "aggregate",
+        "SELECT concat_ws(' | ', p.oid::regprocedure::text, a.aggkind::text, a.aggnumdirectargs,
+                pg_get_function_arguments(p.oid), pg_get_function_result(p.oid),
+                a.aggtransfn::regprocedure::text, a.aggtranstype::regtype::text, a.aggtransspace,
+                coalesce(quote_literal(a.agginitval), 'no initcond'),
+                a.aggfinalfn::regprocedure::text, a.aggfinalextra, a.aggfinalmodify::text,
+                a.aggcombinefn::regprocedure::text, a.aggserialfn::regprocedure::text,
+                a.aggdeserialfn::regprocedure::text,
+                a.aggmtransfn::regprocedure::text, a.aggminvtransfn::regprocedure::text,
+                a.aggmtranstype::regtype::text, a.aggmtransspace,
+                coalesce(quote_literal(a.aggminitval), 'no minitcond'),
+                a.aggmfinalfn::regprocedure::text, a.aggmfinalextra, a.aggmfinalmodify::text,
+                a.aggsortop::regoperator::text, p.proparallel::text,
+                (SELECT string_agg(e, ',' ORDER BY e)
+                 FROM (SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::regrole::text END
+                              || '=' || x.privilege_type || CASE WHEN x.is_grantable THEN '*' ELSE '' END AS e
+                       FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x) acl),
+                obj_description(p.oid, 'pg_proc'))
+         FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
+         WHERE p.pronamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema', 'converge')",
     ),
 ];
 
