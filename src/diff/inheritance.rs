@@ -201,3 +201,106 @@ pub fn after_create(t: &Table, catalog: &Catalog) -> Vec<Change> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(name: &str) -> QualifiedName {
+        QualifiedName::new("public", name)
+    }
+
+    fn col(name: &str, inherited: bool) -> Column {
+        Column {
+            name: name.into(),
+            data_type: "integer".into(),
+            inherited,
+            ..Default::default()
+        }
+    }
+
+    fn table(name: &str, parents: &[&str], columns: Vec<Column>) -> Table {
+        Table {
+            name: q(name),
+            inherits: parents.iter().map(|p| q(p)).collect(),
+            columns,
+            ..Default::default()
+        }
+    }
+
+    fn catalog(tables: Vec<Table>) -> Catalog {
+        let mut c = Catalog::default();
+        for t in tables {
+            c.tables.insert(t.name.clone(), t);
+        }
+        c
+    }
+
+    #[test]
+    fn a_moved_parent_is_removed_and_added_again() {
+        assert_eq!(kept(&[q("a"), q("b")], &[q("a"), q("b"), q("c")]), vec![q("a"), q("b")]);
+        assert_eq!(kept(&[q("a"), q("b")], &[q("b"), q("a")]), Vec::<QualifiedName>::new());
+        assert_eq!(kept(&[q("a"), q("b"), q("c")], &[q("a"), q("c")]), vec![q("a"), q("c")]);
+        let mut out = Vec::new();
+        parent_changes(&table("t", &["a", "b"], vec![]), &table("t", &["b", "a"], vec![]), &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Change::NoInherit { table: q("t"), parent: q("a") },
+                Change::NoInherit { table: q("t"), parent: q("b") },
+                Change::Inherit { table: q("t"), parent: q("b") },
+                Change::Inherit { table: q("t"), parent: q("a") },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_lost_parent_leaves_its_columns_to_the_child() {
+        let parent = table("p", &[], vec![col("a", false)]);
+        let current = catalog(vec![parent.clone(), table("c", &["p"], vec![col("a", true), col("b", false)])]);
+        let desired = catalog(vec![parent, table("c", &[], vec![col("a", false), col("b", false)])]);
+        let left = with_left_parents(&current, &desired).expect("the child loses its parent");
+        assert!(left.tables[&q("c")].columns.iter().all(|c| !c.inherited));
+        assert!(!unreachable(&left.tables[&q("c")], &desired.tables[&q("c")], &left, &desired));
+    }
+
+    #[test]
+    fn a_declared_column_cannot_become_only_inherited() {
+        let parent = table("p", &[], vec![col("a", false)]);
+        let current = catalog(vec![parent.clone(), table("c", &[], vec![col("a", false)])]);
+        let undeclared = catalog(vec![parent.clone(), table("c", &["p"], vec![col("a", true)])]);
+        let declared = catalog(vec![parent, table("c", &["p"], vec![col("a", false)])]);
+        let a = &current.tables[&q("c")];
+        assert!(unreachable(a, &undeclared.tables[&q("c")], &current, &undeclared));
+        assert!(!unreachable(a, &declared.tables[&q("c")], &current, &declared));
+    }
+
+    #[test]
+    fn a_new_child_gets_its_parents_defaults_and_not_null() {
+        let parent = table(
+            "p",
+            &[],
+            vec![Column {
+                default: Some("4".into()),
+                not_null: true,
+                ..col("wheels", false)
+            }],
+        );
+        let child = table(
+            "c",
+            &["p"],
+            vec![Column {
+                default: Some("2".into()),
+                not_null: true,
+                ..col("wheels", true)
+            }],
+        );
+        let desired = catalog(vec![parent, child.clone()]);
+        let changes = after_create(&child, &desired);
+        let [Change::AlterColumn { from, to, .. }] = changes.as_slice() else {
+            panic!("one column change expected, got {changes:?}");
+        };
+        assert_eq!(from.default.as_deref(), Some("4"));
+        assert_eq!(to.default.as_deref(), Some("2"));
+    }
+}

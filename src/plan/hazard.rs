@@ -244,6 +244,25 @@ fn inheriting_children(judging: Judging<'_>, table: &QualifiedName, column: &str
     out
 }
 
+/// The tables of the target that inherit column `column` from `table`,
+/// directly or further down, whether they also declare it or not (a
+/// parent's ALTER COLUMN recurses to them).
+fn inheritance_children(judging: Judging<'_>, table: &QualifiedName, column: &str) -> Vec<QualifiedName> {
+    let tables = &judging.current.catalog.tables;
+    let mut out = Vec::new();
+    let mut parents = vec![table.clone()];
+    while let Some(parent) = parents.pop() {
+        for t in tables.values().filter(|t| t.inherits.contains(&parent)) {
+            if t.column(column).is_some() && !out.contains(&t.name) {
+                out.push(t.name.clone());
+                parents.push(t.name.clone());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Data-loss hazards, each with its irreversible twin when the rollback
 /// cannot bring the data back.
 fn data_loss(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
