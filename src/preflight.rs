@@ -88,6 +88,9 @@ pub fn touched_relations(plan: &Plan, current: &Catalog) -> BTreeSet<QualifiedNa
             Change::AttachPartition { partition, .. } | Change::DetachPartition { partition, .. } => {
                 names.insert(partition.parent.clone());
             }
+            Change::Inherit { parent, .. } | Change::NoInherit { parent, .. } => {
+                names.insert(parent.clone());
+            }
             Change::AlterEnum { uses, .. }
             | Change::RecreateDomain { uses, .. }
             | Change::RecreateCompositeType { uses, .. }

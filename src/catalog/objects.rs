@@ -134,8 +134,11 @@ pub struct Column {
     pub options: Vec<String>,
     /// Column privileges.
     pub acl: Acl,
-    /// The column comes from a parent (a partition's columns): it is added,
-    /// changed and dropped through the parent.
+    /// The column comes only from a parent (`NOT attislocal`: a partition's
+    /// columns, or an inheritance child's that its CREATE TABLE does not
+    /// declare): it is added, changed and dropped through the parent. A
+    /// column a child declares and also inherits is not `inherited`: it
+    /// stays on the child when the parent drops it.
     pub inherited: bool,
     pub comment: Option<String>,
 }
@@ -180,8 +183,10 @@ pub struct Constraint {
     /// The comment on the index behind a primary key, unique or exclusion
     /// constraint (`COMMENT ON INDEX`).
     pub index_comment: Option<String>,
-    /// A partition's copy of its parent's constraint: it comes and goes with
-    /// the parent's (and with ATTACH and DETACH).
+    /// A partition's copy of its parent's constraint, or a check an
+    /// inheritance child has only from its parents (`NOT conislocal`): it
+    /// comes and goes with the parent's (and with ATTACH and DETACH,
+    /// INHERIT and NO INHERIT).
     pub inherited: bool,
     /// A key constraint of a partitioned table: its index is a partitioned
     /// index, added `ONLY` to its table (see `Index::partitions`).
@@ -211,6 +216,11 @@ pub struct Table {
     /// `PARTITION BY ...` as `pg_get_partkeydef` prints it (`RANGE (created_at)`).
     pub partition_key: Option<String>,
     pub partition_of: Option<PartitionOf>,
+    /// The parents of classic table inheritance (`INHERITS`, `ALTER TABLE
+    /// ... INHERIT`), in `pg_inherits.inhseqno` order; never a partition's.
+    /// A column only inherited (`Column::inherited`) is not the child's to
+    /// add, retype or drop: its parents' changes carry it.
+    pub inherits: Vec<QualifiedName>,
     /// Storage parameters (`WITH (fillfactor=70)`), sorted.
     pub options: Vec<String>,
     /// `REPLICA IDENTITY`: `default`, `nothing`, `full`, or `index`.

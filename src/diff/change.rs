@@ -194,6 +194,19 @@ pub enum Change {
         table: QualifiedName,
         partition: PartitionOf,
     },
+    /// `ALTER TABLE table INHERIT parent`: the table already has the
+    /// parent's columns and checks, which become inherited too (and stay
+    /// the table's own).
+    Inherit {
+        table: QualifiedName,
+        parent: QualifiedName,
+    },
+    /// `ALTER TABLE table NO INHERIT parent`: what the table had only from
+    /// the parent becomes its own.
+    NoInherit {
+        table: QualifiedName,
+        parent: QualifiedName,
+    },
     CreateView(View),
     DropView(View),
     /// `CREATE OR REPLACE VIEW` (same columns, maybe more at the end).
@@ -384,6 +397,8 @@ impl Change {
             },
             AttachPartition { table, partition } => DetachPartition { table, partition },
             DetachPartition { table, partition } => AttachPartition { table, partition },
+            Inherit { table, parent } => NoInherit { table, parent },
+            NoInherit { table, parent } => Inherit { table, parent },
             CreateView(v) => DropView(v),
             DropView(v) => CreateView(v),
             ReplaceView { from, to } => ReplaceView { from: to, to: from },
@@ -487,7 +502,9 @@ impl Change {
             SetReplicaIdentity { table, .. }
             | SetRowSecurity { table, .. }
             | AttachPartition { table, .. }
-            | DetachPartition { table, .. } => ObjectId::Table(table.clone()),
+            | DetachPartition { table, .. }
+            | Inherit { table, .. }
+            | NoInherit { table, .. } => ObjectId::Table(table.clone()),
             CreateView(v) | DropView(v) | ReplaceView { to: v, .. } => v.id(),
             SetPopulated { view, .. } => ObjectId::MaterializedView(view.clone()),
             CreateFunction(f) | DropFunction(f) | ReplaceFunction { to: f, .. } => {

@@ -9,6 +9,7 @@ mod attached;
 mod change;
 mod detached;
 mod enums;
+mod inheritance;
 mod others;
 mod routines;
 mod security;
@@ -19,6 +20,7 @@ mod views;
 pub use aggregates::{GRANT_KEYWORD as AGGREGATE_GRANT_KEYWORD, OWNER_KEYWORD as AGGREGATE_OWNER_KEYWORD};
 pub use change::{Change, CompositeRecast, DomainRecast, TypeUse, Verb};
 pub use enums::{label_renames, only_adds_labels, uses, uses_type};
+pub use inheritance::after_create as inherited_column_changes;
 pub use tables::{alterable, core_definition};
 
 use crate::catalog::{Catalog, ObjectId};
@@ -35,6 +37,9 @@ pub fn diff(current: &Catalog, desired: &Catalog) -> Vec<Change> {
     // the detach leaves.
     let detached = detached::with_detached_partitions(current, desired);
     let current = detached.as_ref().unwrap_or(current);
+    // Tables that lose a parent are compared as the NO INHERIT leaves them.
+    let left = inheritance::with_left_parents(current, desired);
+    let current = left.as_ref().unwrap_or(current);
     others::schemas(current, desired, &mut out);
     others::extensions(current, desired, &mut out);
     types::collations(current, desired, &mut out);

@@ -1,6 +1,6 @@
 //! Tables, their columns and their constraints.
 
-use super::{Change, comment, owner, paired, privileges};
+use super::{Change, comment, inheritance, owner, paired, privileges};
 use crate::catalog::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,7 +8,7 @@ pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     for pair in paired(&current.tables, &desired.tables) {
         match pair {
             (Some(a), None) => out.push(Change::DropTable(a.clone())),
-            (None, Some(b)) => create_table(b, out),
+            (None, Some(b)) => create_table(b, desired, out),
             (Some(a), Some(b)) => {
                 let parents = match (&a.partition_of, &b.partition_of) {
                     (Some(x), Some(y)) if x.parent == y.parent => {
@@ -23,26 +23,29 @@ pub fn tables(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
     }
 }
 
-/// A table cannot be partitioned, or stop being partitioned, in place: it is
-/// dropped and created again.
-fn recreates(a: &Table, b: &Table) -> bool {
-    a.partition_key != b.partition_key
+/// A table cannot be partitioned, or stop being partitioned, in place, nor
+/// have a column it declares become one it only inherits (see
+/// `inheritance::unreachable`): it is dropped and created again.
+fn recreates(a: &Table, b: &Table, current: &Catalog, desired: &Catalog) -> bool {
+    a.partition_key != b.partition_key || inheritance::unreachable(a, b, current, desired)
 }
 
 /// The tables that are dropped and created again.
 pub fn recreated(current: &Catalog, desired: &Catalog) -> BTreeSet<QualifiedName> {
     paired(&current.tables, &desired.tables)
         .filter_map(|pair| match pair {
-            (Some(a), Some(b)) if recreates(a, b) => Some(a.name.clone()),
+            (Some(a), Some(b)) if recreates(a, b, current, desired) => Some(a.name.clone()),
             _ => None,
         })
         .collect()
 }
 
 /// A new table; `REPLICA IDENTITY USING INDEX` is set by a step of its own,
-/// after the index exists.
-fn create_table(b: &Table, out: &mut Vec<Change>) {
+/// after the index exists. An inheritance child's columns that differ from
+/// what its parents give it are changed right after.
+fn create_table(b: &Table, desired: &Catalog, out: &mut Vec<Change>) {
     out.push(Change::CreateTable(b.clone()));
+    out.extend(inheritance::after_create(b, desired));
     if b.replica_identity == "index" {
         out.push(Change::SetReplicaIdentity {
             table: b.name.clone(),
@@ -72,10 +75,19 @@ fn table(
         )
     };
     let name = &a.name;
-    if recreates(a, b) {
+    if recreates(a, b, current, desired) {
         out.push(Change::DropTable(a.clone()));
-        create_table(b, out);
+        create_table(b, desired, out);
         return;
+    }
+    let inherits = inheritance::involved(a, b);
+    let kept_parents = if inherits {
+        inheritance::kept_parents(a, b, current, desired)
+    } else {
+        Vec::new()
+    };
+    if inherits {
+        inheritance::parent_changes(a, b, out);
     }
     if a.partition_of != b.partition_of {
         if let Some(p) = &a.partition_of {
@@ -131,6 +143,29 @@ fn table(
         match pair {
             // A partition's columns come and go with its parent's.
             (Some(x), None) if x.inherited => {}
+            // An inheritance child's too (a parent it keeps adds it; any
+            // other way, the table is recreated).
+            (None, Some(y)) if y.inherited && inherits => {}
+            // A column a kept parent carries follows the parent's type; the
+            // child may set its own default, NOT NULL, comment and grants.
+            (Some(x), Some(y)) if inherits && inheritance::carried(&x.name, &kept_parents) => {
+                let from = inheritance::after_parents(x, &kept_parents);
+                let to = Column {
+                    default: y.default.clone(),
+                    not_null: y.not_null,
+                    comment: y.comment.clone(),
+                    acl: y.acl.clone(),
+                    ..from.clone()
+                };
+                column(name, &from, &to, out);
+            }
+            // A column the child had only from parents that drop it, and
+            // declares now: the parents' drop takes it, and it is added
+            // again as the child's own.
+            (Some(x), Some(y)) if inherits && x.inherited && !y.inherited => out.push(Change::AddColumn {
+                table: name.clone(),
+                column: (*y).clone(),
+            }),
             (None, Some(y)) if y.inherited && b.partition_of.is_some() && a.partition_of.is_some() => {}
             // ... but a partition may set its own default and NOT NULL.
             (Some(x), Some(y)) if x.inherited && y.inherited => {
@@ -189,6 +224,12 @@ fn table(
                     constraint: y.clone(),
                 })
             }
+            // A check the child had only from parents that drop it, and
+            // declares now: added again as its own after the parents' drop.
+            (Some(x), Some(y)) if inherits && x.inherited && !y.inherited => out.push(Change::AddConstraint {
+                table: name.clone(),
+                constraint: y.clone(),
+            }),
             (Some(x), Some(y)) if x.inherited || y.inherited => {}
             (Some(x), Some(y)) if super::attached::differ(&x.partitions, &y.partitions, current, desired) => {
                 out.push(Change::DropConstraint {

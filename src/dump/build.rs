@@ -463,6 +463,10 @@ impl Dumper<'_> {
                 table.constraints.remove(&k.name);
             }
             statements.extend(self.create(Change::CreateTable(table), "TABLE", &t.acl));
+            // An inheritance child's columns that differ from what INHERITS gives them.
+            for change in crate::diff::inherited_column_changes(t, c) {
+                statements.extend(self.render(change));
+            }
             for k in later {
                 statements.extend(self.render(Change::AddConstraint {
                     table: t.name.clone(),
@@ -496,6 +500,8 @@ impl Dumper<'_> {
                 "Partitioned table"
             } else if t.partition_of.is_some() {
                 "Partition"
+            } else if !t.inherits.is_empty() {
+                "Inheritance child table"
             } else {
                 "Table"
             };

@@ -337,10 +337,18 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
             "i" => "index",
             _ => "default",
         };
+        let parent_schemas: Vec<String> = get(r, 18, "table")?;
+        let parent_names: Vec<String> = get(r, 19, "table")?;
+        let inherits = parent_schemas
+            .into_iter()
+            .zip(parent_names)
+            .map(|(schema, name)| QualifiedName::new(schema, name))
+            .collect();
         c.tables.insert(
             q.clone(),
             Table {
                 name: q,
+                inherits,
                 unlogged: persistence == "u",
                 columns: Vec::new(),
                 constraints: Default::default(),

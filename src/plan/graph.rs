@@ -187,7 +187,84 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
             }
         }
     }
+    inheritance(nodes, current, desired, &mut must_run);
     out
+}
+
+/// 7. Classic inheritance: a parent's column and check changes recurse to
+///    its children, INHERIT needs the child to match the parent already,
+///    and NO INHERIT makes the child's copies its own.
+fn inheritance(
+    nodes: &[Node<'_>],
+    current: &Dependencies,
+    desired: &Dependencies,
+    must_run: &mut impl FnMut(usize, usize),
+) {
+    use crate::diff::Verb;
+    // (child, parent): PostgreSQL records inheritance as the child table
+    // needing its parent (a partition's link is automatic, not this one).
+    let pairs: BTreeSet<(&QualifiedName, &QualifiedName)> = current
+        .edges
+        .iter()
+        .chain(&desired.edges)
+        .filter(|e| e.kind == DependencyKind::Normal)
+        .filter_map(|e| match (&e.from, &e.to) {
+            (ObjectId::Table(child), ObjectId::Table(parent)) => Some((child, parent)),
+            _ => None,
+        })
+        .collect();
+    if pairs.is_empty() && !nodes.iter().any(|n| matches!(n.change, Change::Inherit { .. } | Change::NoInherit { .. })) {
+        return;
+    }
+    // The steps on each table's columns and checks: table → (column or
+    // check name, step, verb).
+    let mut members: HashMap<QualifiedName, Vec<(String, usize, Verb)>> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let (table, member) = match n.change.object() {
+            ObjectId::Column(t, c) => (t, format!("column {c}")),
+            ObjectId::Constraint(t, c) => (t, format!("constraint {c}")),
+            _ => continue,
+        };
+        members.entry(table).or_default().push((member, i, n.change.verb()));
+    }
+    let on = |table: &QualifiedName| members.get(table).cloned().unwrap_or_default();
+    for (child, parent) in &pairs {
+        // A parent's change reaches the child's copy: it runs first. But a
+        // column or check the child declares is added (or dropped) before
+        // the parent adds its own, which merges with it.
+        for (m, i, vi) in on(child) {
+            for (_, j, vj) in on(parent).into_iter().filter(|(n, _, _)| *n == m) {
+                if vj == Verb::Create && vi != Verb::Alter {
+                    must_run(i, j);
+                } else {
+                    must_run(j, i);
+                }
+            }
+        }
+        // A child is created with the parent's columns and checks as the
+        // plan leaves them.
+        for (k, n) in nodes.iter().enumerate() {
+            if matches!(n.change, Change::CreateTable(t) if &t.name == *child) {
+                for (_, j, _) in on(parent) {
+                    must_run(j, k);
+                }
+            }
+        }
+    }
+    for (k, n) in nodes.iter().enumerate() {
+        let (table, parent, inherit) = match n.change {
+            Change::Inherit { table, parent } => (table, parent, true),
+            Change::NoInherit { table, parent } => (table, parent, false),
+            _ => continue,
+        };
+        for (_, j, _) in on(table).into_iter().chain(on(parent)) {
+            if inherit {
+                must_run(j, k);
+            } else {
+                must_run(k, j);
+            }
+        }
+    }
 }
 
 /// Preferred orderings from references inside function bodies (which

@@ -226,6 +226,43 @@ pub fn judge(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
     hazards
 }
 
+/// The tables of the target that have column `column` only from `table`,
+/// directly or further down (a parent's DROP COLUMN recurses to them).
+fn inheriting_children(judging: Judging<'_>, table: &QualifiedName, column: &str) -> Vec<QualifiedName> {
+    let tables = &judging.current.catalog.tables;
+    let mut out = Vec::new();
+    let mut parents = vec![table.clone()];
+    while let Some(parent) = parents.pop() {
+        for t in tables.values().filter(|t| t.inherits.contains(&parent)) {
+            if t.column(column).is_some_and(|c| c.inherited) && !out.contains(&t.name) {
+                out.push(t.name.clone());
+                parents.push(t.name.clone());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The tables of the target that inherit column `column` from `table`,
+/// directly or further down, whether they also declare it or not (a
+/// parent's ALTER COLUMN recurses to them).
+fn inheritance_children(judging: Judging<'_>, table: &QualifiedName, column: &str) -> Vec<QualifiedName> {
+    let tables = &judging.current.catalog.tables;
+    let mut out = Vec::new();
+    let mut parents = vec![table.clone()];
+    while let Some(parent) = parents.pop() {
+        for t in tables.values().filter(|t| t.inherits.contains(&parent)) {
+            if t.column(column).is_some() && !out.contains(&t.name) {
+                out.push(t.name.clone());
+                parents.push(t.name.clone());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Data-loss hazards, each with its irreversible twin when the rollback
 /// cannot bring the data back.
 fn data_loss(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
@@ -244,20 +281,64 @@ fn data_loss(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
                 ),
             ),
         ],
-        DropColumn { table, column } if column.generated.is_none() => vec![
-            on_table(
-                DataLoss,
-                format!("drops column {table}.{} and its values", column.name),
-                table,
-            ),
-            Hazard::new(
+        DropColumn { table, column } if column.generated.is_none() => {
+            let mut out = vec![
+                on_table(
+                    DataLoss,
+                    format!("drops column {table}.{} and its values", column.name),
+                    table,
+                ),
+                Hazard::new(
+                    Irreversible,
+                    format!(
+                        "the rollback recreates column {table}.{} empty: its values cannot be brought back",
+                        column.name
+                    ),
+                ),
+            ];
+            // The drop recurses to the children that only inherit the column.
+            for child in inheriting_children(judging, table, &column.name) {
+                out.push(on_table(
+                    DataLoss,
+                    format!(
+                        "drops column {child}.{} (inherited from {table}) and its values",
+                        column.name
+                    ),
+                    &child,
+                ));
+            }
+            out
+        }
+        NoInherit { table, parent } => {
+            let Some(t) = judging.current.catalog.tables.get(table) else {
+                return Vec::new();
+            };
+            let Some(p) = judging.current.catalog.tables.get(parent) else {
+                return Vec::new();
+            };
+            let mut only_inherited: Vec<String> = t
+                .columns
+                .iter()
+                .filter(|c| c.inherited && p.column(&c.name).is_some())
+                .map(|c| format!("column {}", c.name))
+                .collect();
+            only_inherited.extend(
+                t.constraints
+                    .values()
+                    .filter(|k| k.inherited && p.constraints.contains_key(&k.name))
+                    .map(|k| format!("check {}", k.name)),
+            );
+            if only_inherited.is_empty() {
+                return Vec::new();
+            }
+            vec![Hazard::new(
                 Irreversible,
                 format!(
-                    "the rollback recreates column {table}.{} empty: its values cannot be brought back",
-                    column.name
+                    "the rollback makes {table} inherit from {parent} again, but {} that it only inherited stay its own too (PostgreSQL cannot make them inherited-only again)",
+                    only_inherited.join(", ")
                 ),
-            ),
-        ],
+            )]
+        }
         AlterColumn { table, from, to }
             if from.data_type != to.data_type && !widens(&from.data_type, &to.data_type) =>
         {

@@ -354,12 +354,6 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
             "temporary tables live for one session; define a permanent table or remove the statement",
         ));
     }
-    if !s.inh_relations.is_empty() && s.partbound.is_none() {
-        return Err(unsupported(
-            "table inheritance (INHERITS)",
-            "define a plain table for now",
-        ));
-    }
     if s.of_typename.is_some() {
         return Err(unsupported(
             "typed tables (CREATE TABLE ... OF type)",
@@ -401,6 +395,15 @@ fn create_table(s: &pg_query::protobuf::CreateStmt) -> Result<StatementInfo, Ref
                 info.references.push(Key::Details(range_var(like.relation.as_ref())));
             }
             _ => {}
+        }
+    }
+    // INHERITS takes the parents' columns and checks as they are then, so
+    // the parents' own ALTER TABLE statements come first.
+    if s.partbound.is_none() {
+        for parent in &s.inh_relations {
+            if let Some(NodeEnum::RangeVar(r)) = parent.node.as_ref() {
+                info.references.push(Key::Details(range_var(Some(r))));
+            }
         }
     }
     Ok(info)
@@ -492,6 +495,7 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
             | A::AtSetLogged
             | A::AtSetUnLogged
             | A::AtAttachPartition
+            | A::AtAddInherit
             | A::AtSetOptions
             | A::AtResetOptions => {}
             A::AtReplicaIdentity => {
@@ -502,10 +506,14 @@ fn alter_table(s: &pg_query::protobuf::AlterTableStmt) -> Result<StatementInfo, 
                         .push(Key::Relation(QualifiedName::new(q.schema.clone(), r.name.clone())));
                 }
             }
-            A::AtDropColumn | A::AtDropConstraint | A::AtDetachPartition | A::AtDetachPartitionFinalize => {
+            A::AtDropColumn
+            | A::AtDropConstraint
+            | A::AtDetachPartition
+            | A::AtDetachPartitionFinalize
+            | A::AtDropInherit => {
                 return Err(not_schema(
-                    "ALTER TABLE ... DROP / DETACH",
-                    "to drop a column, constraint or partition, remove it from its CREATE statement",
+                    "ALTER TABLE ... DROP / DETACH / NO INHERIT",
+                    "to drop a column, constraint, partition or parent, remove it from its CREATE statement",
                 ));
             }
             _ => {

@@ -193,6 +193,16 @@ fn statements_of(change: &Change) -> Vec<String> {
             qualified(&partition.parent),
             qualified(table)
         )],
+        Inherit { table, parent } => vec![format!(
+            "ALTER TABLE {} INHERIT {}",
+            qualified(table),
+            qualified(parent)
+        )],
+        NoInherit { table, parent } => vec![format!(
+            "ALTER TABLE {} NO INHERIT {}",
+            qualified(table),
+            qualified(parent)
+        )],
         DropView(v) => relations::drop_view(v),
         SetPopulated { view, populated } => relations::set_populated(view, *populated),
         DropFunction(f) => relations::drop_function(f),

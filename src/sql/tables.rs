@@ -30,7 +30,14 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>, initial: &Acl) -> Ve
             }
         })
         .collect();
-    let mut lines: Vec<String> = t.columns.iter().map(|c| column_definition(&t.name, c)).collect();
+    // An inheritance child declares only its own columns (a column it also
+    // inherits is merged with the parents'); the rest come from INHERITS.
+    let declared: Vec<&Column> = t
+        .columns
+        .iter()
+        .filter(|c| t.inherits.is_empty() || !c.inherited)
+        .collect();
+    let mut lines: Vec<String> = declared.iter().map(|c| column_definition(&t.name, c)).collect();
     // Keys first, then checks, then foreign keys: the order people write.
     let mut constraints: Vec<&Constraint> = t
         .constraints
@@ -63,7 +70,7 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>, initial: &Acl) -> Ve
                     d
                 })
                 .collect();
-            local.extend(lines[t.columns.len()..].iter().cloned());
+            local.extend(lines[declared.len()..].iter().cloned());
             let constraints = if local.is_empty() {
                 String::new()
             } else {
@@ -82,7 +89,12 @@ pub fn create_with(t: &Table, source: super::SourceSql<'_>, initial: &Acl) -> Ve
             } else {
                 format!("(\n    {}\n)", lines.join(",\n    "))
             };
-            format!("CREATE {unlogged}TABLE {} {body}", qualified(&t.name))
+            let mut sql = format!("CREATE {unlogged}TABLE {} {body}", qualified(&t.name));
+            if !t.inherits.is_empty() {
+                let parents: Vec<String> = t.inherits.iter().map(qualified).collect();
+                sql.push_str(&format!(" INHERITS ({})", parents.join(", ")));
+            }
+            sql
         }
     };
     if let Some(key) = &t.partition_key {

@@ -25,7 +25,8 @@ const QUERIES: &[(&str, &str)] = &[
                 c.is_identity, c.identity_generation, c.identity_start, c.identity_increment,
                 c.identity_minimum, c.identity_maximum, c.identity_cycle,
                 c.is_generated, c.generation_expression, c.collation_name,
-                col_description(a.attrelid, a.attnum))
+                col_description(a.attrelid, a.attnum),
+                CASE WHEN a.attislocal THEN 'local' ELSE 'not local' END, 'inherited ' || a.attinhcount)
          FROM information_schema.columns c
          JOIN pg_attribute a ON a.attrelid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass
                             AND a.attname = c.column_name
@@ -42,8 +43,14 @@ const QUERIES: &[(&str, &str)] = &[
     (
         "constraint",
         "SELECT conrelid::regclass::text || ' ' || conname || ' ' || contype::text || ' ' || pg_get_constraintdef(oid)
+                || CASE WHEN conislocal THEN ' local' ELSE ' not local' END || ' inherited ' || coninhcount
                 || coalesce(' -- ' || obj_description(oid, 'pg_constraint'), '')
          FROM pg_constraint WHERE conrelid <> 0 AND connamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema', 'converge')",
+    ),
+    (
+        "inherits",
+        "SELECT inhrelid::regclass::text || ' inherits ' || string_agg(inhparent::regclass::text, ', ' ORDER BY inhseqno)
+         FROM pg_inherits GROUP BY inhrelid",
     ),
     (
         "index",

@@ -1,5 +1,6 @@
 -- Tables, partitioned tables and partitions, with their storage options,
--- partitioning, replica identity, row-level security, owner and privileges.
+-- partitioning, replica identity, row-level security, owner and privileges,
+-- and the parents of classic inheritance (not a partition's) in inhseqno order.
 SELECT c.oid, c.reltype, n.nspname::text, c.relname::text, c.relpersistence::text, d.description,
        c.relkind::text,
        CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END,
@@ -11,7 +12,14 @@ SELECT c.oid, c.reltype, n.nspname::text, c.relname::text, c.relpersistence::tex
        pg_catalog.pg_get_userbyid(c.relowner)::text,
        {{acl:c.relacl:r:c.relowner}},
        (SELECT ri.relname::text FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ri ON ri.oid = x.indexrelid
-        WHERE x.indrelid = c.oid AND x.indisreplident)
+        WHERE x.indrelid = c.oid AND x.indisreplident),
+       ARRAY(SELECT ihn.nspname::text FROM pg_catalog.pg_inherits ih
+             JOIN pg_catalog.pg_class ihc ON ihc.oid = ih.inhparent
+             JOIN pg_catalog.pg_namespace ihn ON ihn.oid = ihc.relnamespace
+             WHERE ih.inhrelid = c.oid AND NOT c.relispartition ORDER BY ih.inhseqno) AS parent_schemas,
+       ARRAY(SELECT ihc.relname::text FROM pg_catalog.pg_inherits ih
+             JOIN pg_catalog.pg_class ihc ON ihc.oid = ih.inhparent
+             WHERE ih.inhrelid = c.oid AND NOT c.relispartition ORDER BY ih.inhseqno) AS parent_names
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d

@@ -46,24 +46,27 @@ pub(super) fn judge(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
                     ),
                 );
             } else if from.data_type != to.data_type && !rewrite_free(&from.data_type, &to.data_type) {
-                hazard(
-                    HazardKind::TableRewrite,
-                    table,
-                    format!(
-                        "changing {table}.{} from {} to {} rewrites every row and rebuilds the table's indexes under ACCESS EXCLUSIVE lock",
-                        to.name, from.data_type, to.data_type
-                    ),
-                );
+                // The type change recurses to every inheritance child with the column.
+                for t in std::iter::once(table.clone()).chain(super::inheritance_children(judging, table, &to.name)) {
+                    hazard(
+                        HazardKind::TableRewrite,
+                        &t,
+                        format!(
+                            "changing {t}.{} from {} to {} rewrites every row and rebuilds the table's indexes under ACCESS EXCLUSIVE lock",
+                            to.name, from.data_type, to.data_type
+                        ),
+                    );
+                }
             }
             if to.not_null && !from.not_null {
-                hazard(
-                    HazardKind::LongLock,
-                    table,
-                    format!(
-                        "SET NOT NULL on {table}.{} scans every row under ACCESS EXCLUSIVE lock",
-                        to.name
-                    ),
-                );
+                // So does SET NOT NULL.
+                for t in std::iter::once(table.clone()).chain(super::inheritance_children(judging, table, &to.name)) {
+                    hazard(
+                        HazardKind::LongLock,
+                        &t,
+                        format!("SET NOT NULL on {t}.{} scans every row under ACCESS EXCLUSIVE lock", to.name),
+                    );
+                }
             }
         }
         SetLogged { table, unlogged } => hazard(
