@@ -28,9 +28,10 @@ fn main() -> ExitCode {
         }
     };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    // Not locked for the whole command: warnings are printed from the
+    // runtime's other threads (`eprintln!`), which would wait forever on a
+    // lock this thread holds until the end.
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     let mut output = Output {
         out: &mut out,
         err: &mut err,

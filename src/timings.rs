@@ -5,8 +5,8 @@
 //! It is for finding out why a plan is slow on one database;
 //! `converge-bench` measures the phases on the benchmark workloads.
 //!
-//! Phases end on several threads while the command's own output holds
-//! stderr, so they are collected here and printed by `main` at the end.
+//! Phases end on several threads, interleaved with the command's own
+//! output, so they are collected here and printed by `main` at the end.
 
 use std::sync::{LazyLock, Mutex};
 use std::time::Instant;

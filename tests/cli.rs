@@ -86,6 +86,42 @@ fn plan_exit_codes_plan_files_and_apply() {
 }
 
 #[test]
+fn a_warning_printed_while_planning_does_not_hang_the_command() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("cli_warning").await;
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let schema = schema_dir(&[("a.sql", "CREATE TABLE t (id bigint PRIMARY KEY);")]);
+        // The cache "directory" is a file: storing the entry fails, which is
+        // only a warning, printed from one of the runtime's threads.
+        let not_a_dir = tempfile::NamedTempFile::new().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_converge"))
+            .args(["plan", "--url", &url, "--dev-url", &admin, "--schema", schema.path().to_str().unwrap()])
+            .env_remove("DATABASE_URL")
+            .env("NO_COLOR", "1")
+            .env("CONVERGE_CACHE", not_a_dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("converge plan hung after a warning");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("warning: cannot write the desired-catalog cache"), "{}", text(&o.stderr));
+        assert!(text(&o.stdout).contains("CREATE TABLE"), "{}", text(&o.stdout));
+    });
+}
+
+#[test]
 fn data_loss_is_refused_with_exit_3_and_changes_nothing() {
     let rt = support::runtime();
     rt.block_on(async {
