@@ -212,12 +212,16 @@ async fn shadow_snapshot(
     shadow_server: &Endpoint,
     janitor: &Janitor,
 ) -> Result<Snapshot, PipelineError> {
-    desired_snapshot(shadow_server, desired, janitor)
+    let mut snapshot = desired_snapshot(shadow_server, desired, janitor)
         .await
         .map_err(|e| match e {
             ShadowError::Load(d) => PipelineError::Source(vec![*d]),
             other => PipelineError::Shadow(other),
-        })
+        })?;
+    // The shadow's table sizes mean nothing (hazards judge the target's),
+    // and the cache does not keep them: a cold plan sees what a warm one does.
+    snapshot.stats.clear();
+    Ok(snapshot)
 }
 
 /// Writes a cache entry; the plan does not need the cache, so a failure is
