@@ -97,7 +97,15 @@ fn a_warning_printed_while_planning_does_not_hang_the_command() {
         // only a warning, printed from one of the runtime's threads.
         let not_a_dir = tempfile::NamedTempFile::new().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_converge"))
-            .args(["plan", "--url", &url, "--dev-url", &admin, "--schema", schema.path().to_str().unwrap()])
+            .args([
+                "plan",
+                "--url",
+                &url,
+                "--dev-url",
+                &admin,
+                "--schema",
+                schema.path().to_str().unwrap(),
+            ])
             .env_remove("DATABASE_URL")
             .env("NO_COLOR", "1")
             .env("CONVERGE_CACHE", not_a_dir.path())
@@ -116,7 +124,11 @@ fn a_warning_printed_while_planning_does_not_hang_the_command() {
         }
         let o = child.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-        assert!(text(&o.stderr).contains("warning: cannot write the desired-catalog cache"), "{}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("warning: cannot write the desired-catalog cache"),
+            "{}",
+            text(&o.stderr)
+        );
         assert!(text(&o.stdout).contains("CREATE TABLE"), "{}", text(&o.stdout));
     });
 }

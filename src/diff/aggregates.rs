@@ -67,8 +67,12 @@ mod tests {
     fn diff(a: Aggregate, b: Aggregate) -> Vec<Change> {
         let mut current = Catalog::default();
         let mut desired = Catalog::default();
-        current.aggregates.insert((a.name.clone(), a.identity_arguments.clone()), a);
-        desired.aggregates.insert((b.name.clone(), b.identity_arguments.clone()), b);
+        current
+            .aggregates
+            .insert((a.name.clone(), a.identity_arguments.clone()), a);
+        desired
+            .aggregates
+            .insert((b.name.clone(), b.identity_arguments.clone()), b);
         let mut out = Vec::new();
         aggregates(&current, &desired, &mut out);
         out

@@ -242,14 +242,30 @@ mod tests {
         assert_eq!(kept(&[q("a"), q("b")], &[q("b"), q("a")]), Vec::<QualifiedName>::new());
         assert_eq!(kept(&[q("a"), q("b"), q("c")], &[q("a"), q("c")]), vec![q("a"), q("c")]);
         let mut out = Vec::new();
-        parent_changes(&table("t", &["a", "b"], vec![]), &table("t", &["b", "a"], vec![]), &mut out);
+        parent_changes(
+            &table("t", &["a", "b"], vec![]),
+            &table("t", &["b", "a"], vec![]),
+            &mut out,
+        );
         assert_eq!(
             out,
             vec![
-                Change::NoInherit { table: q("t"), parent: q("a") },
-                Change::NoInherit { table: q("t"), parent: q("b") },
-                Change::Inherit { table: q("t"), parent: q("b") },
-                Change::Inherit { table: q("t"), parent: q("a") },
+                Change::NoInherit {
+                    table: q("t"),
+                    parent: q("a")
+                },
+                Change::NoInherit {
+                    table: q("t"),
+                    parent: q("b")
+                },
+                Change::Inherit {
+                    table: q("t"),
+                    parent: q("b")
+                },
+                Change::Inherit {
+                    table: q("t"),
+                    parent: q("a")
+                },
             ]
         );
     }
@@ -257,11 +273,19 @@ mod tests {
     #[test]
     fn a_lost_parent_leaves_its_columns_to_the_child() {
         let parent = table("p", &[], vec![col("a", false)]);
-        let current = catalog(vec![parent.clone(), table("c", &["p"], vec![col("a", true), col("b", false)])]);
+        let current = catalog(vec![
+            parent.clone(),
+            table("c", &["p"], vec![col("a", true), col("b", false)]),
+        ]);
         let desired = catalog(vec![parent, table("c", &[], vec![col("a", false), col("b", false)])]);
         let left = with_left_parents(&current, &desired).expect("the child loses its parent");
         assert!(left.tables[&q("c")].columns.iter().all(|c| !c.inherited));
-        assert!(!unreachable(&left.tables[&q("c")], &desired.tables[&q("c")], &left, &desired));
+        assert!(!unreachable(
+            &left.tables[&q("c")],
+            &desired.tables[&q("c")],
+            &left,
+            &desired
+        ));
     }
 
     #[test]

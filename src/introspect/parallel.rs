@@ -44,7 +44,13 @@ const LANES: [&[&str]; 3] = [
         "table statistics",
     ],
     &["indexes", "views", "tables", "triggers", "policies"],
-    &["constraints", "dependencies", "functions", "aggregates", "default privileges"],
+    &[
+        "constraints",
+        "dependencies",
+        "functions",
+        "aggregates",
+        "default privileges",
+    ],
 ];
 
 /// Reads the database at `endpoint`; returns the snapshot and the number of

@@ -213,7 +213,11 @@ fn inheritance(
             _ => None,
         })
         .collect();
-    if pairs.is_empty() && !nodes.iter().any(|n| matches!(n.change, Change::Inherit { .. } | Change::NoInherit { .. })) {
+    if pairs.is_empty()
+        && !nodes
+            .iter()
+            .any(|n| matches!(n.change, Change::Inherit { .. } | Change::NoInherit { .. }))
+    {
         return;
     }
     // The steps on each table's columns and checks: table → (column or

@@ -1075,7 +1075,10 @@ mod tests {
         assert!(i.references.contains(&Key::Function(q("public", "fin"))));
         assert!(!i.references.contains(&Key::Type(q("app", "add"))));
         let i = info("comment on aggregate app.total(numeric) is 'x'").unwrap();
-        assert_eq!(i.comments_on, Some(ObjectId::Aggregate(q("app", "total"), String::new())));
+        assert_eq!(
+            i.comments_on,
+            Some(ObjectId::Aggregate(q("app", "total"), String::new()))
+        );
         assert!(matches!(
             info("create operator app.=== (function = app.eq, leftarg = int, rightarg = int)"),
             Err(Refusal::Unsupported { .. })

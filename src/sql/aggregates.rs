@@ -56,10 +56,7 @@ pub fn replace(to: &Aggregate) -> Vec<String> {
 }
 
 pub fn drop(a: &Aggregate) -> Vec<String> {
-    vec![format!(
-        "DROP AGGREGATE {}",
-        signature(&a.name, &a.identity_arguments)
-    )]
+    vec![format!("DROP AGGREGATE {}", signature(&a.name, &a.identity_arguments))]
 }
 
 fn definition(a: &Aggregate, or_replace: bool) -> String {
@@ -124,7 +121,11 @@ fn definition(a: &Aggregate, or_replace: bool) -> String {
     if a.parallel != "UNSAFE" {
         options.push(format!("PARALLEL = {}", a.parallel));
     }
-    let args = if a.arguments.is_empty() { "*" } else { a.arguments.as_str() };
+    let args = if a.arguments.is_empty() {
+        "*"
+    } else {
+        a.arguments.as_str()
+    };
     format!(
         "CREATE {}AGGREGATE {}({args}) (\n    {}\n)",
         if or_replace { "OR REPLACE " } else { "" },

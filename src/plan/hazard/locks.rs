@@ -64,7 +64,10 @@ pub(super) fn judge(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
                     hazard(
                         HazardKind::LongLock,
                         &t,
-                        format!("SET NOT NULL on {t}.{} scans every row under ACCESS EXCLUSIVE lock", to.name),
+                        format!(
+                            "SET NOT NULL on {t}.{} scans every row under ACCESS EXCLUSIVE lock",
+                            to.name
+                        ),
                     );
                 }
             }
