@@ -353,7 +353,9 @@ pub async fn execute(
 /// the target with it later).
 fn catalog_json(catalog: &Catalog) -> String {
     // Plain data with string keys: serializing cannot fail.
-    serde_json::to_string(&catalog.canonical()).unwrap_or_default()
+    let mut json = Vec::new();
+    let _ = crate::catalog::canonical::write_json(catalog, &mut json);
+    String::from_utf8(json).unwrap_or_default()
 }
 
 /// Opens the transaction, checks the starting point, runs the steps and

@@ -26,7 +26,7 @@ impl Fingerprint {
         {
             let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut hasher);
             // Serializing plain data with string keys into a hasher cannot fail.
-            let _ = serde_json::to_writer(&mut buffered, &catalog.canonical());
+            let _ = super::canonical::write_json(catalog, &mut buffered);
             let _ = std::io::Write::flush(&mut buffered);
         }
         Fingerprint(hex::encode(hasher.0.finalize()))

@@ -10,6 +10,7 @@
 //! sides.
 
 mod aggregates;
+pub mod canonical;
 mod filter;
 mod fingerprint;
 mod ids;

@@ -210,6 +210,7 @@ pub struct Table {
     /// `UNLOGGED`: not written to the WAL, emptied after a crash.
     pub unlogged: bool,
     /// In the table's column order.
+    #[serde(serialize_with = "super::canonical::serialize_by_name")]
     pub columns: Vec<Column>,
     #[serde(with = "super::keyed")]
     pub constraints: BTreeMap<String, Constraint>,

@@ -42,6 +42,7 @@ pub struct CompositeAttribute {
 pub struct CompositeType {
     pub name: QualifiedName,
     /// In attribute order.
+    #[serde(serialize_with = "super::canonical::serialize_by_name")]
     pub attributes: Vec<CompositeAttribute>,
     pub owner: String,
     pub acl: Acl,
