@@ -3,9 +3,19 @@
 
 use super::{Change, CompositeRecast, DomainRecast, TypeUse, comment, owner, paired, privileges};
 use crate::catalog::{Catalog, Column, EnumType, ObjectId, QualifiedName};
-use std::collections::HashMap;
+use aho_corasick::AhoCorasick;
+use std::collections::{HashMap, HashSet};
 
 pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
+    let relabeled: Vec<(&EnumType, &EnumType)> = paired(&current.enums, &desired.enums)
+        .filter_map(|pair| match pair {
+            (Some(a), Some(b)) if a.labels != b.labels => Some((a, b)),
+            _ => None,
+        })
+        .collect();
+    // One pass over each catalog's expressions for all relabeled enums.
+    let recreate = needs_recreate(relabeled.iter().copied(), desired);
+    let recreate_back = needs_recreate(relabeled.iter().map(|&(a, b)| (b, a)), current);
     // Built once, on the first enum whose labels change: one pass over the
     // columns instead of one per changed enum.
     let mut by_type: Option<ColumnsByType<'_>> = None;
@@ -20,8 +30,8 @@ pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
                         from: a.clone(),
                         to: b.clone(),
                         uses: uses_indexed(by_type, current, desired, &a.name),
-                        recreate: needs_recreate(a, b, desired),
-                        recreate_back: needs_recreate(b, a, current),
+                        recreate: recreate.contains(&a.name),
+                        recreate_back: recreate_back.contains(&a.name),
                         domains: domains_over(by_type, current, desired, &a.name),
                         composites: composites_over(by_type, current, desired, &a.name),
                     });
@@ -43,36 +53,85 @@ pub fn only_adds_labels(from: &[String], to: &[String]) -> bool {
     from.iter().all(|label| remaining.any(|l| l == label))
 }
 
-/// Whether going from `from` to `to` needs the type recreated: labels are
-/// removed or reordered, or a new label appears in an expression of `after`
-/// (a default, a check, an index predicate), which PostgreSQL does not allow
-/// in the transaction that added the label.
-fn needs_recreate(from: &EnumType, to: &EnumType, after: &Catalog) -> bool {
-    if label_renames(&from.labels, &to.labels).is_some() {
-        return false;
-    }
-    if !only_adds_labels(&from.labels, &to.labels) {
-        return true;
-    }
-    let type_name = crate::sql::qualified(&to.name);
-    let added: Vec<&String> = to.labels.iter().filter(|l| !from.labels.contains(l)).collect();
-    let mentions = |expr: &str| expr.contains(&type_name) && added.iter().any(|l| expr.contains(l.as_str()));
-    after.tables.values().any(|t| {
-        t.columns
+/// The enums among `changes` (from, to) that going from `from` to `to`
+/// needs recreated: labels are removed or reordered, or a new label appears
+/// in an expression of `after` (a default, a check, an index predicate),
+/// which PostgreSQL does not allow in the transaction that added the label.
+/// The expressions are read once for all the enums.
+fn needs_recreate<'a>(
+    changes: impl Iterator<Item = (&'a EnumType, &'a EnumType)>,
+    after: &Catalog,
+) -> HashSet<QualifiedName> {
+    let mut recreate = HashSet::new();
+    // Enums that only gain labels: their qualified name, and the new labels.
+    let mut gaining: Vec<(&QualifiedName, String, Vec<&str>)> = Vec::new();
+    for (from, to) in changes {
+        if label_renames(&from.labels, &to.labels).is_some() {
+            continue;
+        }
+        if !only_adds_labels(&from.labels, &to.labels) {
+            recreate.insert(to.name.clone());
+            continue;
+        }
+        let added = to
+            .labels
             .iter()
-            .any(|c| c.default.as_deref().is_some_and(mentions) || c.generated.as_deref().is_some_and(mentions))
-            || t.constraints.values().any(|c| mentions(&c.definition))
-    }) || after.indexes.values().any(|i| mentions(&i.definition))
-        || after.views.values().any(|v| mentions(&v.definition))
-        || after.triggers.values().any(|t| mentions(&t.definition))
-        || after.functions.values().any(|f| mentions(&f.definition))
-        || after
-            .policies
-            .values()
-            .any(|p| p.using.as_deref().is_some_and(mentions) || p.with_check.as_deref().is_some_and(mentions))
-        || after.domains.values().any(|d| {
-            d.default.as_deref().is_some_and(mentions) || d.constraints.values().any(|c| mentions(&c.definition))
-        })
+            .filter(|l| !from.labels.contains(l))
+            .map(String::as_str)
+            .collect();
+        gaining.push((&to.name, crate::sql::qualified(&to.name), added));
+    }
+    if gaining.is_empty() {
+        return recreate;
+    }
+    let Ok(type_names) = AhoCorasick::new(gaining.iter().map(|(_, type_name, _)| type_name)) else {
+        // Cannot happen for a few names; recreating is the answer that is
+        // always safe.
+        recreate.extend(gaining.into_iter().map(|(name, ..)| name.clone()));
+        return recreate;
+    };
+    for_each_expression(after, |expr| {
+        for found in type_names.find_overlapping_iter(expr) {
+            let (name, _, added) = &gaining[found.pattern().as_usize()];
+            if added.iter().any(|label| expr.contains(label)) {
+                recreate.insert((*name).clone());
+            }
+        }
+    });
+    recreate
+}
+
+/// Calls `visit` with every expression of `catalog` that can name an enum
+/// label: column defaults and generation expressions, checks, index
+/// definitions, views, triggers, functions, policies and domains.
+fn for_each_expression<'a>(catalog: &'a Catalog, mut visit: impl FnMut(&'a str)) {
+    for table in catalog.tables.values() {
+        for column in &table.columns {
+            column
+                .default
+                .as_deref()
+                .into_iter()
+                .chain(column.generated.as_deref())
+                .for_each(&mut visit);
+        }
+        table.constraints.values().for_each(|c| visit(&c.definition));
+    }
+    catalog.indexes.values().for_each(|i| visit(&i.definition));
+    catalog.views.values().for_each(|v| visit(&v.definition));
+    catalog.triggers.values().for_each(|t| visit(&t.definition));
+    catalog.functions.values().for_each(|f| visit(&f.definition));
+    for policy in catalog.policies.values() {
+        policy
+            .using
+            .as_deref()
+            .into_iter()
+            .chain(policy.with_check.as_deref())
+            .for_each(&mut visit);
+    }
+    for domain in catalog.domains.values() {
+        domain.default.as_deref().into_iter().for_each(&mut visit);
+        domain.constraints.values().for_each(|c| visit(&c.definition));
+    }
 }
 
 /// Labels renamed in place: the same number of labels, and every label that
