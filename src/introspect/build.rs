@@ -4,7 +4,9 @@
 use super::Rows;
 use crate::catalog::*;
 use crate::db::DbError;
-use std::collections::HashMap;
+// foldhash: these maps are keyed by OIDs and identities, hashed hundreds
+// of thousands of times per catalog; SipHash's DoS resistance buys nothing.
+use foldhash::HashMap;
 use tokio_postgres::Row;
 use tokio_postgres::types::FromSql;
 
@@ -310,8 +312,8 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
         );
     }
     // Relations with columns: oid → identity, for the columns query.
-    let mut tables_by_oid: HashMap<u32, QualifiedName> = HashMap::new();
-    let mut views_by_oid: HashMap<u32, QualifiedName> = HashMap::new();
+    let mut tables_by_oid: HashMap<u32, QualifiedName> = HashMap::default();
+    let mut views_by_oid: HashMap<u32, QualifiedName> = HashMap::default();
     for r in rows.get("tables") {
         let oid: u32 = get(r, 0, "table")?;
         let q = qname(r, 2, 3, "table")?;

@@ -13,6 +13,7 @@
 
 use crate::catalog::{Catalog, Column, DependencyKind, ObjectId, QualifiedName, Snapshot};
 use crate::diff::Change;
+use foldhash::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Replaces each column type change PostgreSQL has no cast for with a drop
@@ -133,7 +134,7 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
         .map(|(id, _)| id.clone())
         .collect();
 
-    let mut by_target: BTreeMap<&ObjectId, Vec<&ObjectId>> = BTreeMap::new();
+    let mut by_target: HashMap<&ObjectId, Vec<&ObjectId>> = HashMap::default();
     for edge in current
         .deps
         .edges

@@ -13,9 +13,10 @@ use crate::catalog::{
     QualifiedName, Table,
 };
 use crate::diff::Change;
+use foldhash::HashMap;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeSet, BinaryHeap};
 
 /// A step as the graph sees it.
 pub struct Node<'a> {
@@ -32,9 +33,9 @@ pub struct Edge {
 
 /// Every ordering constraint between the steps.
 pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies) -> BTreeSet<Edge> {
-    let mut creates: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
-    let mut drops: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
-    let mut alters: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    let mut creates: HashMap<&ObjectId, Vec<usize>> = HashMap::default();
+    let mut drops: HashMap<&ObjectId, Vec<usize>> = HashMap::default();
+    let mut alters: HashMap<&ObjectId, Vec<usize>> = HashMap::default();
     for (i, n) in nodes.iter().enumerate() {
         for id in &n.effects.creates {
             creates.entry(id).or_default().push(i);
@@ -73,10 +74,9 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
     //    or changed.
     for e in current.edges.iter().filter(|e| e.kind != DependencyKind::Reference) {
         let dropping = lookup(&drops, &e.from);
-        let altering = if desired.contains_edge(&e.from, &e.to) {
-            Vec::new()
-        } else {
-            lookup(&alters, &e.from)
+        let altering = match alters.get(&e.from) {
+            Some(altering) if !desired.contains_edge(&e.from, &e.to) => altering.clone(),
+            _ => Vec::new(),
         };
         if dropping.is_empty() && altering.is_empty() {
             continue;
@@ -97,7 +97,7 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
             }
         }
     }
-    let mut touched: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    let mut touched: HashMap<&ObjectId, Vec<usize>> = HashMap::default();
     for (i, n) in nodes.iter().enumerate() {
         for id in n.effects.alters.iter().chain(&n.effects.touches) {
             touched.entry(id).or_default().push(i);
@@ -114,7 +114,7 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
     //    indexes, constraint indexes, identity sequences) share one namespace
     //    per schema, and types another.
     let slots: Vec<(Vec<Slot>, Vec<Slot>)> = nodes.iter().map(|n| name_slots(n.change)).collect();
-    let mut freed: HashMap<&Slot, Vec<usize>> = HashMap::new();
+    let mut freed: HashMap<&Slot, Vec<usize>> = HashMap::default();
     for (i, (_, frees)) in slots.iter().enumerate() {
         for slot in frees {
             freed.entry(slot).or_default().push(i);
@@ -222,7 +222,7 @@ fn inheritance(
     }
     // The steps on each table's columns and checks: table → (column or
     // check name, step, verb).
-    let mut members: HashMap<QualifiedName, Vec<(String, usize, Verb)>> = HashMap::new();
+    let mut members: HashMap<QualifiedName, Vec<(String, usize, Verb)>> = HashMap::default();
     for (i, n) in nodes.iter().enumerate() {
         let (table, member) = match n.change.object() {
             ObjectId::Column(t, c) => (t, format!("column {c}")),
@@ -277,8 +277,8 @@ fn inheritance(
 /// function first also makes the rollback, which runs the steps last first,
 /// recreate what the body reads before the function.
 pub fn soft_edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies) -> BTreeSet<Edge> {
-    let mut providers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
-    let mut droppers: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+    let mut providers: HashMap<&ObjectId, Vec<usize>> = HashMap::default();
+    let mut droppers: HashMap<&ObjectId, Vec<usize>> = HashMap::default();
     for (i, n) in nodes.iter().enumerate() {
         for id in n.effects.creates.iter().chain(&n.effects.alters) {
             providers.entry(id).or_default().push(i);

@@ -25,8 +25,8 @@ pub type Uncastable = std::collections::BTreeSet<(String, String)>;
 use crate::catalog::{ConstraintKind, DependencyKind, ObjectId, Snapshot};
 use crate::diff::{Change, Verb};
 use crate::source::{Location, SourceMap};
+use foldhash::HashMap;
 use serde::Serialize;
-use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -347,13 +347,13 @@ fn carry_implied_edges(edges: &mut std::collections::BTreeSet<graph::Edge>, host
 /// For each draft, the object whose drop makes PostgreSQL drop it too, and
 /// the draft that drops that object.
 fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<(ObjectId, usize)>> {
-    let mut dropped_by: HashMap<ObjectId, usize> = HashMap::new();
+    let mut dropped_by: HashMap<ObjectId, usize> = HashMap::default();
     for (i, d) in drafts.iter().enumerate() {
         for id in effects(&d.change).drops {
             dropped_by.entry(id).or_insert(i);
         }
     }
-    let mut by_source: HashMap<&ObjectId, Vec<&crate::catalog::Dependency>> = HashMap::new();
+    let mut by_source: HashMap<&ObjectId, Vec<&crate::catalog::Dependency>> = HashMap::default();
     for e in &current.deps.edges {
         by_source.entry(&e.from).or_default().push(e);
     }
