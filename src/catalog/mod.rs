@@ -219,6 +219,17 @@ impl Dependencies {
         }
     }
 
+    /// The edges from `from`, in order: one range of the set, which is
+    /// ordered by `from` first.
+    pub fn from<'a>(&'a self, from: &'a ObjectId) -> impl Iterator<Item = &'a Dependency> + 'a {
+        let first = Dependency {
+            from: from.clone(),
+            to: ObjectId::Schema(String::new()),
+            kind: DependencyKind::Normal,
+        };
+        self.edges.range(first..).take_while(move |e| &e.from == from)
+    }
+
     pub fn contains_edge(&self, from: &ObjectId, to: &ObjectId) -> bool {
         [
             DependencyKind::Normal,
@@ -268,5 +279,28 @@ impl TableStats {
     /// Known to hold no rows: analyzed, and empty then.
     pub fn known_empty(&self) -> bool {
         self.rows == Some(0) && self.bytes == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_edges_from_an_object_are_exactly_those_it_is_the_source_of() {
+        let table = |n: &str| ObjectId::Table(QualifiedName::new("public", n));
+        let mut deps = Dependencies::default();
+        deps.insert(table("b"), ObjectId::Schema("public".into()), DependencyKind::Normal);
+        deps.insert(table("b"), table("a"), DependencyKind::Auto);
+        deps.insert(table("b"), table("c"), DependencyKind::Reference);
+        deps.insert(table("a"), table("c"), DependencyKind::Normal);
+        deps.insert(table("c"), table("b"), DependencyKind::Normal);
+        deps.insert(ObjectId::Schema(String::new()), table("b"), DependencyKind::Normal);
+        let from_b: Vec<&Dependency> = deps.from(&table("b")).collect();
+        let expected: Vec<&Dependency> = deps.edges.iter().filter(|e| e.from == table("b")).collect();
+        assert_eq!(from_b, expected);
+        assert_eq!(from_b.len(), 3);
+        assert_eq!(deps.from(&ObjectId::Schema(String::new())).count(), 1);
+        assert_eq!(deps.from(&table("z")).count(), 0);
     }
 }

@@ -353,10 +353,6 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<(ObjectId, 
             dropped_by.entry(id).or_insert(i);
         }
     }
-    let mut by_source: HashMap<&ObjectId, Vec<&crate::catalog::Dependency>> = HashMap::default();
-    for e in &current.deps.edges {
-        by_source.entry(&e.from).or_default().push(e);
-    }
     drafts
         .iter()
         .enumerate()
@@ -379,7 +375,7 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<(ObjectId, 
                 }
                 _ => return None,
             };
-            let edges = by_source.get(&probe).map(Vec::as_slice).unwrap_or_default();
+            let edges: Vec<&crate::catalog::Dependency> = current.deps.from(&probe).collect();
             edges.iter().find_map(|e| {
                 let automatic = matches!(e.kind, DependencyKind::Auto | DependencyKind::Internal);
                 let j = *dropped_by.get(&e.to)?;
