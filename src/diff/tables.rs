@@ -189,6 +189,8 @@ fn table(
                 table: name.clone(),
                 column: (*y).clone(),
             }),
+            // Nothing to compare (most columns of most tables).
+            (Some(x), Some(y)) if x == y => {}
             (Some(x), Some(y)) => column(
                 name,
                 x,
@@ -249,6 +251,7 @@ fn table(
                 table: name.clone(),
                 constraint: y.clone(),
             }),
+            (Some(x), Some(y)) if x == y => {}
             (Some(x), Some(y)) => constraint(name, x, y, out),
             (None, None) => {}
         }
