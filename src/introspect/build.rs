@@ -120,7 +120,13 @@ fn aggregate(r: &Row) -> Result<Aggregate, DbError> {
     })
 }
 
-pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbError> {
+/// `columns` gives the decoded rows of the columns query (`column_rows`),
+/// which may be decoded on another thread meanwhile.
+pub(crate) fn catalog(
+    rows: &Rows,
+    role: &str,
+    columns: impl FnOnce() -> Result<Vec<ColumnRow>, DbError>,
+) -> Result<(Catalog, Oids), DbError> {
     let mut c = Catalog::default();
     let mut oids = Oids::default();
 
@@ -397,94 +403,40 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
             },
         );
     }
-    // In column order (the query leaves sorting to us): each table's and
-    // view's columns are pushed as they come.
-    let mut column_rows: Vec<(u32, i16, &Row)> = Vec::with_capacity(rows.get("columns").len());
-    for r in rows.get("columns") {
-        column_rows.push((get(r, 0, "column")?, get(r, 1, "column")?, r));
-    }
-    column_rows.sort_unstable_by_key(|(relid, attnum, _)| (*relid, *attnum));
-    for (relid, attnum, r) in column_rows {
-        let name: String = get(r, 2, "column")?;
+    // In column order (decoded and sorted by `column_rows`): each table's
+    // and view's columns are pushed as they come.
+    for decoded in columns()? {
+        let ColumnRow {
+            relid,
+            attnum,
+            default_oid,
+            identity_sequence,
+            column,
+        } = decoded;
         if let Some(view_name) = views_by_oid.get(&relid) {
-            oids.columns.insert((relid, attnum), name.clone());
-            let column = ViewColumn {
-                name,
-                data_type: get(r, 3, "column")?,
-                default: get(r, 5, "column")?,
-                comment: get(r, 10, "column")?,
-                acl: acl(r, 24, "column")?,
-            };
+            oids.columns.insert((relid, attnum), column.name.clone());
             if let Some(v) = c.views.get_mut(view_name) {
-                v.columns.push(column);
+                v.columns.push(ViewColumn {
+                    name: column.name,
+                    data_type: column.data_type,
+                    default: column.default,
+                    comment: column.comment,
+                    acl: column.acl,
+                });
             }
             continue;
         }
         let Some(table_name) = tables_by_oid.get(&relid) else {
             continue;
         };
-        oids.columns.insert((relid, attnum), name.clone());
-        let column_id = ObjectId::Column(table_name.clone(), name.clone());
-        if let Some(def_oid) = get::<Option<u32>>(r, 6, "column")? {
+        oids.columns.insert((relid, attnum), column.name.clone());
+        let column_id = ObjectId::Column(table_name.clone(), column.name.clone());
+        if let Some(def_oid) = default_oid {
             oids.attrdefs.insert(def_oid, column_id.clone());
         }
-        let expr: Option<String> = get(r, 5, "column")?;
-        let generated: String = get(r, 8, "column")?;
-        let identity_kind: String = get(r, 7, "column")?;
-        let identity = match (identity_kind.as_str(), get::<Option<u32>>(r, 11, "column")?) {
-            ("a" | "d", Some(seq_oid)) => {
-                oids.classes.insert(seq_oid, ClassObject::Other(column_id.clone()));
-                Some(Identity {
-                    kind: if identity_kind == "a" {
-                        IdentityKind::Always
-                    } else {
-                        IdentityKind::ByDefault
-                    },
-                    sequence: QualifiedName::new(
-                        get::<Option<String>>(r, 12, "column")?.unwrap_or_default(),
-                        get::<Option<String>>(r, 13, "column")?.unwrap_or_default(),
-                    ),
-                    options: SequenceOptions {
-                        data_type: get::<Option<String>>(r, 14, "column")?.unwrap_or_default(),
-                        start: get::<Option<i64>>(r, 15, "column")?.unwrap_or_default(),
-                        increment: get::<Option<i64>>(r, 16, "column")?.unwrap_or_default(),
-                        min: get::<Option<i64>>(r, 17, "column")?.unwrap_or_default(),
-                        max: get::<Option<i64>>(r, 18, "column")?.unwrap_or_default(),
-                        cache: get::<Option<i64>>(r, 19, "column")?.unwrap_or_default(),
-                        cycle: get::<Option<bool>>(r, 20, "column")?.unwrap_or_default(),
-                    },
-                })
-            }
-            _ => None,
-        };
-        let storage_name = |s: &str| {
-            match s {
-                "p" => "plain",
-                "e" => "external",
-                "m" => "main",
-                _ => "extended",
-            }
-            .to_string()
-        };
-        let storage = get::<Option<String>>(r, 21, "column")?.map(|s| storage_name(&s));
-        let type_storage = storage_name(&get::<String>(r, 26, "column")?);
-        let column = Column {
-            name,
-            data_type: get(r, 3, "column")?,
-            not_null: get(r, 4, "column")?,
-            default: if generated.is_empty() { expr.clone() } else { None },
-            identity,
-            generated: if generated.is_empty() { None } else { expr },
-            collation: get(r, 9, "column")?,
-            storage,
-            type_storage,
-            compression: get(r, 22, "column")?,
-            statistics: get(r, 23, "column")?,
-            options: get(r, 27, "column")?,
-            inherited: get(r, 28, "column")?,
-            acl: acl(r, 24, "column")?,
-            comment: get(r, 10, "column")?,
-        };
+        if let Some(seq_oid) = identity_sequence {
+            oids.classes.insert(seq_oid, ClassObject::Other(column_id));
+        }
         if let Some(t) = c.tables.get_mut(table_name) {
             t.columns.push(column);
         }
@@ -711,4 +663,91 @@ pub(crate) fn catalog(rows: &Rows, role: &str) -> Result<(Catalog, Oids), DbErro
         c.default_privileges.insert(d.key(), d);
     }
     Ok((c, oids))
+}
+
+/// A row of the columns query, decoded without the rest of the catalog (so
+/// the biggest query's rows are decoded beside everything else).
+pub(crate) struct ColumnRow {
+    relid: u32,
+    attnum: i16,
+    /// The `pg_attrdef` row of its default or generation expression.
+    default_oid: Option<u32>,
+    /// The sequence of an identity column.
+    identity_sequence: Option<u32>,
+    column: Column,
+}
+
+/// The rows of the columns query, decoded, in column order (the query
+/// leaves sorting to us).
+pub(crate) fn column_rows(rows: &[Row]) -> Result<Vec<ColumnRow>, DbError> {
+    let mut decoded = Vec::with_capacity(rows.len());
+    for r in rows {
+        decoded.push(column_row(r)?);
+    }
+    decoded.sort_unstable_by_key(|c: &ColumnRow| (c.relid, c.attnum));
+    Ok(decoded)
+}
+
+fn column_row(r: &Row) -> Result<ColumnRow, DbError> {
+    let expr: Option<String> = get(r, 5, "column")?;
+    let generated: String = get(r, 8, "column")?;
+    let identity_kind: String = get(r, 7, "column")?;
+    let identity_sequence = get::<Option<u32>>(r, 11, "column")?;
+    let identity = match (identity_kind.as_str(), identity_sequence) {
+        ("a" | "d", Some(_)) => Some(Identity {
+            kind: if identity_kind == "a" {
+                IdentityKind::Always
+            } else {
+                IdentityKind::ByDefault
+            },
+            sequence: QualifiedName::new(
+                get::<Option<String>>(r, 12, "column")?.unwrap_or_default(),
+                get::<Option<String>>(r, 13, "column")?.unwrap_or_default(),
+            ),
+            options: SequenceOptions {
+                data_type: get::<Option<String>>(r, 14, "column")?.unwrap_or_default(),
+                start: get::<Option<i64>>(r, 15, "column")?.unwrap_or_default(),
+                increment: get::<Option<i64>>(r, 16, "column")?.unwrap_or_default(),
+                min: get::<Option<i64>>(r, 17, "column")?.unwrap_or_default(),
+                max: get::<Option<i64>>(r, 18, "column")?.unwrap_or_default(),
+                cache: get::<Option<i64>>(r, 19, "column")?.unwrap_or_default(),
+                cycle: get::<Option<bool>>(r, 20, "column")?.unwrap_or_default(),
+            },
+        }),
+        _ => None,
+    };
+    let storage_name = |s: &str| {
+        match s {
+            "p" => "plain",
+            "e" => "external",
+            "m" => "main",
+            _ => "extended",
+        }
+        .to_string()
+    };
+    let storage = get::<Option<String>>(r, 21, "column")?.map(|s| storage_name(&s));
+    let type_storage = storage_name(&get::<String>(r, 26, "column")?);
+    Ok(ColumnRow {
+        relid: get(r, 0, "column")?,
+        attnum: get(r, 1, "column")?,
+        default_oid: get(r, 6, "column")?,
+        identity_sequence: identity.as_ref().and(identity_sequence),
+        column: Column {
+            name: get(r, 2, "column")?,
+            data_type: get(r, 3, "column")?,
+            not_null: get(r, 4, "column")?,
+            default: if generated.is_empty() { expr.clone() } else { None },
+            identity,
+            generated: if generated.is_empty() { None } else { expr },
+            collation: get(r, 9, "column")?,
+            storage,
+            type_storage,
+            compression: get(r, 22, "column")?,
+            statistics: get(r, 23, "column")?,
+            options: get(r, 27, "column")?,
+            inherited: get(r, 28, "column")?,
+            acl: acl(r, 24, "column")?,
+            comment: get(r, 10, "column")?,
+        },
+    })
 }

@@ -272,7 +272,14 @@ fn assemble(by_name: Vec<(&'static str, Vec<Row>)>, server: ServerFacts) -> Resu
     let rows = Rows {
         by_name: by_name.into_iter().collect(),
     };
-    let (catalog, oids) = build::catalog(&rows, &server.role)?;
+    // The columns query has the most rows: they are decoded on a second
+    // thread while this one builds the other objects.
+    let (catalog, oids) = std::thread::scope(|scope| {
+        let columns = scope.spawn(|| build::column_rows(rows.get("columns")));
+        build::catalog(&rows, &server.role, || {
+            columns.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    })?;
     let deps = deps::dependencies(rows.get("dependencies"), &oids, &catalog)?;
     let stats = stats::table_stats(rows.get("table statistics"))?;
     Ok(Snapshot {
