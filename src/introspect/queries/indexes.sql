@@ -32,8 +32,14 @@ JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
 LEFT JOIN pg_catalog.pg_constraint con
        ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
 LEFT JOIN LATERAL (
-    SELECT pg_catalog.bool_and(u.attnum > 0 AND u.opt = 0 AND k.attname IS NOT NULL AND k.opcdefault
-                               AND k.opcintype = k.atttypid AND (u.coll = 0 OR u.coll = k.attcollation)) AS plain,
+    -- The operator class is the default one for the column's type: looked
+    -- up in one hashed set of (class, type) pairs, built once per query
+    -- (joining pg_opclass per key column scanned it every time).
+    SELECT pg_catalog.bool_and(u.attnum > 0 AND u.opt = 0 AND k.attname IS NOT NULL
+                               AND (u.opclass, k.atttypid) IN (SELECT oc.oid, oc.opcintype
+                                                               FROM pg_catalog.pg_opclass oc
+                                                               WHERE oc.opcdefault)
+                               AND (u.coll = 0 OR u.coll = k.attcollation)) AS plain,
            pg_catalog.string_agg(pg_catalog.quote_ident(k.attname), ', ' ORDER BY u.n) AS columns
     FROM ROWS FROM (pg_catalog.unnest(i.indkey::pg_catalog.int2[]),
                     pg_catalog.unnest(i.indclass::pg_catalog.oid[]),
@@ -43,9 +49,9 @@ LEFT JOIN LATERAL (
     -- One index probe per key column (OFFSET 0 keeps the planner from
     -- flattening it into a join over all of pg_attribute).
     LEFT JOIN LATERAL (
-        SELECT a.attname, a.atttypid, a.attcollation, oc.opcdefault, oc.opcintype
-        FROM pg_catalog.pg_attribute a, pg_catalog.pg_opclass oc
-        WHERE a.attrelid = i.indrelid AND a.attnum = u.attnum AND oc.oid = u.opclass
+        SELECT a.attname, a.atttypid, a.attcollation
+        FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = i.indrelid AND a.attnum = u.attnum
         OFFSET 0
     ) k ON true
     -- Only where the definition may be composed: elsewhere nothing is read.
