@@ -2,7 +2,8 @@
 //! environment, each phase of a plan (the desired state from the cache or a
 //! shadow load, reading the target, diff, ordering, fingerprints, writing the
 //! plan) is timed, and the list is printed on stderr when the command ends.
-//! It is for finding out why a plan is slow on one database;
+//! Each line also gives the peak memory so far (Linux). It is for finding
+//! out why a plan is slow or big on one database;
 //! `converge-bench` measures the phases on the benchmark workloads.
 //!
 //! Phases end on several threads, interleaved with the command's own
@@ -23,14 +24,25 @@ pub fn record(phase: &str, started: Instant) {
     if *ENABLED {
         let now = Instant::now();
         let line = format!(
-            "timing: {phase}: {:.1} ms (ended at {:.1} ms)",
+            "timing: {phase}: {:.1} ms (ended at {:.1} ms{})",
             now.duration_since(started).as_secs_f64() * 1000.0,
-            now.duration_since(*PROCESS_START).as_secs_f64() * 1000.0
+            now.duration_since(*PROCESS_START).as_secs_f64() * 1000.0,
+            peak_memory()
+                .map(|kib| format!(", peak RSS so far {} MiB", kib / 1024))
+                .unwrap_or_default()
         );
         if let Ok(mut lines) = LINES.lock() {
             lines.push(line);
         }
     }
+}
+
+/// The process's peak resident memory so far, in KiB (`VmHWM`; Linux only,
+/// else nothing).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Marks the start of the process, so that `record` can say when each phase
