@@ -678,12 +678,13 @@ pub(crate) struct ColumnRow {
 }
 
 /// The rows of the columns query, decoded, in column order (the query
-/// leaves sorting to us).
-pub(crate) fn column_rows(rows: &[Row]) -> Result<Vec<ColumnRow>, DbError> {
+/// leaves sorting to us); the rows are freed.
+pub(crate) fn column_rows(rows: Vec<Row>) -> Result<Vec<ColumnRow>, DbError> {
     let mut decoded = Vec::with_capacity(rows.len());
-    for r in rows {
+    for r in &rows {
         decoded.push(column_row(r)?);
     }
+    drop(rows);
     decoded.sort_unstable_by_key(|c: &ColumnRow| (c.relid, c.attnum));
     Ok(decoded)
 }

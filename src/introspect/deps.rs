@@ -28,7 +28,8 @@ const PG_EXTENSION: u32 = 3079;
 const PG_POLICY: u32 = 3256;
 const PG_COLLATION: u32 = 3456;
 
-struct DepRow {
+/// A row of the dependencies query.
+pub(crate) struct DepRow {
     classid: u32,
     objid: u32,
     objsubid: i32,
@@ -55,8 +56,12 @@ fn read(row: &Row) -> Result<DepRow, DbError> {
     })
 }
 
-pub(crate) fn dependencies(rows: &[Row], oids: &Oids, catalog: &Catalog) -> Result<Dependencies, DbError> {
-    let rows: Vec<DepRow> = rows.iter().map(read).collect::<Result<_, _>>()?;
+/// The rows of the dependencies query, decoded (and freed).
+pub(crate) fn decode(rows: Vec<Row>) -> Result<Vec<DepRow>, DbError> {
+    rows.iter().map(read).collect()
+}
+
+pub(crate) fn dependencies(rows: Vec<DepRow>, oids: &Oids, catalog: &Catalog) -> Result<Dependencies, DbError> {
     let mut members: HashMap<(u32, u32), ObjectId> = HashMap::default();
     let mut array_of: HashMap<u32, u32> = HashMap::default();
     for r in &rows {

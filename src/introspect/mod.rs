@@ -149,6 +149,11 @@ impl Rows {
     pub fn get(&self, name: &str) -> &[Row] {
         self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
+
+    /// The rows of one query, taken out (to be decoded and freed on their own).
+    fn take(&mut self, name: &str) -> Vec<Row> {
+        self.by_name.remove(name).unwrap_or_default()
+    }
 }
 
 /// Reads the database in one consistent, read-only snapshot, on `client`.
@@ -269,18 +274,27 @@ async fn run_queries(client: &impl GenericClient, indexes: &[usize]) -> Result<V
 
 /// The snapshot from every query's rows.
 fn assemble(by_name: Vec<(&'static str, Vec<Row>)>, server: ServerFacts) -> Result<Snapshot, DbError> {
-    let rows = Rows {
+    let mut rows = Rows {
         by_name: by_name.into_iter().collect(),
     };
-    // The columns query has the most rows: they are decoded on a second
-    // thread while this one builds the other objects.
-    let (catalog, oids) = std::thread::scope(|scope| {
-        let columns = scope.spawn(|| build::column_rows(rows.get("columns")));
-        build::catalog(&rows, &server.role, || {
+    // The two queries with the most rows are decoded on other threads while
+    // this one builds the other objects, and their rows are freed as soon
+    // as they are decoded.
+    let column_rows = rows.take("columns");
+    let dependency_rows = rows.take("dependencies");
+    let (built, dependency_rows) = std::thread::scope(|scope| {
+        let columns = scope.spawn(move || build::column_rows(column_rows));
+        let dependencies = scope.spawn(move || deps::decode(dependency_rows));
+        let built = build::catalog(&rows, &server.role, || {
             columns.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
-    })?;
-    let deps = deps::dependencies(rows.get("dependencies"), &oids, &catalog)?;
+        });
+        let dependencies = dependencies
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (built, dependencies)
+    });
+    let (catalog, oids) = built?;
+    let deps = deps::dependencies(dependency_rows?, &oids, &catalog)?;
     let stats = stats::table_stats(rows.get("table statistics"))?;
     Ok(Snapshot {
         catalog,
