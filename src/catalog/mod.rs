@@ -296,11 +296,13 @@ mod tests {
         deps.insert(table("a"), table("c"), DependencyKind::Normal);
         deps.insert(table("c"), table("b"), DependencyKind::Normal);
         deps.insert(ObjectId::Schema(String::new()), table("b"), DependencyKind::Normal);
-        let from_b: Vec<&Dependency> = deps.from(&table("b")).collect();
-        let expected: Vec<&Dependency> = deps.edges.iter().filter(|e| e.from == table("b")).collect();
+        let b = table("b");
+        let from_b: Vec<&Dependency> = deps.from(&b).collect();
+        let expected: Vec<&Dependency> = deps.edges.iter().filter(|e| e.from == b).collect();
         assert_eq!(from_b, expected);
         assert_eq!(from_b.len(), 3);
         assert_eq!(deps.from(&ObjectId::Schema(String::new())).count(), 1);
-        assert_eq!(deps.from(&table("z")).count(), 0);
+        let z = table("z");
+        assert_eq!(deps.from(&z).count(), 0);
     }
 }
