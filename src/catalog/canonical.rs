@@ -64,41 +64,49 @@ impl Named for super::CompositeAttribute {
     }
 }
 
+/// A catalog whose column and attribute lists are not in name order, for
+/// the tests of the canonical form and of fingerprints.
+#[cfg(test)]
+pub(crate) fn unordered_catalog() -> super::Catalog {
+    use super::{Catalog, Column, CompositeAttribute, CompositeType, QualifiedName, Table};
+    let mut catalog = Catalog::default();
+    let name = QualifiedName::new("public", "t");
+    let column = |n: &str| Column {
+        name: n.into(),
+        data_type: "text".into(),
+        ..Default::default()
+    };
+    catalog.tables.insert(
+        name.clone(),
+        Table {
+            name: name.clone(),
+            columns: vec![column("b"), column("c"), column("a")],
+            ..Default::default()
+        },
+    );
+    let attribute = |n: &str| CompositeAttribute {
+        name: n.into(),
+        data_type: "int4".into(),
+        ..Default::default()
+    };
+    catalog.composite_types.insert(
+        name.clone(),
+        CompositeType {
+            name,
+            attributes: vec![attribute("y"), attribute("x")],
+            ..Default::default()
+        },
+    );
+    catalog
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Catalog, Column, CompositeAttribute, CompositeType, QualifiedName, Table};
 
     #[test]
     fn the_canonical_json_is_that_of_the_sorted_copy_and_other_serializations_keep_the_order() {
-        let mut catalog = Catalog::default();
-        let name = QualifiedName::new("public", "t");
-        let column = |n: &str| Column {
-            name: n.into(),
-            data_type: "text".into(),
-            ..Default::default()
-        };
-        catalog.tables.insert(
-            name.clone(),
-            Table {
-                name: name.clone(),
-                columns: vec![column("b"), column("c"), column("a")],
-                ..Default::default()
-            },
-        );
-        let attribute = |n: &str| CompositeAttribute {
-            name: n.into(),
-            data_type: "int4".into(),
-            ..Default::default()
-        };
-        catalog.composite_types.insert(
-            name.clone(),
-            CompositeType {
-                name,
-                attributes: vec![attribute("y"), attribute("x")],
-                ..Default::default()
-            },
-        );
+        let catalog = unordered_catalog();
         let mut canonical = Vec::new();
         write_json(&catalog, &mut canonical).unwrap();
         assert_eq!(canonical, serde_json::to_vec(&catalog.canonical()).unwrap());

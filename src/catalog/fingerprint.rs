@@ -61,25 +61,10 @@ impl fmt::Display for Fingerprint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Column, QualifiedName, Table};
 
     #[test]
     fn the_fingerprint_is_the_sha256_of_the_canonical_json() {
-        let mut catalog = Catalog::default();
-        let name = QualifiedName::new("public", "t");
-        let column = |n: &str| Column {
-            name: n.into(),
-            data_type: "text".into(),
-            ..Default::default()
-        };
-        catalog.tables.insert(
-            name.clone(),
-            Table {
-                name,
-                columns: vec![column("b"), column("a")],
-                ..Default::default()
-            },
-        );
+        let catalog = super::super::canonical::unordered_catalog();
         let json = serde_json::to_vec(&catalog.canonical()).unwrap();
         assert_eq!(Fingerprint::of_catalog(&catalog), Fingerprint::of_bytes(&json));
         // Column order is not part of it.
