@@ -14,6 +14,13 @@
 //! order), is to build the object again. Then the affected new statements run
 //! in load order. This errs on the side of re-creating more than needed,
 //! never less; anything it cannot reason about is a full load instead.
+//!
+//! The one exception is a table named only as the target of a foreign key:
+//! re-creating the target drops the foreign key (`CASCADE`) but nothing
+//! else of the referencing table, so that table stays and `shadow::reuse`
+//! adds the foreign key back from its definition in the kept database.
+//! Without it, a changed table would re-create every table that reaches it
+//! through foreign keys, which in a real schema is most of them.
 
 use crate::catalog::{ObjectId, QualifiedName};
 use crate::source::{Desired, Key, Statement};
@@ -128,7 +135,7 @@ pub struct Recorded {
     pub creates: Vec<Name>,
     /// Objects it alters or is about (empty for a statement that creates).
     pub anchors: Vec<Name>,
-    /// Every name it uses.
+    /// Every name it uses, but tables it names only as a foreign key's target.
     pub references: Vec<Name>,
     /// `ALTER DEFAULT PRIVILEGES`: it changes what is created after it.
     pub default_privileges: bool,
@@ -146,6 +153,7 @@ impl Recorded {
                 .iter()
                 .chain(&info.comments_on)
                 .filter_map(anchor)
+                .chain(info.privileges_on.iter().map(|q| Name::qualified(q, relation)))
                 .collect()
         };
         anchors.sort();
@@ -154,7 +162,15 @@ impl Recorded {
             text: crate::catalog::Fingerprint::of_bytes(desired.sql(stmt).as_bytes()).to_string(),
             creates,
             anchors,
-            references: info.references.iter().map(Name::from).collect(),
+            references: info
+                .references
+                .iter()
+                .filter(|key| match key {
+                    Key::Relation(q) | Key::UniqueIndexOn(q) => !info.foreign_key_targets.contains(q),
+                    _ => true,
+                })
+                .map(Name::from)
+                .collect(),
             default_privileges: info.is_default_privileges,
         }
     }
@@ -372,8 +388,8 @@ mod tests {
             "the view's * must see x: {run:?}"
         );
         assert!(
-            run.iter().any(|s| s.starts_with("create table b")),
-            "b's foreign key to a is dropped with a: {run:?}"
+            !run.iter().any(|s| s.starts_with("create table b")),
+            "b's foreign key to a is added back, b stays: {run:?}"
         );
         assert!(
             !run.iter().any(|s| s.contains(" c")),
@@ -383,6 +399,36 @@ mod tests {
             schema: "public".into(),
             name: "a".into()
         }));
+    }
+
+    #[test]
+    fn a_table_named_beyond_a_foreign_key_is_re_created() {
+        let base = "create table a (id int primary key);\n\
+            create table b (id int primary key, a_id int references a, check (a_id > 0));\n\
+            create table c (like a, a_id int references a);\n";
+        let old = desired(base);
+        let new = desired(&base.replace("(id int primary key)", "(id int primary key, x int)"));
+        let (ro, rn) = (record(&old), record(&new));
+        let delta = Delta::new(&ro, &rn).unwrap();
+        let run = run_texts(&new, &delta);
+        assert!(!run.iter().any(|s| s.starts_with("create table b")), "{run:?}");
+        assert!(
+            run.iter().any(|s| s.starts_with("create table c")),
+            "c copies a's columns: {run:?}"
+        );
+    }
+
+    #[test]
+    fn a_removed_grant_re_creates_the_table_it_was_on() {
+        let with = format!("{BASE}grant select on table c to public;\n");
+        let (old, new) = (desired(&with), desired(BASE));
+        let (ro, rn) = (record(&old), record(&new));
+        let delta = Delta::new(&ro, &rn).unwrap();
+        assert!(delta.to_drop().contains(&Name::Relation {
+            schema: "public".into(),
+            name: "c".into()
+        }));
+        assert!(run_texts(&new, &delta).contains(&"create table c (id int primary key)".to_string()));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub const ENV_SHADOW_REUSE: &str = "CONVERGE_SHADOW_REUSE";
 pub const KEPT_PREFIX: &str = "converge_shadow_kept_";
 
 /// Layout of the record file; records of another layout are not used.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Advisory lock key (in the kept database) held while a process uses it.
 const LOCK_KEY: i64 = 0x636f_6e76_7368_6477; // "convshdw"
@@ -65,8 +65,14 @@ struct RecordFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Obtained {
     /// The kept database was brought up to date: `run` of `total` statements
-    /// ran again after `recreated` objects were dropped.
-    Incremental { recreated: usize, run: usize, total: usize },
+    /// ran again after `recreated` objects were dropped, and `foreign_keys`
+    /// foreign keys to them from tables that stayed were added back.
+    Incremental {
+        recreated: usize,
+        run: usize,
+        total: usize,
+        foreign_keys: usize,
+    },
     /// Every statement was loaded into a fresh database, for this reason.
     FullLoad { reason: String },
 }
@@ -199,16 +205,27 @@ impl Kept {
             Ok(d) => d,
             Err(reason) => return Ok(Err(reason)),
         };
-        loop {
+        let foreign_keys = loop {
             let found = dependents(&client, delta.to_drop()).await?;
             if let Some(reason) = found.refusal {
                 return Ok(Err(reason));
             }
             match delta.add_dependents(found.names) {
                 Ok(true) => continue,
-                Ok(false) => break,
+                Ok(false) => break found.foreign_keys,
                 Err(reason) => return Ok(Err(reason)),
             }
+        };
+        // Foreign keys of tables that are re-created come back with them.
+        let foreign_keys: Vec<ForeignKey> = foreign_keys
+            .into_iter()
+            .filter(|fk| !delta.to_drop().contains(&fk.table))
+            .collect();
+        if let Some(fk) = foreign_keys.iter().find(|fk| fk.on_partition) {
+            return Ok(Err(format!(
+                "foreign key {} of partitioned table {:?} references what changes",
+                fk.name, fk.table
+            )));
         }
         let run = delta.to_run();
         if run.len() as f64 > self.max_rerun_share * statements.len() as f64 {
@@ -219,7 +236,7 @@ impl Kept {
             )));
         }
         let token = new_token();
-        let applied = self.apply(&client, desired, &delta, &run, &token).await;
+        let applied = self.apply(&client, desired, &delta, &run, &foreign_keys, &token).await;
         if let Err(e) = applied {
             // Nothing of the update stays; the record still matches.
             let _ = client.batch_execute("ROLLBACK").await;
@@ -238,6 +255,7 @@ impl Kept {
             recreated: delta.to_drop().len(),
             run: run.len(),
             total: statements.len(),
+            foreign_keys: foreign_keys.len(),
         };
         let mut reader = self.server.with_dbname(&self.name).connect().await?;
         let snapshot = introspect(&mut reader).await?;
@@ -245,14 +263,16 @@ impl Kept {
         Ok(Ok((snapshot, obtained)))
     }
 
-    /// Drops what changed and runs the statements, in one transaction that
-    /// also writes the new token.
+    /// Drops what changed, runs the statements and adds back the foreign keys
+    /// the drops took from tables that stay, in one transaction that also
+    /// writes the new token.
     async fn apply(
         &self,
         client: &Client,
         desired: &Desired,
         delta: &Delta<'_>,
         run: &[usize],
+        foreign_keys: &[ForeignKey],
         token: &str,
     ) -> Result<(), ShadowError> {
         load::prepare(client).await?;
@@ -260,6 +280,7 @@ impl Kept {
             .batch_execute("BEGIN")
             .await
             .map_err(query_error("cannot start the incremental update"))?;
+        let restore = restore_statements(client, foreign_keys).await?;
         let (kinds, schemas, names) = columns(delta.to_drop());
         let drops: Vec<String> = client
             .query(include_str!("drops.sql"), &[&kinds, &schemas, &names])
@@ -277,6 +298,12 @@ impl Kept {
         }
         let statements: Vec<&Statement> = run.iter().map(|&j| &desired.statements[j]).collect();
         load::run_statements_in_transaction(client, desired, &statements).await?;
+        if !restore.is_empty() {
+            client
+                .batch_execute(&restore.join(";\n"))
+                .await
+                .map_err(query_error("cannot add back the foreign keys to what was re-created"))?;
+        }
         client
             .batch_execute(&format!(
                 "COMMENT ON DATABASE \"{}\" IS '{}'; COMMIT",
@@ -360,9 +387,53 @@ fn write_atomically(path: &Path, record: &RecordFile) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A foreign key that references an object to re-create: the drop takes it
+/// from its table, and when the table is not re-created as well the update
+/// adds it back as it was.
+struct ForeignKey {
+    table: Name,
+    name: String,
+    /// On a partitioned table or a partition (not followed).
+    on_partition: bool,
+}
+
+/// The statements that add `foreign_keys` back (with their comments), read
+/// as they are before anything is dropped.
+async fn restore_statements(client: &Client, foreign_keys: &[ForeignKey]) -> Result<Vec<String>, DbError> {
+    if foreign_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (mut schemas, mut tables, mut names) = (Vec::new(), Vec::new(), Vec::new());
+    for fk in foreign_keys {
+        if let Name::Relation { schema, name } = &fk.table {
+            schemas.push(schema.as_str());
+            tables.push(name.as_str());
+            names.push(fk.name.as_str());
+        }
+    }
+    let context = "cannot read the foreign keys to add back";
+    let statements: Vec<String> = client
+        .query(include_str!("foreign_keys.sql"), &[&schemas, &tables, &names])
+        .await
+        .map_err(query_error(context))?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(query_error(context))?;
+    if statements.len() != names.len() {
+        return Err(DbError::Query {
+            context: context.to_string(),
+            message: format!("{} of {} found", statements.len(), names.len()),
+        });
+    }
+    Ok(statements)
+}
+
 /// Objects PostgreSQL drops along with the named ones.
 struct Found {
     names: Vec<Name>,
+    /// Foreign keys that reference them, which are not followed further.
+    foreign_keys: Vec<ForeignKey>,
     /// Why only a full load is sure, when the drop reaches what this module
     /// does not follow.
     refusal: Option<String>,
@@ -372,6 +443,7 @@ async fn dependents(client: &Client, wanted: &std::collections::BTreeSet<Name>) 
     if wanted.iter().any(|n| matches!(n, Name::Extension { .. })) {
         return Ok(Found {
             names: Vec::new(),
+            foreign_keys: Vec::new(),
             refusal: Some("an extension changes".into()),
         });
     }
@@ -382,12 +454,21 @@ async fn dependents(client: &Client, wanted: &std::collections::BTreeSet<Name>) 
         .map_err(query_error("cannot read what depends on the changed objects"))?;
     let mut found = Found {
         names: Vec::new(),
+        foreign_keys: Vec::new(),
         refusal: None,
     };
     for row in rows {
         let read = |i: usize| row.try_get::<_, Option<String>>(i).ok().flatten().unwrap_or_default();
         let (kind, schema, name) = (read(0), read(1), read(2));
         let partition: bool = row.try_get(3).unwrap_or(true);
+        if kind == "foreign_key" {
+            found.foreign_keys.push(ForeignKey {
+                table: Name::Relation { schema, name },
+                name: read(4),
+                on_partition: partition,
+            });
+            continue;
+        }
         if partition {
             found.refusal = Some(format!("partitioned table {schema}.{name} changes"));
         }

@@ -48,6 +48,12 @@ pub struct StatementInfo {
     pub source_sql: Vec<(ObjectId, String)>,
     /// `ALTER DEFAULT PRIVILEGES`, which applies to what is created after it.
     pub is_default_privileges: bool,
+    /// Tables the statement names only as the target of a foreign key
+    /// (also in `references`, as the relation and its unique indexes).
+    pub foreign_key_targets: Vec<QualifiedName>,
+    /// Relations (tables, views, sequences) whose privileges a `GRANT` or
+    /// `REVOKE` sets.
+    pub privileges_on: Vec<QualifiedName>,
 }
 
 /// Why a statement is not accepted.
@@ -302,7 +308,12 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
                 ..Default::default()
             }
         }
-        N::GrantStmt(_) | N::AlterOwnerStmt(_) => StatementInfo {
+        N::GrantStmt(g) => StatementInfo {
+            phase: 10,
+            privileges_on: granted_relations(g),
+            ..Default::default()
+        },
+        N::AlterOwnerStmt(_) => StatementInfo {
             phase: 10,
             ..Default::default()
         },
@@ -325,9 +336,19 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
         other => return Err(refuse(other)),
     };
     let mut refs = Vec::new();
+    let mut targets = Vec::new();
     // Safe to serialize: plain generated data.
     if let Ok(json) = serde_json::to_value(node) {
-        collect_references(&json, &mut refs);
+        collect_references(&json, &mut refs, &mut targets);
+    }
+    targets.sort();
+    targets.dedup();
+    for q in targets {
+        let relation = Key::Relation(q.clone());
+        if !refs.contains(&relation) && !info.references.contains(&relation) {
+            info.foreign_key_targets.push(q);
+        }
+        refs.push(relation);
     }
     info.references.extend(refs);
     // `SFUNC = name` parses as a type name: it names a function.
@@ -342,6 +363,8 @@ pub fn classify(node: &NodeEnum) -> Result<StatementInfo, Refusal> {
         Key::UniqueIndexOn(q) => !creates.contains(&Key::Relation(q.clone())) && !creates.contains(r),
         _ => !creates.contains(r),
     });
+    info.foreign_key_targets
+        .retain(|q| !creates.contains(&Key::Relation(q.clone())));
     Ok(info)
 }
 
@@ -741,6 +764,23 @@ fn refuse(node: &NodeEnum) -> Refusal {
     }
 }
 
+/// The relations a `GRANT` or `REVOKE` names (none when it is about other
+/// kinds of object, or about all tables of a schema).
+fn granted_relations(g: &pg_query::protobuf::GrantStmt) -> Vec<QualifiedName> {
+    use pg_query::protobuf::GrantTargetType;
+    let relations = g.objtype == ObjectType::ObjectTable as i32 || g.objtype == ObjectType::ObjectSequence as i32;
+    if !relations || g.targtype != GrantTargetType::AclTargetObject as i32 {
+        return Vec::new();
+    }
+    g.objects
+        .iter()
+        .filter_map(|o| match o.node.as_ref() {
+            Some(NodeEnum::RangeVar(r)) => Some(range_var(Some(r))),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The support functions a `CREATE AGGREGATE` names (none for other
 /// statements).
 fn aggregate_functions(node: &NodeEnum) -> Vec<QualifiedName> {
@@ -887,8 +927,10 @@ fn find_def_elem<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
 ///
 /// The protobuf tree is walked as JSON, by shape: a `RangeVar` has `relname`,
 /// a `TypeName` has `names` and `typemod`, a `FuncCall` has `funcname`. A
-/// `nextval('name')` argument names a sequence.
-fn collect_references(v: &Value, out: &mut Vec<Key>) {
+/// `nextval('name')` argument names a sequence. The table a foreign key
+/// references (`pktable`) goes to `targets`, with its unique indexes and
+/// schema to `out`.
+fn collect_references(v: &Value, out: &mut Vec<Key>, targets: &mut Vec<QualifiedName>) {
     match v {
         Value::Object(map) => {
             if let Some(Value::Object(pk)) = map.get("pktable")
@@ -896,7 +938,10 @@ fn collect_references(v: &Value, out: &mut Vec<Key>) {
                     (pk.get("relname"), pk.get("schemaname"))
             {
                 let schema = if schema.is_empty() { "public" } else { schema.as_str() };
-                out.push(Key::UniqueIndexOn(QualifiedName::new(schema, rel.clone())));
+                let q = QualifiedName::new(schema, rel.clone());
+                out.push(Key::UniqueIndexOn(q.clone()));
+                out.push(Key::Schema(q.schema.clone()));
+                targets.push(q);
             }
             if let (Some(Value::String(rel)), Some(Value::String(schema))) = (map.get("relname"), map.get("schemaname"))
             {
@@ -940,11 +985,13 @@ fn collect_references(v: &Value, out: &mut Vec<Key>) {
                     out.push(Key::Collation(qualified(&parts)));
                 }
             }
-            for (_, child) in map {
-                collect_references(child, out);
+            for (key, child) in map {
+                if key != "pktable" {
+                    collect_references(child, out, targets);
+                }
             }
         }
-        Value::Array(items) => items.iter().for_each(|i| collect_references(i, out)),
+        Value::Array(items) => items.iter().for_each(|i| collect_references(i, out, targets)),
         _ => {}
     }
 }
@@ -1007,6 +1054,22 @@ mod tests {
             i.defines
                 .contains(&ObjectId::Column(q("app", "orders"), "status".into()))
         );
+    }
+
+    #[test]
+    fn tables_named_only_by_foreign_keys_are_told_apart() {
+        let i = info(
+            "create table app.orders (id int primary key, user_id int references users(id), \
+             parent_id int references app.orders(id), shop_id int references shops(id), \
+             check (shop_id > 0), like shops)",
+        )
+        .unwrap();
+        assert_eq!(i.foreign_key_targets, vec![q("public", "users")]);
+        assert!(i.references.contains(&Key::Relation(q("public", "users"))));
+        assert!(i.references.contains(&Key::UniqueIndexOn(q("public", "users"))));
+        let alter = info("alter table a add constraint a_b foreign key (b_id) references s.b (id)").unwrap();
+        assert_eq!(alter.foreign_key_targets, vec![q("s", "b")]);
+        assert!(alter.references.contains(&Key::Relation(q("public", "a"))));
     }
 
     #[test]
