@@ -26,7 +26,9 @@ use crate::db::{DbError, Endpoint, query_error};
 use crate::introspect::introspect;
 use crate::source::{Desired, Statement};
 use serde::{Deserialize, Serialize};
+use crate::timings;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 use tokio_postgres::Client;
 
 /// `CONVERGE_SHADOW_REUSE=on`: keep the shadow database and update it
@@ -133,7 +135,9 @@ impl Kept {
         desired: &Desired,
         janitor: &Janitor,
     ) -> Result<(Snapshot, Obtained), ShadowError> {
+        let started = Instant::now();
         let statements = record(desired);
+        timings::record("kept shadow: record the statements", started);
         let reason = match self.update(desired, &statements).await {
             Ok(Ok((snapshot, obtained))) => {
                 verbose(&format!("{obtained:?}"));
@@ -173,9 +177,11 @@ impl Kept {
         desired: &Desired,
         statements: &[Recorded],
     ) -> Result<Result<(Snapshot, Obtained), String>, DbError> {
+        let started = Instant::now();
         let Some(old) = self.read_record() else {
             return Ok(Err("no kept shadow database".into()));
         };
+        timings::record("kept shadow: read the record", started);
         let client = match self.server.with_dbname(&self.name).connect().await {
             Ok(c) => c,
             Err(e) => return Ok(Err(format!("cannot connect to the kept shadow database: {e}"))),
@@ -201,6 +207,7 @@ impl Kept {
         {
             return Ok(Err("the kept shadow database does not match its record".into()));
         }
+        let started = Instant::now();
         let mut delta = match Delta::new(&old.statements, statements) {
             Ok(d) => d,
             Err(reason) => return Ok(Err(reason)),
@@ -227,6 +234,7 @@ impl Kept {
                 fk.name, fk.table
             )));
         }
+        timings::record("kept shadow: what to re-create", started);
         let run = delta.to_run();
         if run.len() as f64 > self.max_rerun_share * statements.len() as f64 {
             return Ok(Err(format!(
@@ -235,6 +243,7 @@ impl Kept {
                 statements.len()
             )));
         }
+        let started = Instant::now();
         let token = new_token();
         let applied = self.apply(&client, desired, &delta, &run, &foreign_keys, &token).await;
         if let Err(e) = applied {
@@ -251,14 +260,17 @@ impl Kept {
             converge_version: env!("CARGO_PKG_VERSION").to_string(),
             statements: statements.to_vec(),
         });
+        timings::record("kept shadow: update", started);
         let obtained = Obtained::Incremental {
             recreated: delta.to_drop().len(),
             run: run.len(),
             total: statements.len(),
             foreign_keys: foreign_keys.len(),
         };
+        let started = Instant::now();
         let mut reader = self.server.with_dbname(&self.name).connect().await?;
         let snapshot = introspect(&mut reader).await?;
+        timings::record("kept shadow: read", started);
         drop(client);
         Ok(Ok((snapshot, obtained)))
     }
