@@ -75,21 +75,27 @@ impl Desired {
         let mut problems = Vec::new();
         let mut statements = Vec::new();
         for (file_index, file) in sources.files.iter().enumerate() {
-            let parsed = match split::parse_file(file) {
+            // Statements are classified as they are parsed, on every core,
+            // then taken in file order: lines are counted once, from one
+            // statement to the next.
+            let parsed = match split::parse_file_with(file, |node| {
+                classify::classify(node).map(|mut info| {
+                    info.source_sql = definitions::source_definitions(node);
+                    info
+                })
+            }) {
                 Ok(parsed) => parsed,
                 Err(mut p) => {
                     problems.append(&mut p);
                     continue;
                 }
             };
-            // Statements come in file order: count lines once, from one to the next.
             let mut lines = LineCounter::default();
             for stmt in parsed {
                 let span = first_line_span(file, stmt.start, stmt.end);
                 let (line, column) = lines.advance(&file.text, stmt.start);
-                match classify::classify(&stmt.node) {
-                    Ok(mut info) => {
-                        info.source_sql = definitions::source_definitions(&stmt.node);
+                match stmt.node {
+                    Ok(info) => {
                         if let Some(d) = reserved(&info, span.clone()) {
                             problems.push(d);
                         }

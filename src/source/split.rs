@@ -4,23 +4,26 @@
 //!
 //! Files are split with the parser (exact, also for `BEGIN ATOMIC` bodies),
 //! or with the scanner when the parser fails (it tolerates broken statements
-//! and `$$` bodies), and parsed one statement at a time: a syntax error is then local to
-//! its statement, and memory stays small on large files. pg_query's Rust error
+//! and `$$` bodies), and parsed one statement at a time (on every core: the
+//! parser is thread-safe): a syntax error is then local to its statement, and
+//! memory stays small on large files. pg_query's Rust error
 //! carries no position, so on a syntax error the C parser is asked once more,
 //! through its plain entry point, for the cursor position.
 
 use super::files::SourceFile;
 use crate::diagnostic::{Code, Diagnostic, Span, char_to_byte};
 use pg_query::NodeEnum;
+use rayon::prelude::*;
 
-/// One statement of a desired file, parsed.
+/// One statement of a desired file, parsed (`node` is its tree, or what
+/// `parse_file_with` made of it).
 #[derive(Debug, Clone)]
-pub struct ParsedStatement {
+pub struct ParsedStatement<T = NodeEnum> {
     /// Byte range of the statement in its file, from its first token (leading
     /// comments excluded) to its last.
     pub start: usize,
     pub end: usize,
-    pub node: NodeEnum,
+    pub node: T,
 }
 
 /// The `\` token of the scanner: psql meta-commands start with it.
@@ -29,7 +32,19 @@ const SQL_COMMENT_TOKEN: i32 = pg_query::protobuf::Token::SqlComment as i32;
 const C_COMMENT_TOKEN: i32 = pg_query::protobuf::Token::CComment as i32;
 
 /// Splits and parses one file. Returns every problem found, not only the first.
+#[cfg(test)]
 pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnostic>> {
+    parse_file_with(file, NodeEnum::clone)
+}
+
+/// Splits and parses one file, and turns each statement's tree into what
+/// `each` makes of it, on every core; the trees are dropped as soon as they
+/// are used (a big file's trees take many times its size). Returns every
+/// problem found, not only the first.
+pub fn parse_file_with<T: Send>(
+    file: &SourceFile,
+    each: impl Fn(&NodeEnum) -> T + Sync,
+) -> Result<Vec<ParsedStatement<T>>, Vec<Diagnostic>> {
     let text = file.text.as_str();
     if text.contains('\0') {
         let at = text.find('\0').unwrap_or(0);
@@ -112,7 +127,9 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
             "this statement is not complete (an unclosed parenthesis or quote?)",
         )]);
     }
-    let mut statements = Vec::with_capacity(pieces.len());
+    // Each piece with its offset and the range from its first token to its
+    // last (pieces of only comments are left out).
+    let mut located = Vec::with_capacity(pieces.len());
     let mut next_token = 0;
     for piece in pieces {
         let offset = piece.as_ptr() as usize - text.as_ptr() as usize;
@@ -133,20 +150,28 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
             i += 1;
         }
         next_token = i;
-        let Some(start) = first else { continue };
-        match pg_query::parse(piece, 0) {
-            Ok(result) => {
-                for raw in result.protobuf.stmts {
-                    if let Some(node) = raw.stmt.and_then(|n| n.node) {
-                        statements.push(ParsedStatement {
-                            start,
-                            end: last_end.max(start),
-                            node,
-                        });
-                    }
-                }
-            }
-            Err(e) => problems.push(syntax_error(file, text, offset, &e.to_string())),
+        if let Some(start) = first {
+            located.push((piece, offset, start, last_end.max(start)));
+        }
+    }
+    let parsed: Vec<Result<Vec<T>, String>> = located
+        .par_iter()
+        .map(|(piece, ..)| match pg_query::parse(piece, 0) {
+            Ok(result) => Ok(result
+                .protobuf
+                .stmts
+                .iter()
+                .filter_map(|raw| raw.stmt.as_ref().and_then(|n| n.node.as_ref()))
+                .map(&each)
+                .collect()),
+            Err(e) => Err(e.to_string()),
+        })
+        .collect();
+    let mut statements = Vec::with_capacity(located.len());
+    for ((_, offset, start, end), result) in located.into_iter().zip(parsed) {
+        match result {
+            Ok(nodes) => statements.extend(nodes.into_iter().map(|node| ParsedStatement { start, end, node })),
+            Err(e) => problems.push(syntax_error(file, text, offset, &e)),
         }
     }
     if problems.is_empty() {
