@@ -219,8 +219,8 @@ fn parent_main(args: &Args) -> Result<(), String> {
             .env(ENV_DEV_URL, &servers.shadow)
             .env(ENV_THROWAWAY, if servers.cluster.is_some() { "1" } else { "0" })
             .env(converge::cache::ENV_CACHE, args.work.join(format!("cache-{n}")))
-            // The one-statement-change phases measure the kept shadow database.
-            .env(converge::shadow::ENV_SHADOW_REUSE, "on")
+            // Only the one-statement-change phases use the kept shadow database.
+            .env_remove(converge::shadow::ENV_SHADOW_REUSE)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -386,9 +386,10 @@ fn markdown(report: &Report) -> String {
          statements it sends; *shadow drop*: `Shadow::drop`; *order*: `plan::build` (it renders each step's SQL); \
          *render*: forward and rollback scripts and plan.json; *plan cold/warm*: `pipeline::plan_sources` \
          from the files, first and second time in the process; *shadow one change*: the kept shadow \
-         database (left by the cold plan) brought to changed.sql with one more column in one table \
-         (`Kept::desired_snapshot`, introspection included); *plan one change*: `pipeline::plan_sources` \
-         with that file (a cache miss: the kept shadow is updated incrementally); *apply*: `apply::apply` (lock, drift \
+         database (loaded with changed.sql first, not measured) brought to changed.sql with one more column \
+         in one table (`Kept::desired_snapshot`, introspection included); *plan one change*: \
+         `pipeline::plan_sources` with that file, parse included (a cache miss: the kept shadow is updated \
+         incrementally); the kept shadow is used in these two phases only; *apply*: `apply::apply` (lock, drift \
          check, steps, verification, history row) on a fresh copy of the target; *psql apply*: the \
          same forward.sql with `psql --single-transaction` on another copy. Peak RSS: VmHWM of the \
          process that measured that N (it holds a whole plan and the phase-by-phase data at once); \
@@ -968,11 +969,18 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             warm / 1000.0
         ));
 
-        // One statement changed: the kept shadow database (left by the cold
-        // plan) is brought up to date incrementally, first alone, then back,
-        // then within a whole plan (a desired-catalog cache miss).
+        // One statement changed: the kept shadow database, first loaded with
+        // changed.sql (not measured), is brought up to date incrementally,
+        // first alone, then back, then within a whole plan (a
+        // desired-catalog cache miss).
         let one_change = one_statement_change(&w.desired)?;
-        if let Some(kept) = Kept::from_env(&ctx.shadow_server) {
+        converge::shadow::set_reuse(Some(true));
+        let kept = Kept::from_env(&ctx.shadow_server);
+        if let Some(kept) = &kept {
+            let changed = load_desired(&w.desired)?;
+            kept.desired_snapshot(&changed, &ctx.janitor)
+                .await
+                .map_err(shadow_text)?;
             let one = load_desired(&one_change.path)?;
             let start = Instant::now();
             let (_, how) = kept.desired_snapshot(&one, &ctx.janitor).await.map_err(shadow_text)?;
@@ -987,8 +995,8 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             ctx.log(&format!("{run}: and back: {how:?}"));
             let start = Instant::now();
             let planned = async {
-                let desired = load_desired(&one_change.path)?;
-                pipeline::plan(desired, &target, &ctx.shadow_server, &ctx.janitor, &options)
+                let sources = read_sources(&one_change.path)?;
+                pipeline::plan_sources(sources, &target, &ctx.shadow_server, &ctx.janitor, &options)
                     .await
                     .map_err(pipeline_text)
             }
@@ -997,6 +1005,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             drop(planned);
             ctx.log(&format!("{run}: plan after one statement changed {:.1} s", ms / 1000.0));
         }
+        converge::shadow::set_reuse(None);
 
         // Each phase on its own.
         let start = Instant::now();

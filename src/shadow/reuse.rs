@@ -28,6 +28,7 @@ use crate::source::{Desired, Statement};
 use crate::timings;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 use tokio_postgres::Client;
 
@@ -35,6 +36,23 @@ use tokio_postgres::Client;
 /// incrementally. Off by default until `tests/shadow_reuse.rs` has passed on
 /// every fixture in CI; without it, every shadow is a fresh, dropped database.
 pub const ENV_SHADOW_REUSE: &str = "CONVERGE_SHADOW_REUSE";
+
+/// Turns the kept shadow database on or off for this process whatever
+/// `CONVERGE_SHADOW_REUSE` says (`None`: as it says). For the benchmark,
+/// which measures plans with it and without it in one process.
+pub fn set_reuse(on: Option<bool>) {
+    let value = match on {
+        None => OVERRIDE_UNSET,
+        Some(true) => OVERRIDE_ON,
+        Some(false) => OVERRIDE_OFF,
+    };
+    OVERRIDE.store(value, Ordering::SeqCst);
+}
+
+static OVERRIDE: AtomicU8 = AtomicU8::new(OVERRIDE_UNSET);
+const OVERRIDE_UNSET: u8 = 0;
+const OVERRIDE_ON: u8 = 1;
+const OVERRIDE_OFF: u8 = 2;
 
 /// Prefix of kept shadow databases' names.
 pub const KEPT_PREFIX: &str = "converge_shadow_kept_";
@@ -92,7 +110,12 @@ impl Kept {
     /// The kept database for `server`, recorded in the desired-catalog cache
     /// directory; `None` unless `CONVERGE_SHADOW_REUSE=on` and the cache is on.
     pub fn from_env(server: &Endpoint) -> Option<Kept> {
-        if std::env::var_os(ENV_SHADOW_REUSE).is_none_or(|v| v != "on") {
+        let on = match OVERRIDE.load(Ordering::SeqCst) {
+            OVERRIDE_ON => true,
+            OVERRIDE_OFF => false,
+            _ => std::env::var_os(ENV_SHADOW_REUSE).is_some_and(|v| v == "on"),
+        };
+        if !on {
             return None;
         }
         let cache = crate::cache::DesiredCache::from_env()?;
