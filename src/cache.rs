@@ -14,9 +14,14 @@
 //! and its source map was made from the files of the key; anything else
 //! is a miss, never an error, and the shadow is loaded as if there were no
 //! cache. It never holds a connection or talks to a database.
+//!
+//! Next to the entries, `statements.bin` holds what the last parse found
+//! each statement text to be (`source::KnownStatements`), for one build of
+//! converge, so that a miss after a small edit parses only the statements
+//! that changed.
 
 use crate::catalog::{Fingerprint, Snapshot};
-use crate::source::SourceMap;
+use crate::source::{KnownStatements, SourceMap};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -87,6 +92,42 @@ struct Header {
     checksum: Fingerprint,
 }
 
+/// The file of the statements classified by the last parse made with this
+/// cache (`source::KnownStatements`): after an edit, only the statements
+/// whose text changed are parsed again.
+const STATEMENTS_FILE: &str = "statements.bin";
+
+/// Layout of that file, and of what it holds.
+const STATEMENTS_FORMAT: u32 = 1;
+
+/// The first line of the statements file. What a statement is found to be
+/// depends on converge's code, so the entry is for one build: the version,
+/// and the modification time of the running executable (development builds
+/// share a version).
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct StatementsHeader {
+    format: u32,
+    converge_version: String,
+    build: String,
+    checksum: Fingerprint,
+}
+
+impl StatementsHeader {
+    fn for_this_build(checksum: Fingerprint) -> Option<StatementsHeader> {
+        let modified = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .and_then(|m| m.modified())
+            .ok()?;
+        let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(StatementsHeader {
+            format: STATEMENTS_FORMAT,
+            converge_version: env!("CARGO_PKG_VERSION").to_string(),
+            build: since.as_nanos().to_string(),
+            checksum,
+        })
+    }
+}
+
 /// A directory of cached desired snapshots.
 #[derive(Debug, Clone)]
 pub struct DesiredCache {
@@ -118,9 +159,7 @@ impl DesiredCache {
     /// still a miss, but said on stderr, so it is not silently slow.
     pub fn get(&self, key: &CacheKey) -> Option<CachedDesired> {
         let bytes = std::fs::read(self.dir.join(key.file_name())).ok()?;
-        let newline = bytes.iter().position(|b| *b == b'\n')?;
-        let header: Header = serde_json::from_slice(&bytes[..newline]).ok()?;
-        let body = &bytes[newline + 1..];
+        let (header, body) = split_entry::<Header>(&bytes)?;
         if header.format != FORMAT || header.key != *key || header.checksum != Fingerprint::of_bytes(body) {
             return None;
         }
@@ -147,15 +186,51 @@ impl DesiredCache {
             key: key.clone(),
             checksum: Fingerprint::of_bytes(&body),
         };
-        let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        self.write_entry(&key.file_name(), &header, &body)
+    }
+
+    /// The statements classified by the last parse made with this cache by
+    /// this build of converge (none when there is no such file, or it is of
+    /// another build or does not read back).
+    pub fn known_statements(&self) -> KnownStatements {
+        let read = || {
+            let bytes = std::fs::read(self.dir.join(STATEMENTS_FILE)).ok()?;
+            let (header, body) = split_entry::<StatementsHeader>(&bytes)?;
+            if Some(&header) != StatementsHeader::for_this_build(Fingerprint::of_bytes(body)).as_ref() {
+                return None;
+            }
+            postcard::from_bytes(body).ok()
+        };
+        read().unwrap_or_default()
+    }
+
+    /// Replaces the classified statements, atomically.
+    pub fn put_known_statements(&self, known: &KnownStatements) -> std::io::Result<()> {
+        let body = postcard::to_stdvec(known).map_err(std::io::Error::other)?;
+        let header = StatementsHeader::for_this_build(Fingerprint::of_bytes(&body))
+            .ok_or_else(|| std::io::Error::other("the running executable has no modification time"))?;
+        self.write_entry(STATEMENTS_FILE, &header, &body)
+    }
+
+    /// Writes `header` as a JSON line then `body` to `name`, replacing any
+    /// file atomically (a temporary file in the same directory, renamed).
+    fn write_entry(&self, name: &str, header: &impl Serialize, body: &[u8]) -> std::io::Result<()> {
+        let mut bytes = serde_json::to_vec(header).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
-        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(body);
         std::fs::create_dir_all(&self.dir)?;
         let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
         std::io::Write::write_all(&mut file, &bytes)?;
-        file.persist(self.dir.join(key.file_name())).map_err(|e| e.error)?;
+        file.persist(self.dir.join(name)).map_err(|e| e.error)?;
         Ok(())
     }
+}
+
+/// An entry's header (its first line, JSON) and body.
+fn split_entry<H: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<(H, &[u8])> {
+    let newline = bytes.iter().position(|b| *b == b'\n')?;
+    let header = serde_json::from_slice(&bytes[..newline]).ok()?;
+    Some((header, &bytes[newline + 1..]))
 }
 
 #[cfg(test)]

@@ -155,7 +155,20 @@ pub async fn read_desired_sources(
         }
     }
     let started = Instant::now();
-    let desired = Desired::from_sources(sources).map_err(PipelineError::Source)?;
+    // Statement texts parsed before are not parsed again.
+    let known = cache.as_ref().map(DesiredCache::known_statements).unwrap_or_default();
+    let (desired, now_known) = Desired::from_sources_known(sources, &known).map_err(PipelineError::Source)?;
+    drop(known);
+    let remember = cache.clone().map(|cache| {
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = cache.put_known_statements(&now_known) {
+                eprintln!(
+                    "warning: cannot write the parsed statements to the cache in {}: {e}",
+                    cache.dir().display()
+                );
+            }
+        })
+    });
     timings::record("desired state: parse", started);
     let server = shadow_server.endpoint().await?;
     let started = Instant::now();
@@ -169,6 +182,10 @@ pub async fn read_desired_sources(
         let started = Instant::now();
         store(cache, key, &state);
         timings::record("desired state: cache store", started);
+    }
+    if let Some(remember) = remember {
+        // A write that did not finish only costs a full parse next time.
+        let _ = remember.await;
     }
     Ok(state)
 }

@@ -10,10 +10,11 @@
 use crate::catalog::{ObjectId, QualifiedName};
 use pg_query::NodeEnum;
 use pg_query::protobuf::{AlterTableType, ObjectType};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A name in one of PostgreSQL's namespaces, as statements create and use them.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Key {
     Schema(String),
     Extension(String),
@@ -32,7 +33,7 @@ pub enum Key {
 }
 
 /// An accepted statement's role in the desired state.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementInfo {
     /// Orders statements that do not depend on each other: schemas first,
     /// comments last.

@@ -9,12 +9,14 @@
 mod classify;
 mod definitions;
 mod files;
+mod known;
 mod order;
 mod source_map;
 mod split;
 
 pub use classify::{Key, StatementInfo};
 pub use files::{SourceFile, Sources};
+pub use known::KnownStatements;
 pub use source_map::SourceMap;
 
 use crate::catalog::{Fingerprint, ObjectId};
@@ -72,13 +74,33 @@ impl Desired {
     }
 
     pub fn from_sources(sources: Sources) -> Result<Desired, Vec<Diagnostic>> {
+        Desired::parse(sources, &KnownStatements::default(), false).map(|(desired, _)| desired)
+    }
+
+    /// `from_sources`, taking what `known` says of the statement texts it
+    /// holds instead of parsing them again; also returns what is known of
+    /// this desired state's statements, for next time.
+    pub fn from_sources_known(
+        sources: Sources,
+        known: &KnownStatements,
+    ) -> Result<(Desired, KnownStatements), Vec<Diagnostic>> {
+        Desired::parse(sources, known, true)
+    }
+
+    fn parse(
+        sources: Sources,
+        known: &KnownStatements,
+        remember: bool,
+    ) -> Result<(Desired, KnownStatements), Vec<Diagnostic>> {
         let mut problems = Vec::new();
         let mut statements = Vec::new();
+        let mut now_known = KnownStatements::default();
         for (file_index, file) in sources.files.iter().enumerate() {
             // Statements are classified as they are parsed, on every core,
             // then taken in file order: lines are counted once, from one
             // statement to the next.
-            let parsed = match split::parse_file_with(file, |node| {
+            let known = |text: &str| known.get(text).cloned().map(Ok);
+            let parsed = match split::parse_file_with(file, known, |node| {
                 classify::classify(node).map(|mut info| {
                     info.source_sql = definitions::source_definitions(node);
                     info
@@ -96,6 +118,9 @@ impl Desired {
                 let (line, column) = lines.advance(&file.text, stmt.start);
                 match stmt.node {
                     Ok(info) => {
+                        if remember && stmt.alone {
+                            now_known.insert(&file.text[stmt.piece.clone()], info.clone());
+                        }
                         if let Some(d) = reserved(&info, span.clone()) {
                             problems.push(d);
                         }
@@ -157,13 +182,14 @@ impl Desired {
         for id in ambiguous {
             source_sql.remove(&id);
         }
-        Ok(Desired {
+        let desired = Desired {
             sources,
             statements,
             definitions,
             comments,
             source_sql,
-        })
+        };
+        Ok((desired, now_known))
     }
 
     /// The text of a statement.
@@ -315,6 +341,39 @@ mod tests {
         Desired::from_sources(Sources::from_texts(
             files.iter().map(|(p, t)| (p.to_string(), t.to_string())),
         ))
+    }
+
+    fn summary(d: &Desired) -> Vec<(usize, usize, usize, usize, usize, StatementInfo)> {
+        d.statements
+            .iter()
+            .map(|s| (s.file, s.start, s.end, s.line, s.column, s.info.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn statements_known_before_give_what_a_fresh_parse_gives() {
+        let sources = |text: &str| Sources::from_texts([("a.sql".to_string(), text.to_string())]);
+        let before = "create schema app;\n-- the orders\ncreate table app.orders (id int primary key);\n\
+            create view app.v as select id from app.orders;\ncomment on table app.orders is 'o';\n";
+        let (_, known) = Desired::from_sources_known(sources(before), &KnownStatements::default()).unwrap();
+        assert_eq!(known.len(), 4);
+        let after = before.replace("(id int primary key)", "(id int primary key, note text)");
+        let (incremental, known_after) = Desired::from_sources_known(sources(&after), &known).unwrap();
+        let fresh = Desired::from_sources(sources(&after)).unwrap();
+        assert_eq!(summary(&incremental), summary(&fresh));
+        assert_eq!(known_after.len(), 4);
+    }
+
+    #[test]
+    fn a_known_statement_text_is_not_parsed_again() {
+        let sources = |text: &str| Sources::from_texts([("a.sql".to_string(), text.to_string())]);
+        let (other, _) = Desired::from_sources_known(sources("create table b (id int);"), &KnownStatements::default())
+            .map(|(d, k)| (d.statements[0].info.clone(), k))
+            .unwrap();
+        let mut known = KnownStatements::default();
+        known.insert("create table a (id int)", other.clone());
+        let (desired, _) = Desired::from_sources_known(sources("create table a (id int);"), &known).unwrap();
+        assert_eq!(desired.statements[0].info, other, "the known answer is taken as it is");
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub struct ParsedStatement<T = NodeEnum> {
     pub start: usize,
     pub end: usize,
     pub node: T,
+    /// Byte range of the piece of text the statement was parsed from, and
+    /// whether that piece holds this statement alone.
+    pub piece: std::ops::Range<usize>,
+    pub alone: bool,
 }
 
 /// The `\` token of the scanner: psql meta-commands start with it.
@@ -34,15 +38,18 @@ const C_COMMENT_TOKEN: i32 = pg_query::protobuf::Token::CComment as i32;
 /// Splits and parses one file. Returns every problem found, not only the first.
 #[cfg(test)]
 pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnostic>> {
-    parse_file_with(file, NodeEnum::clone)
+    parse_file_with(file, |_| None, NodeEnum::clone)
 }
 
 /// Splits and parses one file, and turns each statement's tree into what
 /// `each` makes of it, on every core; the trees are dropped as soon as they
-/// are used (a big file's trees take many times its size). Returns every
-/// problem found, not only the first.
+/// are used (a big file's trees take many times its size). A piece of text
+/// for which `known` has the answer already is not parsed: it is taken as one
+/// statement that `each` would make that answer of. Returns every problem
+/// found, not only the first.
 pub fn parse_file_with<T: Send>(
     file: &SourceFile,
+    known: impl Fn(&str) -> Option<T> + Sync,
     each: impl Fn(&NodeEnum) -> T + Sync,
 ) -> Result<Vec<ParsedStatement<T>>, Vec<Diagnostic>> {
     let text = file.text.as_str();
@@ -156,21 +163,36 @@ pub fn parse_file_with<T: Send>(
     }
     let parsed: Vec<Result<Vec<T>, String>> = located
         .par_iter()
-        .map(|(piece, ..)| match pg_query::parse(piece, 0) {
-            Ok(result) => Ok(result
-                .protobuf
-                .stmts
-                .iter()
-                .filter_map(|raw| raw.stmt.as_ref().and_then(|n| n.node.as_ref()))
-                .map(&each)
-                .collect()),
-            Err(e) => Err(e.to_string()),
+        .map(|(piece, ..)| {
+            if let Some(t) = known(piece) {
+                return Ok(vec![t]);
+            }
+            match pg_query::parse(piece, 0) {
+                Ok(result) => Ok(result
+                    .protobuf
+                    .stmts
+                    .iter()
+                    .filter_map(|raw| raw.stmt.as_ref().and_then(|n| n.node.as_ref()))
+                    .map(&each)
+                    .collect()),
+                Err(e) => Err(e.to_string()),
+            }
         })
         .collect();
     let mut statements = Vec::with_capacity(located.len());
-    for ((_, offset, start, end), result) in located.into_iter().zip(parsed) {
+    for ((piece, offset, start, end), result) in located.into_iter().zip(parsed) {
         match result {
-            Ok(nodes) => statements.extend(nodes.into_iter().map(|node| ParsedStatement { start, end, node })),
+            Ok(nodes) => {
+                let alone = nodes.len() == 1;
+                let piece = offset..offset + piece.len();
+                statements.extend(nodes.into_iter().map(|node| ParsedStatement {
+                    start,
+                    end,
+                    node,
+                    piece: piece.clone(),
+                    alone,
+                }))
+            }
             Err(e) => problems.push(syntax_error(file, text, offset, &e)),
         }
     }
