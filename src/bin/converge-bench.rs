@@ -978,9 +978,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         let kept = Kept::from_env(&ctx.shadow_server);
         if let Some(kept) = &kept {
             let changed = load_desired(&w.desired)?;
-            kept.desired_snapshot(&changed, &ctx.janitor)
-                .await
-                .map_err(shadow_text)?;
+            kept.prime(&changed, &ctx.janitor).await.map_err(shadow_text)?;
             let one = load_desired(&one_change.path)?;
             let start = Instant::now();
             let (_, how) = kept.desired_snapshot(&one, &ctx.janitor).await.map_err(shadow_text)?;

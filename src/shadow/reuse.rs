@@ -170,11 +170,41 @@ impl Kept {
             Err(e) => format!("the kept shadow database cannot be used: {e}"),
         };
         verbose(&format!("full load: {reason}"));
+        match self.full_load(desired, statements, janitor, true).await? {
+            Some(snapshot) => Ok((snapshot, Obtained::FullLoad { reason })),
+            None => Err(ShadowError::Server(
+                "the shadow database was loaded but not read".into(),
+            )),
+        }
+    }
+
+    /// Loads `desired` into a fresh database that becomes the kept one,
+    /// without reading it back: for the tests and the benchmark, which start
+    /// updates from a known state.
+    pub async fn prime(&self, desired: &Desired, janitor: &Janitor) -> Result<(), ShadowError> {
+        self.full_load(desired, record(desired), janitor, false)
+            .await
+            .map(|_| ())
+    }
+
+    /// Loads every statement into a fresh database, reads it if `read`, and
+    /// keeps it in place of the kept one (or drops it when that fails: the
+    /// snapshot is still right).
+    async fn full_load(
+        &self,
+        desired: &Desired,
+        statements: Vec<Recorded>,
+        janitor: &Janitor,
+        read: bool,
+    ) -> Result<Option<Snapshot>, ShadowError> {
         let shadow = Shadow::create(&self.server, janitor).await?;
         let result = async {
             shadow.load(desired).await?;
             let mut client = shadow.endpoint().connect().await?;
-            let snapshot = introspect(&mut client).await?;
+            let snapshot = match read {
+                true => Some(introspect(&mut client).await?),
+                false => None,
+            };
             Ok::<_, ShadowError>((snapshot, server_identity(&client).await?))
         }
         .await;
@@ -184,7 +214,7 @@ impl Kept {
                     verbose(&format!("the shadow database is not kept: {e}"));
                     shadow.drop(janitor).await?;
                 }
-                Ok((snapshot, Obtained::FullLoad { reason }))
+                Ok(snapshot)
             }
             Err(e) => {
                 shadow.drop(janitor).await?;
