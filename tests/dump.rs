@@ -2,8 +2,6 @@
 //! planning the same database against them gives an empty plan.
 //!
 //! - `schema`: the repository's `schema/`, applied by converge, dumped, planned;
-//! - `fixture/<group>/<case>`: every fixture's desired schema (new.sql, or
-//!   reference.sql when present) loaded as written, dumped, planned;
 //! - `layout`: a database with tables that reference each other, triggers,
 //!   policies, views, functions, sequences, grants and default privileges,
 //!   grown by ALTER statements: where each object's statements go, that
@@ -11,14 +9,16 @@
 //! - `rebuild`: converging an empty database to that dump and dumping it
 //!   gives the same files again;
 //! - `write_*`: the output directory rules.
+//!
+//! Every fixture's desired schema is dumped and planned the same way by
+//! `tests/fixtures.rs`, on the database it builds from new.sql anyway.
 
 mod support;
 
 use converge::db::Endpoint;
-use converge::dump::{DumpFile, DumpOptions, dump};
+use converge::dump::{DumpFile, DumpOptions};
 use converge::pipeline::{Options, plan, read_target};
 use converge::plan::Allowed;
-use converge::render::forward_sql;
 use converge::shadow::Janitor;
 use converge::source::Desired;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let args = Arguments::from_args();
-    let mut trials = vec![
+    let trials = vec![
         Trial::test("schema", || run(schema_case())),
         Trial::test("layout", || run(layout_case())),
         Trial::test(
@@ -63,10 +63,6 @@ fn main() {
             ))
         }),
     ];
-    for dir in fixture_cases() {
-        let name = format!("fixture/{}", case_name(&dir));
-        trials.push(Trial::test(name, move || run(fixture_case(dir))));
-    }
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -77,44 +73,13 @@ fn run(case: impl std::future::Future<Output = Result<(), String>>) -> Result<()
 /// Dumps `db` into a new temporary directory.
 async fn dump_to_dir(db: &Endpoint, options: &DumpOptions) -> Result<(Vec<DumpFile>, tempfile::TempDir), String> {
     let snapshot = read_target(db).await.map_err(|e| format!("introspect: {e}"))?;
-    let files = dump(&snapshot, options).map_err(|e| format!("dump: {e}"))?;
-    let dir = tempfile::Builder::new()
-        .prefix("converge-dump-")
-        .tempdir()
-        .map_err(|e| e.to_string())?;
-    converge::dump::write(&files, dir.path(), false).map_err(|e| format!("write: {e}"))?;
-    Ok((files, dir))
+    support::dumped::to_dir(&snapshot, options)
 }
 
 /// The dump of `db`, planned against `db`: the plan must be empty.
 async fn dump_and_plan(db: &Endpoint, manage_owners: bool) -> Result<Vec<DumpFile>, String> {
-    let (files, dir) = dump_to_dir(db, &DumpOptions { owners: manage_owners }).await?;
-    let desired = Desired::load(&[dir.path().to_path_buf()])
-        .map_err(|d| format!("the dumped files are rejected: {d:?}\n\n{}", show(&files)))?;
-    let janitor = Janitor::default();
-    let options = Options {
-        manage_owners,
-        ..Default::default()
-    };
-    let planned = plan(desired, db, &support::admin(), &janitor, &options).await;
-    janitor.cleanup().await;
-    let planned = planned.map_err(|e| format!("planning against the dump failed: {e:?}\n\n{}", show(&files)))?;
-    if !planned.plan.is_empty() {
-        return Err(format!(
-            "the plan against the dump is not empty:\n{}\n\ndumped files:\n{}",
-            forward_sql(&planned.plan),
-            show(&files)
-        ));
-    }
-    Ok(files)
-}
-
-fn show(files: &[DumpFile]) -> String {
-    files
-        .iter()
-        .map(|f| format!("==> {} <==\n{}", f.path.display(), f.text))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let snapshot = read_target(db).await.map_err(|e| format!("introspect: {e}"))?;
+    support::dumped::plans_empty(&snapshot, manage_owners).await
 }
 
 /// Converges `db` to the files under `paths` with converge's own plan and apply.
@@ -156,77 +121,6 @@ async fn schema_case() -> Result<(), String> {
                 return Err(format!("no {expected} in the dump: {paths:?}"));
             }
         }
-        Ok(())
-    }
-    .await;
-    support::drop_db(&db).await;
-    result
-}
-
-fn fixture_cases() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut groups: Vec<PathBuf> = std::fs::read_dir("fixtures")
-        .expect("fixtures/ exists")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n != "errors"))
-        .collect();
-    groups.sort();
-    for group in groups {
-        let mut cases: Vec<PathBuf> = std::fs::read_dir(&group)
-            .expect("read a fixture group")
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir() && p.join("new.sql").exists())
-            .collect();
-        cases.sort();
-        out.extend(cases);
-    }
-    out
-}
-
-fn case_name(dir: &Path) -> String {
-    let case = dir.file_name().unwrap_or_default().to_string_lossy();
-    let group = dir
-        .parent()
-        .and_then(|p| p.file_name())
-        .unwrap_or_default()
-        .to_string_lossy();
-    format!("{group}/{case}")
-}
-
-#[derive(serde::Deserialize, Default)]
-struct CaseOptions {
-    #[serde(default)]
-    manage_owners: bool,
-}
-
-async fn fixture_case(dir: PathBuf) -> Result<(), String> {
-    let name = case_name(&dir);
-    let read = |file: &str| std::fs::read_to_string(dir.join(file)).ok();
-    let sql = read("reference.sql")
-        .or_else(|| read("new.sql"))
-        .ok_or_else(|| format!("{name}: no new.sql"))?;
-    let roles: Vec<String> = read("roles.txt")
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
-    let options: CaseOptions = match read("options.toml") {
-        Some(text) => toml::from_str(&text).map_err(|e| format!("{name}: options.toml: {e}"))?,
-        None => CaseOptions::default(),
-    };
-    support::create_roles(&roles).await?;
-    let db = support::fresh_db(&format!("dump_{name}")).await;
-    let result = async {
-        support::load(&db, &sql)
-            .await
-            .map_err(|e| format!("{name}: the fixture does not load: {e}"))?;
-        dump_and_plan(&db, options.manage_owners)
-            .await
-            .map_err(|e| format!("{name}: {e}"))?;
         Ok(())
     }
     .await;
@@ -332,7 +226,7 @@ async fn layout_case() -> Result<(), String> {
                 .iter()
                 .find(|f| f.path == Path::new(path))
                 .map(|f| f.text.as_str())
-                .ok_or_else(|| format!("no {path} in the dump:\n{}", show(&files)))
+                .ok_or_else(|| format!("no {path} in the dump:\n{}", support::dumped::show(&files)))
         };
         let paths: BTreeSet<String> = files.iter().map(|f| f.path.display().to_string()).collect();
         let expected: BTreeSet<String> = [
@@ -496,8 +390,8 @@ async fn rebuild_case(label: &str, sql: &str) -> Result<(), String> {
         if second != files {
             return Err(format!(
                 "dumping what the dump builds gives other files:\n{}\n\nfirst:\n{}",
-                show(&second),
-                show(&files)
+                support::dumped::show(&second),
+                support::dumped::show(&files)
             ));
         }
         Ok(())

@@ -11,7 +11,13 @@
 //! 5. (b) a second plan is empty;
 //! 6. (c) the rollback SQL, run in one transaction, gives back old.sql's
 //!    catalog;
-//! 7. the forward and rollback SQL match the reviewed insta snapshot.
+//! 7. the forward and rollback SQL match the reviewed insta snapshot;
+//! 8. the kept shadow database, loaded with old.sql and brought to new.sql
+//!    incrementally, reads back the catalog and dependencies of the full
+//!    load of step 1 (a case the kept shadow must load in full is counted,
+//!    and most cases must go incremental);
+//! 9. converge's dump of the database built from new.sql, planned against
+//!    it, gives an empty plan.
 //!
 //! Contract of a case folder: old.sql and new.sql load in file order (new.sql
 //! may be out of order when the case has reference.sql, its loadable
@@ -23,10 +29,15 @@ use converge::catalog::Snapshot;
 use converge::pipeline::{plan_snapshots, read_desired, read_target, uncastable_types};
 use converge::plan::Allowed;
 use converge::render::{forward_sql, rollback_sql};
-use converge::shadow::Janitor;
-use converge::source::{Desired, SourceMap};
+use converge::shadow::{Janitor, Obtained};
+use converge::source::{Desired, SourceMap, Sources};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Cases whose kept shadow went incremental, and those it loaded in full.
+static INCREMENTAL: AtomicUsize = AtomicUsize::new(0);
+static FULL_LOADS: AtomicUsize = AtomicUsize::new(0);
 
 fn main() {
     let args = Arguments::from_args();
@@ -37,7 +48,19 @@ fn main() {
             Trial::test(name, move || run_case(&dir))
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    let (incremental, full) = (INCREMENTAL.load(Ordering::SeqCst), FULL_LOADS.load(Ordering::SeqCst));
+    eprintln!("kept shadow: {incremental} case(s) updated incrementally, {full} loaded in full");
+    // A kept shadow that always loads in full would compare full loads with
+    // full loads: on a whole run, most cases must go incremental.
+    if incremental + full >= 100 && incremental < 4 * full {
+        eprintln!(
+            "error: too few cases went incremental ({incremental} of {})",
+            incremental + full
+        );
+        std::process::exit(101);
+    }
+    conclusion.exit();
 }
 
 fn cases() -> Vec<PathBuf> {
@@ -159,6 +182,7 @@ async fn converge_case(
         .await
         .map_err(|e| format!("{name}: shadow: {e:?}"))?;
     cache_round_trip(&desired_snapshot, &source_map).map_err(|e| format!("{name}: {e}"))?;
+    kept_shadow(name, old, &desired, &desired_snapshot).await?;
     let before: Snapshot = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
     let before_dump = support::canonical::dump(target).await?;
 
@@ -201,6 +225,9 @@ async fn converge_case(
     // filter, in what the filter keeps, and everything else is untouched
     let after = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
     let built_snapshot = read_target(built).await.map_err(|e| format!("{name}: {e}"))?;
+    support::dumped::plans_empty(&built_snapshot, case.manage_owners)
+        .await
+        .map_err(|e| format!("{name}: the dump of the database built from new.sql: {e}"))?;
     if !options.filter.is_empty() {
         let (kept_after, kept_built) = (
             after.catalog.filtered(&options.filter),
@@ -279,6 +306,34 @@ async fn converge_case(
         ));
     }
     Ok((forward, rollback))
+}
+
+/// The kept shadow database loaded with old.sql, brought to `new`
+/// incrementally, gives `full`, the snapshot of a full load of `new`.
+async fn kept_shadow(name: &str, old: &str, new: &Desired, full: &Snapshot) -> Result<(), String> {
+    let old = Desired::from_sources(Sources::from_texts([("old.sql".to_string(), old.to_string())]))
+        .map_err(|d| format!("{name}: old.sql is refused as desired files: {d:?}"))?;
+    let case = support::kept::KeptCase::new();
+    let result = async {
+        case.prime(&old)
+            .await
+            .map_err(|e| format!("{name}: old.sql does not load into the kept shadow: {e}"))?;
+        let (incremental, how) = case.update(name, new).await?;
+        match &how {
+            Obtained::FullLoad { reason } => {
+                eprintln!("{name}: the kept shadow loads in full ({reason})");
+                FULL_LOADS.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+            Obtained::Incremental { .. } => {
+                INCREMENTAL.fetch_add(1, Ordering::SeqCst);
+                support::kept::same(name, &incremental, full, &how)
+            }
+        }
+    }
+    .await;
+    case.drop().await;
+    result
 }
 
 /// The desired catalog stored in the desired-catalog cache and read back is

@@ -1,74 +1,24 @@
-//! The incremental shadow gives exactly what a full load gives.
-//!
-//! For every fixture under `fixtures/<group>/<case>/` (but `errors/`), old.sql
-//! then new.sql are two successive desired states: old.sql is loaded into a
-//! kept shadow database, which is then brought to new.sql incrementally; the
-//! catalog and dependencies read from it must equal those of new.sql loaded
-//! into a fresh database. The same is checked on a generated workload of the
-//! benchmark's kind (`../shared/bench/gen_schema.py` when it is there, else an
-//! equivalent one generated here) for its whole change set and for single
-//! statement changes. A case that falls back to a full load is fine (it is
-//! correct by construction) but is counted: most cases must go incremental,
-//! or this test would compare full loads with full loads.
+//! The incremental shadow gives exactly what a full load gives, on a
+//! generated workload of the benchmark's kind (`../shared/bench/gen_schema.py`
+//! when it is there, else an equivalent one generated here): for its whole
+//! change set, and for single statement changes. Every fixture is checked
+//! the same way by `tests/fixtures.rs` (old.sql, then new.sql).
 
 mod support;
 
-use converge::catalog::Snapshot;
-use converge::shadow::{Janitor, KEPT_PREFIX, Kept, Obtained, fresh_snapshot};
+use converge::shadow::{Janitor, Obtained, fresh_snapshot};
 use converge::source::{Desired, Sources};
 use libtest_mimic::{Arguments, Failed, Trial};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-static CASES: AtomicUsize = AtomicUsize::new(0);
+use std::path::Path;
+use support::kept::KeptCase;
 
 fn main() {
     let args = Arguments::from_args();
-    let mut trials: Vec<Trial> = fixture_cases()
-        .into_iter()
-        .map(|dir| {
-            let name = case_name(&dir);
-            Trial::test(format!("fixture/{name}"), move || fixture_case(&dir, &name))
-        })
-        .collect();
-    trials.push(Trial::test("workload/change_set", workload_change_set));
-    trials.push(Trial::test(
-        "workload/single_statement_changes",
-        workload_single_changes,
-    ));
+    let trials = vec![
+        Trial::test("workload/change_set", workload_change_set),
+        Trial::test("workload/single_statement_changes", workload_single_changes),
+    ];
     libtest_mimic::run(&args, trials).exit();
-}
-
-fn fixture_cases() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut groups: Vec<PathBuf> = std::fs::read_dir("fixtures")
-        .expect("fixtures/ exists")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n != "errors" && n != "snapshots"))
-        .collect();
-    groups.sort();
-    for group in groups {
-        let mut cases: Vec<PathBuf> = std::fs::read_dir(&group)
-            .expect("read a fixture group")
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.join("new.sql").is_file())
-            .collect();
-        cases.sort();
-        out.extend(cases);
-    }
-    out
-}
-
-fn case_name(dir: &Path) -> String {
-    let part = |p: Option<&Path>| {
-        p.and_then(|p| p.file_name())
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string()
-    };
-    format!("{}/{}", part(dir.parent()), part(Some(dir)))
 }
 
 fn desired(name: &str, text: &str) -> Result<Desired, String> {
@@ -76,107 +26,19 @@ fn desired(name: &str, text: &str) -> Result<Desired, String> {
         .map_err(|d| format!("{name}: the desired files are refused: {d:?}"))
 }
 
-/// A kept shadow database of its own for one case, dropped afterwards.
-struct Case {
-    kept: Kept,
-    dbname: String,
-    _record_dir: tempfile::TempDir,
-}
-
-impl Case {
-    fn new() -> Case {
-        let n = CASES.fetch_add(1, Ordering::SeqCst);
-        let dbname = format!("{KEPT_PREFIX}test_{}_{n}", std::process::id());
-        let record_dir = tempfile::tempdir().expect("a directory for the shadow record");
-        let kept = Kept::new(&support::admin(), &dbname, &record_dir.path().join("record.json")).always_incremental();
-        Case {
-            kept,
-            dbname,
-            _record_dir: record_dir,
-        }
-    }
-
-    async fn drop(&self) {
-        support::drop_db(&support::endpoint(&self.dbname)).await;
-    }
-}
-
 /// Brings `case` from its current state to `new` incrementally and compares
 /// the result with a full load of `new`. Returns how the snapshot was made.
-async fn compare(case: &Case, label: &str, new: &Desired) -> Result<Obtained, String> {
-    let janitor = Janitor::default();
-    let (incremental, obtained) = case
-        .kept
-        .desired_snapshot(new, &janitor)
-        .await
-        .map_err(|e| format!("{label}: the kept shadow fails: {e}"))?;
+async fn compare(case: &KeptCase, label: &str, new: &Desired) -> Result<Obtained, String> {
+    let (incremental, obtained) = case.update(label, new).await?;
     if let Obtained::FullLoad { .. } = obtained {
         // A full load compared with a full load would only cost time.
         return Ok(obtained);
     }
-    let full = fresh_snapshot(&support::admin(), new, &janitor)
+    let full = fresh_snapshot(&support::admin(), new, &Janitor::default())
         .await
         .map_err(|e| format!("{label}: the full load fails: {e}"))?;
-    same(label, &incremental, &full, &obtained)?;
+    support::kept::same(label, &incremental, &full, &obtained)?;
     Ok(obtained)
-}
-
-fn same(label: &str, incremental: &Snapshot, full: &Snapshot, how: &Obtained) -> Result<(), String> {
-    if !incremental.catalog.same_as(&full.catalog) {
-        return Err(format!(
-            "{label}: the kept shadow ({how:?}) differs from a full load:\n{}",
-            converge::apply::differences(&incremental.catalog, &full.catalog)
-        ));
-    }
-    if incremental.deps != full.deps {
-        let only = |a: &Snapshot, b: &Snapshot| {
-            a.deps
-                .edges
-                .difference(&b.deps.edges)
-                .map(|e| format!("{e:?}"))
-                .collect::<Vec<_>>()
-                .join("\n  ")
-        };
-        return Err(format!(
-            "{label}: the kept shadow ({how:?}) has other dependencies than a full load:\n\
-             only incremental:\n  {}\nonly full:\n  {}",
-            only(incremental, full),
-            only(full, incremental)
-        ));
-    }
-    Ok(())
-}
-
-fn fixture_case(dir: &Path, name: &str) -> Result<(), Failed> {
-    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-    let roles: Vec<String> = read("roles.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
-    let (old, new) = (desired("old", &read("old.sql"))?, desired("new", &read("new.sql"))?);
-    let rt = support::runtime();
-    rt.block_on(async {
-        support::create_roles(&roles).await?;
-        let case = Case::new();
-        let result = async {
-            let janitor = Janitor::default();
-            case.kept
-                .prime(&old, &janitor)
-                .await
-                .map_err(|e| format!("{name}: old.sql does not load: {e}"))?;
-            compare(&case, name, &new).await
-        }
-        .await;
-        case.drop().await;
-        let obtained = result?;
-        if let Obtained::FullLoad { reason } = &obtained {
-            eprintln!("{name}: full load ({reason})");
-        }
-        Ok::<_, String>(())
-    })
-    .map_err(Failed::from)
 }
 
 /// base.sql and changed.sql of the benchmark's kind, at a small size.
@@ -291,10 +153,9 @@ fn workload_change_set() -> Result<(), Failed> {
     let (base, changed) = (desired("base", &base)?, desired("changed", &changed)?);
     let rt = support::runtime();
     rt.block_on(async {
-        let case = Case::new();
+        let case = KeptCase::new();
         let result = async {
-            case.kept
-                .prime(&base, &Janitor::default())
+            case.prime(&base)
                 .await
                 .map_err(|e| format!("base.sql does not load: {e}"))?;
             let how = compare(&case, "base.sql -> changed.sql", &changed).await?;
@@ -326,11 +187,10 @@ fn workload_single_changes() -> Result<(), Failed> {
     let picks: Vec<usize> = (0..texts.len()).step_by((texts.len() / 8).max(1)).collect();
     let rt = support::runtime();
     rt.block_on(async {
-        let case = Case::new();
+        let case = KeptCase::new();
         let result = async {
             let mut incremental = 0;
-            case.kept
-                .prime(&statements, &Janitor::default())
+            case.prime(&statements)
                 .await
                 .map_err(|e| format!("changed.sql does not load: {e}"))?;
             for &k in &picks {

@@ -7,6 +7,8 @@
 
 pub mod bin;
 pub mod canonical;
+pub mod dumped;
+pub mod kept;
 
 use converge::cluster::{Cluster, ClusterOptions};
 use converge::db::Endpoint;
