@@ -26,6 +26,7 @@ use crate::pipeline::{Planned, normalize};
 use crate::plan::{Allowed, HazardKind, describe};
 use crate::render::PlanDocument;
 use crate::source::Location;
+use crate::timings;
 use std::time::{Duration, Instant, SystemTime};
 
 /// The advisory lock key every converge apply takes ("conv" in ASCII).
@@ -269,10 +270,13 @@ pub async fn execute(
     } else {
         run(&mut client, request, options, started, progress).await
     };
-    let (error, after) = match &outcome {
-        Ok((fingerprint, catalog)) => (None, Some((fingerprint.clone(), catalog_json(catalog)))),
-        Err(e) => (Some(e.to_string()), None),
+    let phase = Instant::now();
+    // The end state's fingerprint, and its canonical JSON for the history row.
+    let (outcome, after) = match outcome {
+        Ok((fingerprint, json)) => (Ok(fingerprint.clone()), Some((fingerprint, json))),
+        Err(e) => (Err(e), None),
     };
+    let error = outcome.as_ref().err().map(|e| e.to_string());
     let entry = |outcome: &'static str| history::Entry {
         kind: request.kind,
         started_at,
@@ -295,7 +299,7 @@ pub async fn execute(
         backup_sha256: request.backup.map(|b| b.sha256.as_str()),
     };
     match outcome {
-        Ok((catalog_after, _)) => {
+        Ok(catalog_after) => {
             // Still inside the transaction `run` left open.
             let id = async {
                 let id = if options.record_history {
@@ -304,10 +308,13 @@ pub async fn execute(
                 } else {
                     None
                 };
+                timings::record("apply: record the history row", phase);
+                let phase = Instant::now();
                 client
                     .batch_execute("COMMIT")
                     .await
                     .map_err(query_error("cannot commit"))?;
+                timings::record("apply: commit", phase);
                 Ok::<_, DbError>(id)
             }
             .await;
@@ -349,13 +356,18 @@ pub async fn execute(
     }
 }
 
-/// The canonical catalog as the history row stores it (`status` compares
-/// the target with it later).
-fn catalog_json(catalog: &Catalog) -> String {
+/// The end state's fingerprint and its canonical JSON, which the history row
+/// stores (`status` compares the target with it later): serialized once,
+/// the fingerprint being the sha256 of that JSON
+/// (`Fingerprint::of_catalog`).
+fn end_state(catalog: &Catalog) -> (Fingerprint, String) {
     // Plain data with string keys: serializing cannot fail.
     let mut json = Vec::new();
     let _ = crate::catalog::canonical::write_json(catalog, &mut json);
-    String::from_utf8(json).unwrap_or_default()
+    (
+        Fingerprint::of_bytes(&json),
+        String::from_utf8(json).unwrap_or_default(),
+    )
 }
 
 /// Opens the transaction, checks the starting point, runs the steps and
@@ -367,7 +379,7 @@ async fn run(
     options: &ApplyOptions,
     started: Instant,
     progress: &mut dyn FnMut(&StepStarted<'_>),
-) -> Result<(Fingerprint, Catalog), ApplyError> {
+) -> Result<(Fingerprint, String), ApplyError> {
     let document = request.document;
     client
         .batch_execute("BEGIN")
@@ -382,7 +394,9 @@ async fn run(
         .await
         .map_err(query_error("cannot set client_min_messages"))?;
 
+    let phase = Instant::now();
     check_start(client, document).await?;
+    timings::record("apply: check the starting point", phase);
     set_timeouts(client, options, true).await?;
 
     // Statements taken from the desired files resolve names as they did when
@@ -392,6 +406,7 @@ async fn run(
         .await
         .map_err(query_error("cannot set search_path"))?;
     let total = document.steps.len();
+    let phase = Instant::now();
     for step in &document.steps {
         progress(&StepStarted {
             index: step.index,
@@ -405,10 +420,13 @@ async fn run(
             run_statement(client, step, total, statement).await?;
         }
     }
+    timings::record("apply: run the steps", phase);
 
+    let phase = Instant::now();
     let after = crate::introspect::introspect_in_transaction(&*client).await?;
     let after = normalize(after.catalog, &document.options);
-    let fingerprint = Fingerprint::of_catalog(&after);
+    let (fingerprint, json) = end_state(&after);
+    timings::record("apply: verify the end state", phase);
     if fingerprint != document.fingerprints.desired_catalog {
         return Err(ApplyError::Verify(match request.desired {
             Some(desired) => differences(&after, desired),
@@ -419,7 +437,7 @@ async fn run(
             ),
         }));
     }
-    Ok((fingerprint, after))
+    Ok((fingerprint, json))
 }
 
 /// Refuses when the target is not what the plan was made against: another

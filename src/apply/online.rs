@@ -17,7 +17,7 @@
 //! index build left behind).
 
 use super::{ApplyError, ApplyOptions, LOCK_KEY, Request, Retry, StepStarted, run_statement};
-use crate::catalog::{Catalog, Fingerprint};
+use crate::catalog::Fingerprint;
 use crate::db::query_error;
 use crate::pipeline::normalize;
 use crate::render::{Group, StepDoc, groups};
@@ -38,7 +38,7 @@ pub(super) async fn run(
     options: &ApplyOptions,
     started: Instant,
     progress: &mut dyn FnMut(&StepStarted<'_>),
-) -> Result<(Fingerprint, Catalog), ApplyError> {
+) -> Result<(Fingerprint, String), ApplyError> {
     let document = request.document;
     client
         .batch_execute("SET client_min_messages = warning")
@@ -101,7 +101,7 @@ pub(super) async fn run(
             .map_err(query_error("cannot begin the transaction"))?;
         let after = crate::introspect::introspect_in_transaction(&*client).await?;
         let after = normalize(after.catalog, &document.options);
-        let fingerprint = Fingerprint::of_catalog(&after);
+        let (fingerprint, json) = super::end_state(&after);
         if fingerprint != document.fingerprints.desired_catalog {
             return Err(ApplyError::Unverified(match request.desired {
                 Some(desired) => super::differences(&after, desired),
@@ -112,7 +112,7 @@ pub(super) async fn run(
                 ),
             }));
         }
-        Ok((fingerprint, after))
+        Ok((fingerprint, json))
     }
     .await;
     verified.map_err(|error| ApplyError::Partial {

@@ -67,6 +67,10 @@ mod tests {
         let catalog = super::super::canonical::unordered_catalog();
         let json = serde_json::to_vec(&catalog.canonical()).unwrap();
         assert_eq!(Fingerprint::of_catalog(&catalog), Fingerprint::of_bytes(&json));
+        // What apply stores in the history row and hashes as its end state.
+        let mut written = Vec::new();
+        super::super::canonical::write_json(&catalog, &mut written).unwrap();
+        assert_eq!(written, json);
         // Column order is not part of it.
         let mut reordered = catalog.clone();
         reordered.tables.values_mut().for_each(|t| t.columns.reverse());
