@@ -1,10 +1,12 @@
 //! Introspection against a real PostgreSQL: a fixed number of bulk queries
-//! whatever the size of the database, and the same catalog from a database
-//! built by hand and one converged by converge.
+//! whatever the size of the database, and the same snapshot whether a big
+//! catalog is read on one connection or on several sharing one snapshot.
 
 mod support;
 
-use converge::introspect::introspect_counted;
+use converge::introspect::{
+    introspect_counted, introspect_endpoint_counted, introspect_in_transaction, introspect_unchanged_transaction,
+};
 
 fn schema_of(tables: usize) -> String {
     let mut sql =
@@ -36,5 +38,54 @@ fn introspection_sends_the_same_number_of_queries_whatever_the_size() {
         }
         assert_eq!(counts[0], counts[1], "queries for 1 table vs 40 tables");
         assert!(counts[0] <= 24, "a handful of bulk queries, not {}", counts[0]);
+    });
+}
+
+/// Past `PARALLEL_FROM_RELATIONS` (3,000 rows in `pg_class`), the catalog is
+/// read on several connections; apply's starting-point check does the same
+/// from inside its READ COMMITTED transaction. Both must give exactly what
+/// one connection gives.
+#[test]
+fn a_big_catalog_reads_the_same_on_several_connections() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("introspect_parallel").await;
+        // Each table: itself, its toast table and index, its primary key and
+        // its identity sequence.
+        let mut sql = String::from("CREATE SCHEMA app;\n");
+        for i in 0..700 {
+            sql.push_str(&format!(
+                "CREATE TABLE app.t{i} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text, \
+                 parent bigint REFERENCES app.t{} (id));\n",
+                i / 2
+            ));
+        }
+        support::load(&db, &sql).await.unwrap();
+        let mut client = db.connect().await.unwrap();
+        let (single, single_sent) = introspect_counted(&mut client).await.unwrap();
+        let (parallel, parallel_sent) = introspect_endpoint_counted(&db).await.unwrap();
+        assert_eq!(single.catalog.tables.len(), 700);
+        assert!(
+            parallel_sent > single_sent,
+            "the big catalog must be read on helper connections ({parallel_sent} vs {single_sent} statements)"
+        );
+        assert!(
+            parallel.catalog.same_as(&single.catalog),
+            "catalog read on several connections differs"
+        );
+        assert_eq!(parallel.deps, single.deps);
+
+        client.batch_execute("BEGIN").await.unwrap();
+        let unchanged = introspect_unchanged_transaction(&client, &db).await.unwrap();
+        let in_transaction = introspect_in_transaction(&client).await.unwrap();
+        client.batch_execute("ROLLBACK").await.unwrap();
+        assert!(
+            unchanged.catalog.same_as(&single.catalog),
+            "apply's starting-point read differs"
+        );
+        assert_eq!(unchanged.deps, single.deps);
+        assert!(in_transaction.catalog.same_as(&single.catalog));
+        drop(client);
+        support::drop_db(&db).await;
     });
 }

@@ -266,9 +266,9 @@ pub async fn execute(
     // transaction) run in groups.
     let grouped = document.options.online || document.steps.iter().any(|s| !s.transactional);
     let outcome = if grouped {
-        online::run(&mut client, request, options, started, progress).await
+        online::run(&mut client, target, request, options, started, progress).await
     } else {
-        run(&mut client, request, options, started, progress).await
+        run(&mut client, target, request, options, started, progress).await
     };
     let phase = Instant::now();
     // The end state's fingerprint, and its canonical JSON for the history row.
@@ -375,6 +375,7 @@ fn end_state(catalog: &Catalog) -> (Fingerprint, String) {
 /// commits.
 async fn run(
     client: &mut tokio_postgres::Client,
+    target: &Endpoint,
     request: &Request<'_>,
     options: &ApplyOptions,
     started: Instant,
@@ -395,7 +396,7 @@ async fn run(
         .map_err(query_error("cannot set client_min_messages"))?;
 
     let phase = Instant::now();
-    check_start(client, document).await?;
+    check_start(client, target, document).await?;
     timings::record("apply: check the starting point", phase);
     set_timeouts(client, options, true).await?;
 
@@ -442,9 +443,14 @@ async fn run(
 
 /// Refuses when the target is not what the plan was made against: another
 /// server major version, or another catalog (drift). Runs in the caller's
-/// transaction.
-async fn check_start(client: &tokio_postgres::Client, document: &PlanDocument) -> Result<(), ApplyError> {
-    let before = crate::introspect::introspect_in_transaction(client).await?;
+/// transaction on `target`, before it changes anything (so a big catalog is
+/// read on several connections sharing its snapshot).
+async fn check_start(
+    client: &tokio_postgres::Client,
+    target: &Endpoint,
+    document: &PlanDocument,
+) -> Result<(), ApplyError> {
+    let before = crate::introspect::introspect_unchanged_transaction(client, target).await?;
     let found_major = before.server_version / 10000;
     if found_major != document.server_major {
         return Err(ApplyError::ServerVersion {

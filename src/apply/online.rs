@@ -18,7 +18,7 @@
 
 use super::{ApplyError, ApplyOptions, LOCK_KEY, Request, Retry, StepStarted, run_statement};
 use crate::catalog::Fingerprint;
-use crate::db::query_error;
+use crate::db::{Endpoint, query_error};
 use crate::pipeline::normalize;
 use crate::render::{Group, StepDoc, groups};
 use std::time::{Duration, Instant};
@@ -34,6 +34,7 @@ const LONGEST_WAIT: Duration = Duration::from_secs(30);
 /// caller records the history row in it and commits.
 pub(super) async fn run(
     client: &mut Client,
+    target: &Endpoint,
     request: &Request<'_>,
     options: &ApplyOptions,
     started: Instant,
@@ -52,7 +53,7 @@ pub(super) async fn run(
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .map_err(query_error("cannot begin the transaction"))?;
-    let checked = super::check_start(client, document).await;
+    let checked = super::check_start(client, target, document).await;
     client
         .batch_execute("COMMIT")
         .await

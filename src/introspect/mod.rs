@@ -199,6 +199,18 @@ pub async fn introspect_in_transaction(client: &impl GenericClient) -> Result<Sn
     Ok(read(client).await?.0)
 }
 
+/// `introspect_in_transaction` for a transaction that has changed nothing
+/// yet, on `endpoint`: a big catalog is read on several connections at once
+/// (see `parallel`), the helpers seeing the snapshot the transaction exports.
+/// Apply checks its starting point with this; its end state, which only its
+/// own transaction sees, is read with `introspect_in_transaction`.
+pub async fn introspect_unchanged_transaction(
+    client: &impl GenericClient,
+    endpoint: &Endpoint,
+) -> Result<Snapshot, DbError> {
+    Ok(parallel::read_in(client, endpoint).await?.0)
+}
+
 /// Every query on one connection, inside the caller's transaction.
 async fn read(client: &impl GenericClient) -> Result<(Snapshot, usize), DbError> {
     prepare_session(client).await?;

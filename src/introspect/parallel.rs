@@ -13,13 +13,18 @@
 //! endpoint with several hosts (a helper could reach another server), or a
 //! helper that cannot connect or adopt the snapshot (connection limits, a
 //! server without snapshot export) all make it read on the first connection
-//! alone. The result is the same either way. `introspect_in_transaction`,
-//! which reads inside a transaction of the caller's, never comes here.
+//! alone. The result is the same either way (`tests/introspect.rs`).
+//!
+//! Apply's starting-point check reads here too, from inside its own
+//! transaction before it changes anything (`read_in`): that transaction
+//! exports its snapshot to the helpers. Its end state, which only its own
+//! transaction sees, is read on that one connection
+//! (`introspect_in_transaction`).
 
 use super::{QUERIES, prepare_session, run_queries, server_facts};
 use crate::catalog::Snapshot;
 use crate::db::{DbError, Endpoint, query_error};
-use tokio_postgres::{Client, Row};
+use tokio_postgres::{Client, GenericClient, Row};
 
 /// Below this many rows in `pg_class` (a fresh database has about 400), one
 /// connection reads faster than several: opening them costs more than the
@@ -56,7 +61,6 @@ const LANES: [&[&str]; 3] = [
 /// Reads the database at `endpoint`; returns the snapshot and the number of
 /// statements sent (transaction control left out).
 pub(super) async fn read(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbError> {
-    let started = std::time::Instant::now();
     let mut client = endpoint.connect().await?;
     let tx = client
         .build_transaction()
@@ -65,8 +69,23 @@ pub(super) async fn read(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbErr
         .start()
         .await
         .map_err(query_error("cannot start a read-only transaction"))?;
-    prepare_session(&tx).await?;
-    let server = server_facts(&tx).await?;
+    let result = read_in(&tx, endpoint).await?;
+    tx.commit()
+        .await
+        .map_err(query_error("cannot end the read-only transaction"))?;
+    Ok(result)
+}
+
+/// `read`, with `tx` (a transaction on `endpoint`, which the caller ends) as
+/// the first connection. Sets the session as `introspect_in_transaction`
+/// does, for the rest of that transaction. The helpers see the snapshot `tx`
+/// exports: in a READ COMMITTED transaction, the state when the read starts,
+/// while the first connection's own queries each see the state when they
+/// run, as `introspect_in_transaction`'s do.
+pub(super) async fn read_in(tx: &impl GenericClient, endpoint: &Endpoint) -> Result<(Snapshot, usize), DbError> {
+    let started = std::time::Instant::now();
+    prepare_session(tx).await?;
+    let server = server_facts(tx).await?;
     let mut sent = 2;
     let helpers = if server.relations >= PARALLEL_FROM_RELATIONS && endpoint.is_single_server() {
         let (id, seen): (String, String) = tx
@@ -91,16 +110,13 @@ pub(super) async fn read(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbErr
             .zip(rest)
             .map(|(helper, indexes)| run_queries(helper, indexes)),
     );
-    let (first_rows, helper_rows) = futures_util::future::try_join(run_queries(&tx, first), helper_reads).await?;
+    let (first_rows, helper_rows) = futures_util::future::try_join(run_queries(tx, first), helper_reads).await?;
     sent += QUERIES.len();
     for helper in &helpers {
         // The snapshot was only read: ending the transaction cannot lose anything.
         let _ = helper.batch_execute("COMMIT").await;
     }
     drop(helpers);
-    tx.commit()
-        .await
-        .map_err(query_error("cannot end the read-only transaction"))?;
 
     crate::timings::record(
         &format!("introspection: queries on {} connection(s)", lanes.len()),
