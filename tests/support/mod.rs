@@ -58,9 +58,8 @@ fn server() -> &'static Server {
 /// Where the test cluster's throwaway directory goes: in memory (`/dev/shm`)
 /// when the machine has it, else the temporary directory. The tests create
 /// and drop two thousand databases of a few hundred files each; on ext4 the
-/// kernel's search for inodes not recently freed then costs more CPU than
-/// the tests themselves (measured: about 40% of all CPU samples in
-/// `ext4_create`).
+/// kernel's search for inodes not recently freed then took about 40% of all
+/// CPU samples (`ext4_create`), and the fixture tests twice as long.
 ///
 /// A `/dev/shm` with less than `SHM_NEEDED` free (containers often mount
 /// 64 MiB) is not used: the cluster's WAL alone may grow to 1 GiB.
