@@ -38,6 +38,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Cases whose kept shadow went incremental, and those it loaded in full.
 static INCREMENTAL: AtomicUsize = AtomicUsize::new(0);
 static FULL_LOADS: AtomicUsize = AtomicUsize::new(0);
+/// Index definitions compared with the server's `pg_get_indexdef`.
+static INDEX_DEFINITIONS: AtomicUsize = AtomicUsize::new(0);
 
 fn main() {
     let args = Arguments::from_args();
@@ -58,6 +60,12 @@ fn main() {
             "error: too few cases went incremental ({incremental} of {})",
             incremental + full
         );
+        std::process::exit(101);
+    }
+    let compared = INDEX_DEFINITIONS.load(Ordering::SeqCst);
+    eprintln!("index definitions compared with pg_get_indexdef: {compared}");
+    if incremental + full >= 100 && compared < 100 {
+        eprintln!("error: too few index definitions were compared ({compared})");
         std::process::exit(101);
     }
     conclusion.exit();
@@ -225,6 +233,10 @@ async fn converge_case(
     // filter, in what the filter keeps, and everything else is untouched
     let after = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
     let built_snapshot = read_target(built).await.map_err(|e| format!("{name}: {e}"))?;
+    let compared = support::printed::index_definitions_match(built, &built_snapshot)
+        .await
+        .map_err(|e| format!("{name}: the database built from new.sql: {e}"))?;
+    INDEX_DEFINITIONS.fetch_add(compared, Ordering::SeqCst);
     support::dumped::plans_empty(&built_snapshot, case.manage_owners)
         .await
         .map_err(|e| format!("{name}: the dump of the database built from new.sql: {e}"))?;

@@ -89,3 +89,57 @@ fn a_big_catalog_reads_the_same_on_several_connections() {
         support::drop_db(&db).await;
     });
 }
+
+/// Introspection composes the definitions of indexes on plain columns
+/// itself, deciding as the server does whether each column's operator
+/// class is its type's default and how its sort order is printed; every
+/// shape here, composed or not, must read exactly as `pg_get_indexdef`
+/// prints it.
+#[test]
+fn composed_index_definitions_are_what_the_server_prints() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("introspect_index_text").await;
+        let sql = r#"
+            CREATE SCHEMA "Odd Schema";
+            CREATE TYPE "Odd Schema".mood AS ENUM ('calm', 'busy');
+            CREATE DOMAIN "Odd Schema".label AS text;
+            CREATE TABLE "Odd Schema"."Mixed Case" (
+                id bigint PRIMARY KEY, "Title" varchar(80), body text, code char(4),
+                mood "Odd Schema".mood, tags text[], moods "Odd Schema".mood[], doc jsonb,
+                at timestamptz, name "Odd Schema".label, n int, UNIQUE (code));
+            CREATE INDEX ON "Odd Schema"."Mixed Case" ("Title");
+            CREATE INDEX ON "Odd Schema"."Mixed Case" ("Title" varchar_pattern_ops);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (body text_pattern_ops);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (body COLLATE "C");
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (code, body);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (mood);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" USING hash (mood);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" USING hash ("Title");
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (tags);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" USING gin (tags);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" USING gin (moods);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" USING gin (doc);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" USING gin (doc jsonb_path_ops);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" USING brin (at);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" USING brin ("Title");
+            CREATE INDEX ON "Odd Schema"."Mixed Case" USING spgist (body);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (at DESC);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (at DESC NULLS LAST, n NULLS FIRST);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (at ASC NULLS LAST, n DESC NULLS FIRST);
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (name);
+            CREATE UNIQUE INDEX ON "Odd Schema"."Mixed Case" (n, id) INCLUDE (body);
+            CREATE UNIQUE INDEX ON "Odd Schema"."Mixed Case" (n) NULLS NOT DISTINCT;
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (lower(body)) WHERE n > 0;
+            CREATE INDEX ON "Odd Schema"."Mixed Case" (n) WITH (fillfactor = 70);
+        "#;
+        support::load(&db, sql).await.unwrap();
+        let mut client = db.connect().await.unwrap();
+        let (snapshot, _) = introspect_counted(&mut client).await.unwrap();
+        let compared = support::printed::index_definitions_match(&db, &snapshot)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(compared, 24, "every index but the two of constraints");
+        support::drop_db(&db).await;
+    });
+}

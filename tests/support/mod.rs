@@ -9,6 +9,7 @@ pub mod bin;
 pub mod canonical;
 pub mod dumped;
 pub mod kept;
+pub mod printed;
 
 use converge::cluster::{Cluster, ClusterOptions};
 use converge::db::Endpoint;
