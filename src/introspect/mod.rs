@@ -193,9 +193,8 @@ pub async fn introspect_endpoint_counted(endpoint: &Endpoint) -> Result<(Snapsho
 
 /// Reads the database from inside a transaction the caller owns (apply uses
 /// this to verify its own changes before committing). Sets `search_path`
-/// (empty), `TimeZone`, `DateStyle`, `IntervalStyle`, `work_mem`, `jit` and
-/// `max_parallel_workers_per_gather` (0) for the rest of that transaction
-/// (`prepare_session`).
+/// (empty), `TimeZone`, `DateStyle` and `IntervalStyle` for the rest of that
+/// transaction.
 pub async fn introspect_in_transaction(client: &impl GenericClient) -> Result<Snapshot, DbError> {
     Ok(read(client).await?.0)
 }
@@ -226,11 +225,7 @@ async fn read(client: &impl GenericClient) -> Result<(Snapshot, usize), DbError>
 /// whatever the session's defaults, for the rest of the transaction; a
 /// `work_mem` that lets the biggest queries sort in memory; no JIT (on a
 /// big catalog the planner's costs pass its threshold, and compiling costs
-/// more than these queries save); no parallel workers (a big catalog is
-/// already read on several connections, see `parallel`: workers on top of
-/// them only add their start-up and hand-over costs, ~10% of a 5,000-table
-/// read on 2 cores, and a read of the schema should not take more of a
-/// production server than that).
+/// more than these queries save).
 async fn prepare_session(client: &impl GenericClient) -> Result<(), DbError> {
     client
         .batch_execute(
@@ -239,8 +234,7 @@ async fn prepare_session(client: &impl GenericClient) -> Result<(), DbError> {
                     pg_catalog.set_config('DateStyle', 'ISO, MDY', true), \
                     pg_catalog.set_config('IntervalStyle', 'postgres', true), \
                     pg_catalog.set_config('work_mem', '64MB', true), \
-                    pg_catalog.set_config('jit', 'off', true), \
-                    pg_catalog.set_config('max_parallel_workers_per_gather', '0', true)",
+                    pg_catalog.set_config('jit', 'off', true)",
         )
         .await
         .map_err(query_error("cannot set the session for introspection"))
