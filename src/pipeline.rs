@@ -129,6 +129,35 @@ pub async fn read_desired_sources(
     shadow_server: &impl ShadowServer,
     janitor: &Janitor,
 ) -> Result<DesiredState, PipelineError> {
+    let (state, storing) = read_desired_sources_storing(sources, shadow_server, janitor).await?;
+    storing.wait();
+    Ok(state)
+}
+
+/// A cache entry being written on another thread (megabytes for thousands
+/// of tables), while the caller plans with the state it holds.
+#[must_use = "the entry must be waited for before the process ends"]
+struct Storing(Option<std::thread::JoinHandle<()>>);
+
+impl Storing {
+    fn wait(self) {
+        if let Some(thread) = self.0 {
+            // The write warns of its own failures; a panic there is a bug
+            // that must not pass unseen.
+            if let Err(panic) = thread.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    }
+}
+
+/// `read_desired_sources`, with the cache entry of a miss written while the
+/// caller goes on.
+async fn read_desired_sources_storing(
+    sources: Sources,
+    shadow_server: &impl ShadowServer,
+    janitor: &Janitor,
+) -> Result<(DesiredState, Storing), PipelineError> {
     let started = Instant::now();
     let cache = DesiredCache::from_env();
     let key = match &cache {
@@ -148,10 +177,11 @@ pub async fn read_desired_sources(
         let hit = tokio::task::spawn_blocking(move || cache.get(&key)).await;
         timings::record("desired state: cache lookup", started);
         if let Ok(Some(cached)) = hit {
-            return Ok(DesiredState {
+            let state = DesiredState {
                 snapshot: cached.snapshot,
                 source_map: cached.source_map,
-            });
+            };
+            return Ok((state, Storing(None)));
         }
     }
     let started = Instant::now();
@@ -178,16 +208,25 @@ pub async fn read_desired_sources(
         snapshot,
         source_map: SourceMap::of(&desired),
     };
-    if let (Some(cache), Some(key)) = (&cache, &key) {
-        let started = Instant::now();
-        store(cache, key, &state);
-        timings::record("desired state: cache store", started);
-    }
+    let storing = match (cache, key) {
+        (Some(cache), Some(key)) => {
+            let entry = CachedDesired {
+                snapshot: state.snapshot.clone(),
+                source_map: state.source_map.clone(),
+            };
+            Storing(Some(std::thread::spawn(move || {
+                let started = Instant::now();
+                store(&cache, &key, &entry);
+                timings::record("desired state: cache store (while planning)", started);
+            })))
+        }
+        _ => Storing(None),
+    };
     if let Some(remember) = remember {
         // A write that did not finish only costs a full parse next time.
         let _ = remember.await;
     }
-    Ok(state)
+    Ok((state, storing))
 }
 
 /// Reads the desired state through a shadow database on `shadow_server`,
@@ -218,7 +257,14 @@ pub async fn read_desired(
             snapshot,
             source_map: SourceMap::of(desired),
         };
-        store(cache, key, &state);
+        store(
+            cache,
+            key,
+            &CachedDesired {
+                snapshot: state.snapshot.clone(),
+                source_map: state.source_map,
+            },
+        );
         return Ok(state.snapshot);
     }
     Ok(snapshot)
@@ -243,12 +289,8 @@ async fn shadow_snapshot(
 
 /// Writes a cache entry; the plan does not need the cache, so a failure is
 /// only a warning.
-fn store(cache: &DesiredCache, key: &CacheKey, state: &DesiredState) {
-    let entry = CachedDesired {
-        snapshot: state.snapshot.clone(),
-        source_map: state.source_map.clone(),
-    };
-    if let Err(e) = cache.put(key, &entry) {
+fn store(cache: &DesiredCache, key: &CacheKey, entry: &CachedDesired) {
+    if let Err(e) = cache.put(key, entry) {
         eprintln!(
             "warning: cannot write the desired-catalog cache in {}: {e}",
             cache.dir().display()
@@ -302,14 +344,20 @@ pub async fn plan_sources(
     options: &Options,
 ) -> Result<Planned, PipelineError> {
     let (desired, current) = futures_util::future::join(
-        read_desired_sources(sources, shadow_server, janitor),
+        read_desired_sources_storing(sources, shadow_server, janitor),
         read_target(target),
     )
     .await;
-    let desired = desired?;
-    let current = current?;
-    let uncastable = uncastable_types(target, &current, &desired.snapshot).await?;
-    plan_snapshots(&desired.source_map, desired.snapshot, current, &uncastable, options)
+    let (desired, storing) = desired?;
+    // A new cache entry is written while the plan is made.
+    let planned = async {
+        let current = current?;
+        let uncastable = uncastable_types(target, &current, &desired.snapshot).await?;
+        plan_snapshots(&desired.source_map, desired.snapshot, current, &uncastable, options)
+    }
+    .await;
+    storing.wait();
+    planned
 }
 
 /// Type pairs (from, to) of the planned column type changes that PostgreSQL
