@@ -97,6 +97,13 @@ pub trait ShadowServer {
     fn identity(&self) -> impl Future<Output = Result<(i32, String), ShadowError>>;
     /// The server's maintenance endpoint, started if need be.
     fn endpoint(&self) -> impl Future<Output = Result<Endpoint, ShadowError>>;
+    /// Whether the server is converge's own (the embedded one), where the
+    /// shadow database is kept and updated incrementally unless
+    /// `CONVERGE_SHADOW_REUSE=off` (see `shadow::reuse`); on a `--dev-url`
+    /// server, which others share, it is kept only when asked for.
+    fn owned_by_converge(&self) -> bool {
+        false
+    }
 }
 
 /// A running server (`--dev-url`): both are asked of it.
@@ -202,7 +209,7 @@ async fn read_desired_sources_storing(
     timings::record("desired state: parse", started);
     let server = shadow_server.endpoint().await?;
     let started = Instant::now();
-    let snapshot = shadow_snapshot(&desired, &server, janitor).await?;
+    let snapshot = shadow_snapshot(&desired, &server, shadow_server.owned_by_converge(), janitor).await?;
     timings::record("desired state: shadow load and read", started);
     let state = DesiredState {
         snapshot,
@@ -251,7 +258,7 @@ pub async fn read_desired(
     {
         return Ok(hit.snapshot);
     }
-    let snapshot = shadow_snapshot(desired, shadow_server, janitor).await?;
+    let snapshot = shadow_snapshot(desired, shadow_server, shadow_server.owned_by_converge(), janitor).await?;
     if let Some((key, cache)) = &cached {
         let state = DesiredState {
             snapshot,
@@ -273,9 +280,10 @@ pub async fn read_desired(
 async fn shadow_snapshot(
     desired: &Desired,
     shadow_server: &Endpoint,
+    own_server: bool,
     janitor: &Janitor,
 ) -> Result<Snapshot, PipelineError> {
-    let mut snapshot = desired_snapshot(shadow_server, desired, janitor)
+    let mut snapshot = desired_snapshot(shadow_server, desired, own_server, janitor)
         .await
         .map_err(|e| match e {
             ShadowError::Load(d) => PipelineError::Source(vec![*d]),

@@ -386,6 +386,73 @@ fn quick_start_converges_the_local_development_database() {
     );
 }
 
+/// On converge's own embedded server the shadow database is kept: after a
+/// one-statement edit, the next plan updates it incrementally, and plans
+/// exactly what a fresh full load plans.
+#[test]
+fn the_embedded_server_keeps_its_shadow_and_updates_it_incrementally() {
+    let rt = support::runtime();
+    let db = rt.block_on(support::fresh_db("cli_embedded_kept"));
+    let url = support::url(&db.dbname());
+    let project = tempfile::tempdir().unwrap();
+    // The server runs as another user when the tests run as root: let it in.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(project.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = project.path().join("schema/app.sql");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let mut sql = String::from("CREATE SCHEMA app;\n");
+    for i in 0..20 {
+        sql.push_str(&format!(
+            "CREATE TABLE app.t{i} (id bigint PRIMARY KEY, note text);\nCREATE INDEX t{i}_note ON app.t{i} (note);\n"
+        ));
+    }
+    std::fs::write(&file, &sql).unwrap();
+    let plan = |vars: &[(&str, &str)]| {
+        let o = converge_with(&["plan", "--url", &url, "--format", "sql"], Some(project.path()), vars);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        (text(&o.stdout), text(&o.stderr))
+    };
+    let (_, log) = plan(&[("CONVERGE_SHADOW_LOG", "1")]);
+    assert!(log.contains("shadow: full load"), "no kept shadow yet: {log}");
+
+    std::fs::write(
+        &file,
+        sql.replace(
+            "app.t7 (id bigint PRIMARY KEY, note text)",
+            "app.t7 (id bigint PRIMARY KEY, note text, extra int)",
+        ),
+    )
+    .unwrap();
+    let (incremental, log) = plan(&[("CONVERGE_SHADOW_LOG", "1")]);
+    assert!(log.contains("shadow: Incremental"), "the kept shadow is updated: {log}");
+    assert!(incremental.contains("extra"), "{incremental}");
+    // Without the cache (which would hold the state just planned), nothing
+    // is kept: a fresh shadow database, loaded in full.
+    let (full, log) = plan(&[("CONVERGE_SHADOW_LOG", "1"), ("CONVERGE_CACHE", "off")]);
+    assert!(!log.contains("shadow: "), "no kept shadow without the cache: {log}");
+    assert_eq!(incremental, full, "the same plan as from a fresh shadow database");
+    // CONVERGE_SHADOW_REUSE=off: a fresh shadow database on the embedded server too.
+    std::fs::write(
+        &file,
+        sql.replace(
+            "app.t3 (id bigint PRIMARY KEY, note text)",
+            "app.t3 (id bigint PRIMARY KEY, note varchar(9))",
+        ),
+    )
+    .unwrap();
+    let (changed, log) = plan(&[("CONVERGE_SHADOW_LOG", "1"), ("CONVERGE_SHADOW_REUSE", "off")]);
+    assert!(!log.contains("shadow: "), "no kept shadow when turned off: {log}");
+    assert!(
+        changed.contains("varchar(9)") || changed.contains("character varying(9)"),
+        "{changed}"
+    );
+    assert!(
+        !project.path().join(".converge/pgdata/postmaster.pid").exists(),
+        "the local server is stopped when the command ends"
+    );
+    rt.block_on(support::drop_db(&db));
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap().flatten() {

@@ -975,7 +975,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         // desired-catalog cache miss).
         let one_change = one_statement_change(&w.desired)?;
         converge::shadow::set_reuse(Some(true));
-        let kept = Kept::from_env(&ctx.shadow_server);
+        let kept = Kept::from_env(&ctx.shadow_server, false);
         if let Some(kept) = &kept {
             let changed = load_desired(&w.desired)?;
             kept.prime(&changed, &ctx.janitor).await.map_err(shadow_text)?;

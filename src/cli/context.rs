@@ -167,4 +167,8 @@ impl crate::pipeline::ShadowServer for Shadow<'_> {
             Shadow::Embedded(context) => context.embedded().await.map_err(ShadowError::Server),
         }
     }
+
+    fn owned_by_converge(&self) -> bool {
+        matches!(self, Shadow::Embedded(_))
+    }
 }

@@ -115,14 +115,16 @@ impl Shadow {
 
 /// Loads the desired statements into a shadow database on `server` and
 /// reads it back: the kept shadow database brought up to date when it can be
-/// (`reuse`), else a fresh database, which is kept for next time or dropped
-/// before this returns.
+/// (`reuse`: on converge's `own_server` unless `CONVERGE_SHADOW_REUSE=off`,
+/// elsewhere only with `CONVERGE_SHADOW_REUSE=on`), else a fresh database,
+/// which is kept for next time or dropped before this returns.
 pub async fn desired_snapshot(
     server: &Endpoint,
     desired: &Desired,
+    own_server: bool,
     janitor: &Janitor,
 ) -> Result<Snapshot, ShadowError> {
-    if let Some(kept) = reuse::Kept::from_env(server) {
+    if let Some(kept) = reuse::Kept::from_env(server, own_server) {
         return Ok(kept.desired_snapshot(desired, janitor).await?.0);
     }
     fresh_snapshot(server, desired, janitor).await

@@ -16,8 +16,10 @@
 //! does not follow) rolls back and leaves the answer to a full load in a
 //! fresh database, which then replaces the kept one: the kept database never
 //! decides what a desired state means unless it provably holds the previous
-//! one. It is used only with `CONVERGE_SHADOW_REUSE=on` (and never with
-//! `CONVERGE_CACHE=off`).
+//! one. It is used on converge's own embedded server unless
+//! `CONVERGE_SHADOW_REUSE=off`, on a `--dev-url` server only with
+//! `CONVERGE_SHADOW_REUSE=on` (a database left on a shared server should be
+//! asked for), and never with `CONVERGE_CACHE=off`.
 
 use super::incremental::{Delta, Name, Recorded, record};
 use super::{Janitor, Shadow, ShadowError, load};
@@ -33,8 +35,9 @@ use std::time::Instant;
 use tokio_postgres::Client;
 
 /// `CONVERGE_SHADOW_REUSE=on`: keep the shadow database and update it
-/// incrementally. Off by default until `tests/shadow_reuse.rs` has passed on
-/// every fixture in CI; without it, every shadow is a fresh, dropped database.
+/// incrementally, also on a `--dev-url` server; `off`: never, also on the
+/// embedded server (where it is kept by default). Without it being kept,
+/// every shadow is a fresh, dropped database.
 pub const ENV_SHADOW_REUSE: &str = "CONVERGE_SHADOW_REUSE";
 
 /// Turns the kept shadow database on or off for this process whatever
@@ -108,19 +111,30 @@ pub struct Kept {
 
 impl Kept {
     /// The kept database for `server`, recorded in the desired-catalog cache
-    /// directory; `None` unless `CONVERGE_SHADOW_REUSE=on` and the cache is on.
-    pub fn from_env(server: &Endpoint) -> Option<Kept> {
+    /// directory; `None` when the cache is off, or unless
+    /// `CONVERGE_SHADOW_REUSE=on` or (`own_server` and not
+    /// `CONVERGE_SHADOW_REUSE=off`). `own_server`: the server is converge's
+    /// embedded one, which belongs to the project directory (its address, a
+    /// socket directory made afresh at each start, does not name it).
+    pub fn from_env(server: &Endpoint, own_server: bool) -> Option<Kept> {
         let on = match OVERRIDE.load(Ordering::SeqCst) {
             OVERRIDE_ON => true,
             OVERRIDE_OFF => false,
-            _ => std::env::var_os(ENV_SHADOW_REUSE).is_some_and(|v| v == "on"),
+            _ => match std::env::var_os(ENV_SHADOW_REUSE) {
+                Some(v) if v == "on" => true,
+                Some(v) if v == "off" => false,
+                _ => own_server,
+            },
         };
         if !on {
             return None;
         }
         let cache = crate::cache::DesiredCache::from_env()?;
         let cwd = std::env::current_dir().unwrap_or_default();
-        let identity = format!("{}\0{}\0{}", cwd.display(), server, server.user());
+        let identity = match own_server {
+            true => format!("{}\0embedded", cwd.display()),
+            false => format!("{}\0{}\0{}", cwd.display(), server, server.user()),
+        };
         let hash = Fingerprint::of_bytes(identity.as_bytes()).to_string();
         let name = format!("{KEPT_PREFIX}{}", &hash[hash.len() - 16..]);
         Some(Kept::new(
