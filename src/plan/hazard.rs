@@ -197,11 +197,37 @@ impl Allowed {
 }
 
 /// What a change is judged against: the target as it is (its catalog and
-/// planner statistics) and the desired catalog.
+/// planner statistics, and which of its tables inherit from which) and the
+/// desired catalog.
 #[derive(Clone, Copy)]
 pub struct Judging<'a> {
     pub current: &'a Snapshot,
     pub desired: &'a Snapshot,
+    pub inheritance: &'a Inheritance,
+}
+
+/// The direct `INHERITS` children of each table of a catalog, found once
+/// per plan: a parent's column changes reach its children, and scanning
+/// every table for each change grew with the square of the schema.
+#[derive(Debug, Default)]
+pub struct Inheritance {
+    children: std::collections::HashMap<QualifiedName, Vec<QualifiedName>>,
+}
+
+impl Inheritance {
+    pub fn of(catalog: &crate::catalog::Catalog) -> Inheritance {
+        let mut children: std::collections::HashMap<QualifiedName, Vec<QualifiedName>> = Default::default();
+        for table in catalog.tables.values() {
+            for parent in &table.inherits {
+                children.entry(parent.clone()).or_default().push(table.name.clone());
+            }
+        }
+        Inheritance { children }
+    }
+
+    fn children(&self, parent: &QualifiedName) -> &[QualifiedName] {
+        self.children.get(parent).map(Vec::as_slice).unwrap_or(&[])
+    }
 }
 
 impl<'a> Judging<'a> {
@@ -233,7 +259,12 @@ fn inheriting_children(judging: Judging<'_>, table: &QualifiedName, column: &str
     let mut out = Vec::new();
     let mut parents = vec![table.clone()];
     while let Some(parent) = parents.pop() {
-        for t in tables.values().filter(|t| t.inherits.contains(&parent)) {
+        for t in judging
+            .inheritance
+            .children(&parent)
+            .iter()
+            .filter_map(|c| tables.get(c))
+        {
             if t.column(column).is_some_and(|c| c.inherited) && !out.contains(&t.name) {
                 out.push(t.name.clone());
                 parents.push(t.name.clone());
@@ -252,7 +283,12 @@ fn inheritance_children(judging: Judging<'_>, table: &QualifiedName, column: &st
     let mut out = Vec::new();
     let mut parents = vec![table.clone()];
     while let Some(parent) = parents.pop() {
-        for t in tables.values().filter(|t| t.inherits.contains(&parent)) {
+        for t in judging
+            .inheritance
+            .children(&parent)
+            .iter()
+            .filter_map(|c| tables.get(c))
+        {
             if t.column(column).is_some() && !out.contains(&t.name) {
                 out.push(t.name.clone());
                 parents.push(t.name.clone());
@@ -528,6 +564,7 @@ mod tests {
             Judging {
                 current,
                 desired: &desired,
+                inheritance: &Inheritance::of(&current.catalog),
             },
         )
         .into_iter()
@@ -546,6 +583,7 @@ mod tests {
             Judging {
                 current: &current,
                 desired: &Snapshot::default(),
+                inheritance: &Inheritance::of(&current.catalog),
             },
         );
         assert_eq!(
@@ -571,6 +609,7 @@ mod tests {
             Judging {
                 current: &current,
                 desired: &Snapshot::default(),
+                inheritance: &Inheritance::of(&current.catalog),
             },
         );
         assert_eq!(hazards.len(), 1, "{hazards:?}");

@@ -166,6 +166,7 @@ pub fn build(
     // Default privileges change early in a plan, so every object it creates
     // (and every object its rollback creates) starts with the desired ones.
     let initial_acl = |id: &ObjectId, keyword: &str| initial_privileges(&desired.catalog, id, keyword);
+    let inheritance = hazard::Inheritance::of(&current.catalog);
     let forward_context = crate::sql::Context {
         source: &source_sql,
         initial_acl: &initial_acl,
@@ -194,7 +195,14 @@ pub fn build(
             hazards: if implied_by.is_some() {
                 Vec::new()
             } else {
-                hazard::judge(&d.change, hazard::Judging { current, desired })
+                hazard::judge(
+                    &d.change,
+                    hazard::Judging {
+                        current,
+                        desired,
+                        inheritance: &inheritance,
+                    },
+                )
             },
             source: located.cloned(),
             implied_by,

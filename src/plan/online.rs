@@ -35,7 +35,12 @@ pub fn online(plan: super::Plan, current: &Snapshot, desired: &Snapshot) -> supe
         })
         .collect();
     let existing = |table: &QualifiedName| !created.contains(table) && exists(&current.catalog, table);
-    let judging = hazard::Judging { current, desired };
+    let inheritance = hazard::Inheritance::of(&current.catalog);
+    let judging = hazard::Judging {
+        current,
+        desired,
+        inheritance: &inheritance,
+    };
     let mut steps = Vec::with_capacity(plan.steps.len());
     let mut last = Vec::new();
     for step in plan.steps {
