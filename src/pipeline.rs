@@ -137,22 +137,24 @@ pub async fn read_desired_sources(
     janitor: &Janitor,
 ) -> Result<DesiredState, PipelineError> {
     let (state, storing) = read_desired_sources_storing(sources, shadow_server, janitor).await?;
-    storing.wait();
+    storing.wait().await;
     Ok(state)
 }
 
 /// A cache entry being written on another thread (megabytes for thousands
 /// of tables), while the caller plans with the state it holds.
 #[must_use = "the entry must be waited for before the process ends"]
-struct Storing(Option<std::thread::JoinHandle<()>>);
+struct Storing(Option<tokio::task::JoinHandle<()>>);
 
 impl Storing {
-    fn wait(self) {
-        if let Some(thread) = self.0 {
+    async fn wait(self) {
+        if let Some(task) = self.0 {
             // The write warns of its own failures; a panic there is a bug
             // that must not pass unseen.
-            if let Err(panic) = thread.join() {
-                std::panic::resume_unwind(panic);
+            if let Err(e) = task.await
+                && e.is_panic()
+            {
+                std::panic::resume_unwind(e.into_panic());
             }
         }
     }
@@ -221,7 +223,7 @@ async fn read_desired_sources_storing(
                 snapshot: state.snapshot.clone(),
                 source_map: state.source_map.clone(),
             };
-            Storing(Some(std::thread::spawn(move || {
+            Storing(Some(tokio::task::spawn_blocking(move || {
                 let started = Instant::now();
                 store(&cache, &key, &entry);
                 timings::record("desired state: cache store (while planning)", started);
@@ -260,19 +262,11 @@ pub async fn read_desired(
     }
     let snapshot = shadow_snapshot(desired, shadow_server, shadow_server.owned_by_converge(), janitor).await?;
     if let Some((key, cache)) = &cached {
-        let state = DesiredState {
-            snapshot,
+        let entry = CachedDesired {
+            snapshot: snapshot.clone(),
             source_map: SourceMap::of(desired),
         };
-        store(
-            cache,
-            key,
-            &CachedDesired {
-                snapshot: state.snapshot.clone(),
-                source_map: state.source_map,
-            },
-        );
-        return Ok(state.snapshot);
+        store(cache, key, &entry);
     }
     Ok(snapshot)
 }
@@ -364,7 +358,7 @@ pub async fn plan_sources(
         plan_snapshots(&desired.source_map, desired.snapshot, current, &uncastable, options)
     }
     .await;
-    storing.wait();
+    storing.wait().await;
     planned
 }
 

@@ -255,30 +255,24 @@ pub fn judge(change: &Change, judging: Judging<'_>) -> Vec<Hazard> {
 /// The tables of the target that have column `column` only from `table`,
 /// directly or further down (a parent's DROP COLUMN recurses to them).
 fn inheriting_children(judging: Judging<'_>, table: &QualifiedName, column: &str) -> Vec<QualifiedName> {
-    let tables = &judging.current.catalog.tables;
-    let mut out = Vec::new();
-    let mut parents = vec![table.clone()];
-    while let Some(parent) = parents.pop() {
-        for t in judging
-            .inheritance
-            .children(&parent)
-            .iter()
-            .filter_map(|c| tables.get(c))
-        {
-            if t.column(column).is_some_and(|c| c.inherited) && !out.contains(&t.name) {
-                out.push(t.name.clone());
-                parents.push(t.name.clone());
-            }
-        }
-    }
-    out.sort();
-    out
+    descendants_with(judging, table, column, |c| c.inherited)
 }
 
 /// The tables of the target that inherit column `column` from `table`,
 /// directly or further down, whether they also declare it or not (a
 /// parent's ALTER COLUMN recurses to them).
 fn inheritance_children(judging: Judging<'_>, table: &QualifiedName, column: &str) -> Vec<QualifiedName> {
+    descendants_with(judging, table, column, |_| true)
+}
+
+/// The `INHERITS` descendants of `table` whose column `column` passes
+/// `keep`, reached through children that pass it too; sorted.
+fn descendants_with(
+    judging: Judging<'_>,
+    table: &QualifiedName,
+    column: &str,
+    keep: impl Fn(&crate::catalog::Column) -> bool,
+) -> Vec<QualifiedName> {
     let tables = &judging.current.catalog.tables;
     let mut out = Vec::new();
     let mut parents = vec![table.clone()];
@@ -289,7 +283,7 @@ fn inheritance_children(judging: Judging<'_>, table: &QualifiedName, column: &st
             .iter()
             .filter_map(|c| tables.get(c))
         {
-            if t.column(column).is_some() && !out.contains(&t.name) {
+            if t.column(column).is_some_and(&keep) && !out.contains(&t.name) {
                 out.push(t.name.clone());
                 parents.push(t.name.clone());
             }
