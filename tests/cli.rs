@@ -425,6 +425,10 @@ fn the_embedded_server_keeps_its_shadow_and_updates_it_incrementally() {
     .unwrap();
     let (incremental, log) = plan(&[("CONVERGE_SHADOW_LOG", "1")]);
     assert!(log.contains("shadow: Incremental"), "the kept shadow is updated: {log}");
+    assert!(
+        log.contains("read: Changes"),
+        "only what the update changed is read, the rest kept from the first plan: {log}"
+    );
     assert!(incremental.contains("extra"), "{incremental}");
     // Without the cache (which would hold the state just planned), nothing
     // is kept: a fresh shadow database, loaded in full.

@@ -29,7 +29,7 @@ use converge::catalog::Snapshot;
 use converge::pipeline::{plan_snapshots, read_desired, read_target, uncastable_types};
 use converge::plan::Allowed;
 use converge::render::{forward_sql, rollback_sql};
-use converge::shadow::{Janitor, Obtained};
+use converge::shadow::{Janitor, Obtained, Reread};
 use converge::source::{Desired, SourceMap, Sources};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
@@ -38,6 +38,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Cases whose kept shadow went incremental, and those it loaded in full.
 static INCREMENTAL: AtomicUsize = AtomicUsize::new(0);
 static FULL_LOADS: AtomicUsize = AtomicUsize::new(0);
+/// Incremental cases whose snapshot was read as what the update changed,
+/// merged into the snapshot before it (not read in full).
+static READ_CHANGES: AtomicUsize = AtomicUsize::new(0);
 /// Index definitions compared with the server's `pg_get_indexdef`.
 static INDEX_DEFINITIONS: AtomicUsize = AtomicUsize::new(0);
 
@@ -52,7 +55,10 @@ fn main() {
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     let (incremental, full) = (INCREMENTAL.load(Ordering::SeqCst), FULL_LOADS.load(Ordering::SeqCst));
-    eprintln!("kept shadow: {incremental} case(s) updated incrementally, {full} loaded in full");
+    let changes = READ_CHANGES.load(Ordering::SeqCst);
+    eprintln!(
+        "kept shadow: {incremental} case(s) updated incrementally ({changes} read as their changes), {full} loaded in full"
+    );
     // A kept shadow that always loads in full would compare full loads with
     // full loads: on a whole run, most cases must go incremental.
     if incremental + full >= 100 && incremental < 4 * full {
@@ -60,6 +66,12 @@ fn main() {
             "error: too few cases went incremental ({incremental} of {})",
             incremental + full
         );
+        std::process::exit(101);
+    }
+    // Likewise, reading only what an update changed must be what most
+    // incremental cases compare (partitioning is read in full by design).
+    if incremental >= 100 && changes * 5 < incremental * 4 {
+        eprintln!("error: too few incremental cases were read as their changes ({changes} of {incremental})");
         std::process::exit(101);
     }
     let compared = INDEX_DEFINITIONS.load(Ordering::SeqCst);
@@ -337,8 +349,14 @@ async fn kept_shadow(name: &str, old: &str, new: &Desired, full: &Snapshot) -> R
                 FULL_LOADS.fetch_add(1, Ordering::SeqCst);
                 Ok(())
             }
-            Obtained::Incremental { .. } => {
+            Obtained::Incremental { read, .. } => {
                 INCREMENTAL.fetch_add(1, Ordering::SeqCst);
+                match read {
+                    Reread::Changes => {
+                        READ_CHANGES.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Reread::Whole { reason } => eprintln!("{name}: the kept shadow is read in full ({reason})"),
+                }
                 support::kept::same(name, &incremental, full, &how)
             }
         }

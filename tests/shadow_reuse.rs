@@ -6,7 +6,7 @@
 
 mod support;
 
-use converge::shadow::{Janitor, Obtained, fresh_snapshot};
+use converge::shadow::{Janitor, Obtained, Reread, fresh_snapshot};
 use converge::source::{Desired, Sources};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::Path;
@@ -159,8 +159,16 @@ fn workload_change_set() -> Result<(), Failed> {
                 .await
                 .map_err(|e| format!("base.sql does not load: {e}"))?;
             let how = compare(&case, "base.sql -> changed.sql", &changed).await?;
-            if !matches!(how, Obtained::Incremental { .. }) {
-                return Err(format!("the workload's change set must go incremental: {how:?}"));
+            if !matches!(
+                how,
+                Obtained::Incremental {
+                    read: Reread::Changes,
+                    ..
+                }
+            ) {
+                return Err(format!(
+                    "the workload's change set must go incremental, read as its changes: {how:?}"
+                ));
             }
             // And back.
             compare(&case, "changed.sql -> base.sql", &base).await?;
@@ -190,6 +198,7 @@ fn workload_single_changes() -> Result<(), Failed> {
         let case = KeptCase::new();
         let result = async {
             let mut incremental = 0;
+            let mut read_changes = 0;
             case.prime(&statements)
                 .await
                 .map_err(|e| format!("changed.sql does not load: {e}"))?;
@@ -214,8 +223,9 @@ fn workload_single_changes() -> Result<(), Failed> {
                         continue;
                     }
                     let what = format!("statement {k} {label}: {}", texts[k].lines().next().unwrap_or(""));
-                    if let Obtained::Incremental { .. } = compare(&case, &what, &next).await? {
+                    if let Obtained::Incremental { read, .. } = compare(&case, &what, &next).await? {
                         incremental += 1;
+                        read_changes += usize::from(read == Reread::Changes);
                     }
                     // Back to the workload, incrementally as well.
                     compare(&case, &format!("{what} (undone)"), &statements).await?;
@@ -223,6 +233,11 @@ fn workload_single_changes() -> Result<(), Failed> {
             }
             if incremental == 0 {
                 return Err("no single statement change went incremental".to_string());
+            }
+            if read_changes < incremental {
+                return Err(format!(
+                    "only {read_changes} of {incremental} incremental updates were read as their changes"
+                ));
             }
             Ok(())
         }

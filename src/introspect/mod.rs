@@ -9,9 +9,12 @@
 
 mod bodies;
 mod build;
+mod changes;
 mod deps;
 mod parallel;
 mod stats;
+
+pub use changes::reread_changes;
 
 use crate::catalog::Snapshot;
 use crate::db::{DbError, Endpoint, query_error};
@@ -43,13 +46,26 @@ const QUERY_FILES: [(&str, &str); 20] = [
 ];
 
 /// The queries with their shared filters expanded, once.
-static QUERIES: LazyLock<Vec<(&'static str, String)>> =
-    LazyLock::new(|| QUERY_FILES.iter().map(|(name, sql)| (*name, expand(sql))).collect());
+static QUERIES: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
+    QUERY_FILES
+        .iter()
+        .map(|(name, sql)| (*name, expand(sql, Read::All)))
+        .collect()
+});
+
+/// Which relations the queries with an `{{only:...}}` filter read.
+#[derive(Clone, Copy)]
+enum Read {
+    All,
+    /// Those whose OIDs are in the array given as `$1`.
+    Only,
+}
 
 /// Expands `{{user_schema:alias}}`, `{{not_extension_member:catalog:oid}}`,
 /// `{{managed_table:alias}}`, `{{managed_view:alias}}`,
-/// `{{managed_relation:alias}}` (either) and `{{acl:...}}` in a query.
-fn expand(sql: &str) -> String {
+/// `{{managed_relation:alias}}` (either), `{{acl:...}}` and
+/// `{{only:relation oid}}` (see `Read`) in a query.
+fn expand(sql: &str, read: Read) -> String {
     let mut out = String::with_capacity(sql.len() * 2);
     let mut rest = sql;
     while let Some(start) = rest.find("{{") {
@@ -78,6 +94,10 @@ fn expand(sql: &str) -> String {
                 not_extension_member("pg_class", &format!("{c}.oid"))
             ),
             ["acl", column, kind, owner] => acl(column, kind, owner),
+            ["only", relation] => match read {
+                Read::All => "true".to_string(),
+                Read::Only => format!("({relation} = ANY($1::pg_catalog.oid[]))"),
+            },
             _ => inner.to_string(),
         });
         rest = &rest[start + len + 2..];

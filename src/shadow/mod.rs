@@ -17,7 +17,7 @@ mod incremental;
 mod load;
 mod reuse;
 
-pub use reuse::{ENV_SHADOW_REUSE, KEPT_PREFIX, Kept, Obtained, set_reuse};
+pub use reuse::{ENV_SHADOW_REUSE, KEPT_PREFIX, Kept, Obtained, Reread, set_reuse};
 
 /// Why the desired state could not be read through a shadow database.
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,10 @@
 //! one each). Its statements are recorded in the desired-catalog cache
 //! directory (`shadow-<database>.json`), with a random token that is also
 //! the database's comment: a record is used only when its token, its server
-//! major version, role and converge version match the database. Any update
+//! major version, role and converge version match the database. Its last
+//! snapshot is kept beside the record (`shadow-<database>.snapshot`, for the
+//! same token), so that after an update only what the update changed is read
+//! (`introspect::reread_changes`), not the whole catalog again. Any update
 //! runs in one transaction, under an advisory lock taken without waiting
 //! (another converge process using the database makes this one load a fresh
 //! database instead), and writes a new token in that transaction. Whatever
@@ -95,9 +98,21 @@ pub enum Obtained {
         run: usize,
         total: usize,
         foreign_keys: usize,
+        /// How the snapshot was read after the update.
+        read: Reread,
     },
     /// Every statement was loaded into a fresh database, for this reason.
     FullLoad { reason: String },
+}
+
+/// How the snapshot of an updated kept database was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reread {
+    /// Only what the update changed, merged into the snapshot of the kept
+    /// database before it (`introspect::reread_changes`).
+    Changes,
+    /// The whole catalog, for this reason.
+    Whole { reason: String },
 }
 
 /// The kept shadow database of this project on one server.
@@ -184,49 +199,42 @@ impl Kept {
             Err(e) => format!("the kept shadow database cannot be used: {e}"),
         };
         verbose(&format!("full load: {reason}"));
-        match self.full_load(desired, statements, janitor, true).await? {
-            Some(snapshot) => Ok((snapshot, Obtained::FullLoad { reason })),
-            None => Err(ShadowError::Server(
-                "the shadow database was loaded but not read".into(),
-            )),
-        }
+        let snapshot = self.full_load(desired, statements, janitor).await?;
+        Ok((snapshot, Obtained::FullLoad { reason }))
     }
 
-    /// Loads `desired` into a fresh database that becomes the kept one,
-    /// without reading it back: for the tests and the benchmark, which start
-    /// updates from a known state.
+    /// Loads `desired` into a fresh database that becomes the kept one (and
+    /// reads it, as a plan would): for the tests and the benchmark, which
+    /// start updates from a known state.
     pub async fn prime(&self, desired: &Desired, janitor: &Janitor) -> Result<(), ShadowError> {
-        self.full_load(desired, record(desired), janitor, false)
-            .await
-            .map(|_| ())
+        self.full_load(desired, record(desired), janitor).await.map(|_| ())
     }
 
-    /// Loads every statement into a fresh database, reads it if `read`, and
-    /// keeps it in place of the kept one (or drops it when that fails: the
-    /// snapshot is still right).
+    /// Loads every statement into a fresh database, reads it, and keeps it
+    /// in place of the kept one (or drops it when that fails: the snapshot
+    /// is still right).
     async fn full_load(
         &self,
         desired: &Desired,
         statements: Vec<Recorded>,
         janitor: &Janitor,
-        read: bool,
-    ) -> Result<Option<Snapshot>, ShadowError> {
+    ) -> Result<Snapshot, ShadowError> {
         let shadow = Shadow::create(&self.server, janitor).await?;
         let result = async {
             shadow.load(desired).await?;
             let mut client = shadow.endpoint().connect().await?;
-            let snapshot = match read {
-                true => Some(introspect(&mut client).await?),
-                false => None,
-            };
+            let snapshot = introspect(&mut client).await?;
             Ok::<_, ShadowError>((snapshot, server_identity(&client).await?))
         }
         .await;
         match result {
             Ok((snapshot, (major, role))) => {
-                if let Err(e) = self.adopt(&shadow, janitor, major, role, statements).await {
-                    verbose(&format!("the shadow database is not kept: {e}"));
-                    shadow.drop(janitor).await?;
+                match self.adopt(&shadow, janitor, major, role, statements).await {
+                    Ok(token) => self.write_snapshot(&token, &snapshot),
+                    Err(e) => {
+                        verbose(&format!("the shadow database is not kept: {e}"));
+                        shadow.drop(janitor).await?;
+                    }
                 }
                 Ok(snapshot)
             }
@@ -249,6 +257,12 @@ impl Kept {
             return Ok(Err("no kept shadow database".into()));
         };
         timings::record("kept shadow: read the record", started);
+        // The snapshot of the database as the record has it, decoded while
+        // the update runs.
+        let previous = {
+            let (path, token) = (self.snapshot_path(), old.token.clone());
+            tokio::task::spawn_blocking(move || read_snapshot(&path, &token))
+        };
         let client = match self.server.with_dbname(&self.name).connect().await {
             Ok(c) => c,
             Err(e) => return Ok(Err(format!("cannot connect to the kept shadow database: {e}"))),
@@ -318,33 +332,62 @@ impl Kept {
             let _ = client.batch_execute("ROLLBACK").await;
             return Ok(Err(format!("the incremental update failed: {e}")));
         }
+        timings::record("kept shadow: update", started);
+        // What changed is read before the commit, in the update's own
+        // transaction: its rows are the ones with its transaction id.
+        let started = Instant::now();
+        let reread = match previous.await.ok().flatten() {
+            None => Err("no snapshot of the kept shadow database before the update".to_string()),
+            Some(previous) => match crate::introspect::reread_changes(&client, previous).await {
+                Ok(found) => found,
+                Err(e) => {
+                    let _ = client.batch_execute("ROLLBACK").await;
+                    return Ok(Err(format!("cannot read what the incremental update changed: {e}")));
+                }
+            },
+        };
+        timings::record("kept shadow: read what changed", started);
+        client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(query_error("cannot commit the incremental update"))?;
         self.write_record(&RecordFile {
             format: FORMAT,
             database: self.name.clone(),
-            token,
+            token: token.clone(),
             server_major: major,
             role,
             converge_version: env!("CARGO_PKG_VERSION").to_string(),
             statements: statements.to_vec(),
         });
-        timings::record("kept shadow: update", started);
+        let (snapshot, read) = match reread {
+            Ok(snapshot) => (snapshot, Reread::Changes),
+            Err(reason) => {
+                verbose(&format!("read in full: {reason}"));
+                let started = Instant::now();
+                let mut reader = self.server.with_dbname(&self.name).connect().await?;
+                let snapshot = introspect(&mut reader).await?;
+                timings::record("kept shadow: read", started);
+                (snapshot, Reread::Whole { reason })
+            }
+        };
+        drop(client);
+        let started = Instant::now();
+        self.write_snapshot(&token, &snapshot);
+        timings::record("kept shadow: keep the snapshot", started);
         let obtained = Obtained::Incremental {
             recreated: delta.to_drop().len(),
             run: run.len(),
             total: statements.len(),
             foreign_keys: foreign_keys.len(),
+            read,
         };
-        let started = Instant::now();
-        let mut reader = self.server.with_dbname(&self.name).connect().await?;
-        let snapshot = introspect(&mut reader).await?;
-        timings::record("kept shadow: read", started);
-        drop(client);
         Ok(Ok((snapshot, obtained)))
     }
 
     /// Drops what changed, runs the statements and adds back the foreign keys
     /// the drops took from tables that stay, in one transaction that also
-    /// writes the new token.
+    /// writes the new token, and that the caller commits.
     async fn apply(
         &self,
         client: &Client,
@@ -385,12 +428,12 @@ impl Kept {
         }
         client
             .batch_execute(&format!(
-                "COMMENT ON DATABASE \"{}\" IS '{}'; COMMIT",
+                "COMMENT ON DATABASE \"{}\" IS '{}'",
                 self.name,
                 token_comment(token)
             ))
             .await
-            .map_err(query_error("cannot commit the incremental update"))?;
+            .map_err(query_error("cannot mark the kept shadow database"))?;
         Ok(())
     }
 
@@ -403,7 +446,7 @@ impl Kept {
         server_major: i32,
         role: String,
         statements: Vec<Recorded>,
-    ) -> Result<(), DbError> {
+    ) -> Result<String, DbError> {
         let client = self.server.connect().await?;
         let token = new_token();
         // Each on its own: DROP DATABASE cannot run in a transaction block.
@@ -430,13 +473,34 @@ impl Kept {
         self.write_record(&RecordFile {
             format: FORMAT,
             database: self.name.clone(),
-            token,
+            token: token.clone(),
             server_major,
             role,
             converge_version: env!("CARGO_PKG_VERSION").to_string(),
             statements,
         });
-        Ok(())
+        Ok(token)
+    }
+
+    /// Where the snapshot of the kept database is kept, next to its record.
+    fn snapshot_path(&self) -> PathBuf {
+        self.record_path.with_extension("snapshot")
+    }
+
+    /// Keeps the snapshot of the kept database as it is with `token`, for
+    /// the next update to read only what it changes. One that cannot be
+    /// written only costs a full read next time.
+    fn write_snapshot(&self, token: &str, snapshot: &Snapshot) {
+        let written = postcard::to_stdvec(&SnapshotHeader::new(token))
+            .and_then(|mut bytes| postcard::to_extend(snapshot, std::mem::take(&mut bytes)))
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| write_bytes_atomically(&self.snapshot_path(), &bytes));
+        if let Err(e) = written {
+            eprintln!(
+                "warning: cannot keep the shadow snapshot in {}: {e}",
+                self.snapshot_path().display()
+            );
+        }
     }
 
     fn read_record(&self) -> Option<RecordFile> {
@@ -457,13 +521,46 @@ impl Kept {
 }
 
 fn write_atomically(path: &Path, record: &RecordFile) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+    write_bytes_atomically(path, &bytes)
+}
+
+fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let bytes = serde_json::to_vec(record).map_err(std::io::Error::other)?;
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut file, &bytes)?;
+    std::io::Write::write_all(&mut file, bytes)?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// What precedes the kept snapshot in its file: a snapshot is used only by
+/// the same converge build's layout, for the record's token.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct SnapshotHeader {
+    format: u32,
+    converge_version: String,
+    token: String,
+}
+
+impl SnapshotHeader {
+    fn new(token: &str) -> SnapshotHeader {
+        SnapshotHeader {
+            format: FORMAT,
+            converge_version: env!("CARGO_PKG_VERSION").to_string(),
+            token: token.to_string(),
+        }
+    }
+}
+
+/// The kept snapshot at `path` if it is the one of `token`.
+fn read_snapshot(path: &Path, token: &str) -> Option<Snapshot> {
+    let bytes = std::fs::read(path).ok()?;
+    let (header, body) = postcard::take_from_bytes::<SnapshotHeader>(&bytes).ok()?;
+    if header != SnapshotHeader::new(token) {
+        return None;
+    }
+    postcard::from_bytes(body).ok()
 }
 
 /// A foreign key that references an object to re-create: the drop takes it

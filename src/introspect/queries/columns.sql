@@ -54,3 +54,4 @@ LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = seq.oid
 WHERE a.attnum > 0 AND NOT a.attisdropped
   AND {{managed_relation:c}}
   AND {{user_schema:n}}
+  AND {{only:a.attrelid}}

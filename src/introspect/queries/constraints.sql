@@ -17,3 +17,4 @@ LEFT JOIN pg_catalog.pg_description d
 WHERE con.contype IN ('p', 'u', 'f', 'c', 'x')
   AND {{managed_table:c}}
   AND {{user_schema:n}}
+  AND {{only:con.conrelid}}

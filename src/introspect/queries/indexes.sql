@@ -111,3 +111,4 @@ LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = i.indexrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
 WHERE {{managed_relation:c}}
   AND {{user_schema:n}}
+  AND {{only:i.indrelid}}

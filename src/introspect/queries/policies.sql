@@ -14,3 +14,4 @@ LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = p.oid AND d.classoid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND d.objsubid = 0
 WHERE {{managed_table:c}}
   AND {{user_schema:n}}
+  AND {{only:p.polrelid}}

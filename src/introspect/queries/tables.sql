@@ -29,3 +29,4 @@ LEFT JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
 LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
 WHERE {{managed_table:c}}
   AND {{user_schema:n}}
+  AND {{only:c.oid}}

@@ -10,3 +10,4 @@ LEFT JOIN pg_catalog.pg_description d
 WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
   AND {{managed_relation:c}}
   AND {{user_schema:n}}
+  AND {{only:tg.tgrelid}}

@@ -14,3 +14,4 @@ LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
 WHERE {{managed_view:c}}
   AND {{user_schema:n}}
+  AND {{only:c.oid}}

@@ -1,0 +1,434 @@
+//! Reading again only what the current transaction changed, in a database
+//! whose snapshot before it is known, and merging that into the snapshot.
+//!
+//! The kept shadow database's update (`shadow::reuse`) re-creates a few
+//! relations of thousands; reading the whole catalog after it costs as much
+//! as reading a fresh shadow. Inside the update's transaction, before it
+//! commits, the server itself says what changed: every catalog row the
+//! transaction inserted or rewrote has its transaction id in `xmin`
+//! (`queries/changed.sql`), independently of how the update decided what to
+//! re-create. Then:
+//!
+//! - the catalog of the changed relations, and of the relations their
+//!   dependency rows refer to (so that those OIDs translate), is read again
+//!   with the same queries as a full read, filtered to those relations
+//!   (`{{only:...}}`), with their indexes, triggers and policies; the kinds
+//!   that belong to no relation (types, functions, sequences, ...) are few
+//!   and read in full;
+//! - the previous snapshot loses the relations read again and those that no
+//!   longer exist (a drop leaves no row, so they are found by name among the
+//!   relations that exist), and takes the ones read;
+//! - the dependency edges of the changed relations' objects and of every
+//!   object that belongs to no relation are replaced by those read again,
+//!   and the references found in function bodies are found again against
+//!   the merged catalog.
+//!
+//! Partitioned tables, partitions and partitioned indexes link relations to
+//! each other in the catalog (attached indexes); when any of them is among
+//! the relations to read, the answer is "read it all" instead. The merged
+//! snapshot must equal a full read of the same database: `tests/fixtures.rs`
+//! compares them on every fixture, `tests/shadow_reuse.rs` on the
+//! benchmark's schemas.
+
+use super::{QUERIES, QUERY_FILES, Read, Rows, build, deps, expand, prepare_session, server_facts, stats};
+use crate::catalog::{Catalog, Dependencies, DependencyKind, ObjectId, QualifiedName, Snapshot};
+use crate::db::{DbError, query_error};
+use crate::timings;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::LazyLock;
+use std::time::Instant;
+use tokio_postgres::GenericClient;
+
+/// The queries of a partial read: (name, SQL, whether it takes the OIDs of
+/// the relations to read as `$1`). The dependencies are those of the
+/// changed relations' objects and of objects that belong to no relation.
+static PARTIAL_QUERIES: LazyLock<Vec<(&'static str, String, bool)>> = LazyLock::new(|| {
+    QUERY_FILES
+        .iter()
+        .map(|(name, sql)| match *name {
+            "dependencies" => (
+                *name,
+                format!(
+                    "{}\nSELECT classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype \
+                     FROM changed_dependencies",
+                    include_str!("queries/changed_dependencies.sql")
+                ),
+                true,
+            ),
+            _ => (*name, expand(sql, Read::Only), sql.contains("{{only:")),
+        })
+        .collect()
+});
+
+static CLOSURE: LazyLock<String> = LazyLock::new(|| expand(include_str!("queries/changed_closure.sql"), Read::All));
+
+static REFERENCED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{}\n{}",
+        include_str!("queries/changed_dependencies.sql"),
+        include_str!("queries/referenced.sql")
+    )
+});
+
+static EXISTING: LazyLock<String> = LazyLock::new(|| {
+    expand(
+        "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'i', 'I', 'S') AND {{user_schema:n}}",
+        Read::All,
+    )
+});
+
+/// The snapshot of the database as the current transaction on `client` has
+/// left it, from `previous` (a full read of it before the transaction
+/// changed anything) and what the transaction changed; or why only a full
+/// read is sure. Sets the session as `introspect_in_transaction` does, for
+/// the rest of the transaction.
+pub async fn reread_changes(
+    client: &impl GenericClient,
+    previous: Snapshot,
+) -> Result<Result<Snapshot, String>, DbError> {
+    prepare_session(client).await?;
+    let server = server_facts(client).await?;
+    if server.version != previous.server_version || server.role != previous.role {
+        return Ok(Err(
+            "the previous snapshot was read on another server or as another role".into(),
+        ));
+    }
+
+    let context = "cannot read what the transaction changed";
+    let started = Instant::now();
+    let touched: Vec<u32> = client
+        .query(include_str!("queries/changed.sql"), &[])
+        .await
+        .map_err(query_error(context))?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(query_error(context))?;
+    let mut changed: Vec<u32> = Vec::new();
+    let mut dirty: HashSet<QualifiedName> = HashSet::new();
+    for row in client
+        .query(CLOSURE.as_str(), &[&touched])
+        .await
+        .map_err(query_error(context))?
+    {
+        let oid: u32 = row.try_get(0).map_err(query_error(context))?;
+        let name = QualifiedName::new(
+            row.try_get::<_, String>(1).map_err(query_error(context))?,
+            row.try_get::<_, String>(2).map_err(query_error(context))?,
+        );
+        if row.try_get::<_, bool>(4).map_err(query_error(context))? {
+            return Ok(Err(format!("partitioned table, partition or index {name} changed")));
+        }
+        changed.push(oid);
+        dirty.insert(name);
+    }
+    timings::record("read what changed: the changed relations", started);
+    let started = Instant::now();
+    let mut to_read = changed.clone();
+    for row in client
+        .query(REFERENCED.as_str(), &[&changed])
+        .await
+        .map_err(query_error(context))?
+    {
+        let oid: u32 = row.try_get(0).map_err(query_error(context))?;
+        if row.try_get::<_, bool>(1).map_err(query_error(context))? {
+            return Ok(Err("a changed relation refers to a partitioned one".into()));
+        }
+        to_read.push(oid);
+    }
+    to_read.sort_unstable();
+    to_read.dedup();
+    timings::record("read what changed: the relations they refer to", started);
+    let started = Instant::now();
+
+    let existing: HashSet<QualifiedName> = client
+        .query(EXISTING.as_str(), &[])
+        .await
+        .map_err(query_error(context))?
+        .iter()
+        .map(|row| {
+            Ok(QualifiedName::new(
+                row.try_get::<_, String>(0)?,
+                row.try_get::<_, String>(1)?,
+            ))
+        })
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(query_error(context))?;
+
+    timings::record("read what changed: the relations that exist", started);
+    let started = Instant::now();
+    let reads = PARTIAL_QUERIES.iter().map(|(name, sql, takes_oids)| {
+        let oids = if *name == "dependencies" { &changed } else { &to_read };
+        async move {
+            let rows = match takes_oids {
+                true => client.query(sql.as_str(), &[oids]).await,
+                false => client.query(sql.as_str(), &[]).await,
+            };
+            rows.map(|rows| (*name, rows))
+                .map_err(query_error(format!("cannot read {name} again")))
+        }
+    });
+    let by_name = futures_util::future::try_join_all(reads).await?;
+    debug_assert_eq!(by_name.len(), QUERIES.len());
+    timings::record("read what changed: the queries", started);
+    let started = Instant::now();
+    let mut rows = Rows {
+        by_name: by_name.into_iter().collect(),
+    };
+    let column_rows = rows.take("columns");
+    let dependency_rows = deps::decode(rows.take("dependencies"))?;
+    let (partial, oids) = build::catalog(&rows, &server.role, || build::column_rows(column_rows))?;
+    let stats = stats::table_stats(rows.get("table statistics"))?;
+
+    let reread: HashSet<QualifiedName> = partial.tables.keys().chain(partial.views.keys()).cloned().collect();
+    let Snapshot {
+        mut catalog,
+        deps: mut dependencies,
+        ..
+    } = previous;
+    let kept = Kept {
+        existing: &existing,
+        dirty: &dirty,
+        tables: catalog.tables.keys().cloned().collect(),
+    };
+    merge_catalog(&mut catalog, partial, &reread, &existing);
+    let fresh = deps::dependencies(dependency_rows, &oids, &catalog)?;
+    merge_dependencies(&mut dependencies, fresh, &kept);
+    timings::record("read what changed: build and merge", started);
+    Ok(Ok(Snapshot {
+        catalog,
+        deps: dependencies,
+        server_version: server.version,
+        role: server.role,
+        stats,
+    }))
+}
+
+/// Takes the relations read again (`reread`: their names) from `partial`
+/// into `catalog`, with their indexes, triggers and policies, drops from it
+/// the relations that no longer exist, and takes every kind that belongs to
+/// no relation from `partial` whole.
+fn merge_catalog(
+    catalog: &mut Catalog,
+    partial: Catalog,
+    reread: &HashSet<QualifiedName>,
+    existing: &HashSet<QualifiedName>,
+) {
+    let stays = |q: &QualifiedName| existing.contains(q) && !reread.contains(q);
+    catalog.tables.retain(|q, _| stays(q));
+    catalog.views.retain(|q, _| stays(q));
+    catalog
+        .indexes
+        .retain(|q, index| existing.contains(q) && !reread.contains(&index.table));
+    catalog.triggers.retain(|(table, _), _| stays(table));
+    catalog.policies.retain(|(table, _), _| stays(table));
+    let Catalog {
+        schemas,
+        extensions,
+        enums,
+        sequences,
+        tables,
+        indexes,
+        domains,
+        composite_types,
+        range_types,
+        collations,
+        views,
+        functions,
+        aggregates,
+        triggers,
+        policies,
+        default_privileges,
+    } = partial;
+    catalog.tables.extend(tables);
+    catalog.views.extend(views);
+    catalog.indexes.extend(indexes);
+    catalog.triggers.extend(triggers);
+    catalog.policies.extend(policies);
+    catalog.schemas = schemas;
+    catalog.extensions = extensions;
+    catalog.enums = enums;
+    catalog.sequences = sequences;
+    catalog.domains = domains;
+    catalog.composite_types = composite_types;
+    catalog.range_types = range_types;
+    catalog.collations = collations;
+    catalog.functions = functions;
+    catalog.aggregates = aggregates;
+    catalog.default_privileges = default_privileges;
+}
+
+/// Which of the previous snapshot's dependency edges still hold as they
+/// were: those from an object of a relation that exists and did not change.
+struct Kept<'a> {
+    existing: &'a HashSet<QualifiedName>,
+    /// The relations the transaction changed (with their indexes and
+    /// sequences).
+    dirty: &'a HashSet<QualifiedName>,
+    /// The previous snapshot's tables (a constraint on anything else is a
+    /// domain's, which belongs to no relation).
+    tables: BTreeSet<QualifiedName>,
+}
+
+impl Kept<'_> {
+    fn from(&self, from: &ObjectId) -> bool {
+        let relation = match from {
+            ObjectId::Table(q)
+            | ObjectId::Column(q, _)
+            | ObjectId::Index(q)
+            | ObjectId::View(q)
+            | ObjectId::MaterializedView(q)
+            | ObjectId::Trigger(q, _)
+            | ObjectId::Policy(q, _)
+            | ObjectId::Sequence(q)
+            | ObjectId::SequenceOwner(q) => q,
+            ObjectId::Constraint(q, _) if self.tables.contains(q) => q,
+            ObjectId::Constraint(..)
+            | ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Type(_)
+            | ObjectId::Function(..)
+            | ObjectId::Aggregate(..)
+            | ObjectId::Collation(_)
+            | ObjectId::DefaultPrivileges(..) => return false,
+        };
+        self.existing.contains(relation) && !self.dirty.contains(relation)
+    }
+}
+
+/// Replaces the edges of what changed with `fresh` (read again, with every
+/// function body's references found again).
+fn merge_dependencies(dependencies: &mut Dependencies, fresh: Dependencies, kept: &Kept) {
+    dependencies
+        .edges
+        .retain(|e| e.kind != DependencyKind::Reference && kept.from(&e.from));
+    dependencies.edges.extend(fresh.edges);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Dependency, Domain, Index, Table, Trigger};
+
+    fn q(name: &str) -> QualifiedName {
+        QualifiedName::new("app", name)
+    }
+
+    fn table(name: &str, comment: &str) -> (QualifiedName, Table) {
+        let table = Table {
+            name: q(name),
+            comment: Some(comment.to_string()),
+            ..Table::default()
+        };
+        (q(name), table)
+    }
+
+    fn index(name: &str, on: &str) -> (QualifiedName, Index) {
+        let index = Index {
+            name: q(name),
+            table: q(on),
+            ..Index::default()
+        };
+        (q(name), index)
+    }
+
+    fn trigger(on: &str, name: &str) -> ((QualifiedName, String), Trigger) {
+        let trigger = Trigger {
+            table: q(on),
+            name: name.to_string(),
+            ..Trigger::default()
+        };
+        ((q(on), name.to_string()), trigger)
+    }
+
+    /// `kept` stays, `changed` is read again, `gone` was dropped; `domain`
+    /// belongs to no relation.
+    fn previous() -> Catalog {
+        let mut c = Catalog::default();
+        c.tables
+            .extend([table("kept", "old"), table("changed", "old"), table("gone", "old")]);
+        c.indexes.extend([
+            index("kept_idx", "kept"),
+            index("changed_idx", "changed"),
+            index("gone_idx", "gone"),
+        ]);
+        c.triggers
+            .extend([trigger("kept", "tg"), trigger("changed", "tg"), trigger("gone", "tg")]);
+        c.domains.insert(q("domain"), Domain::default());
+        c
+    }
+
+    #[test]
+    fn the_relations_read_again_replace_theirs_and_the_dropped_ones_go() {
+        let mut catalog = previous();
+        let mut partial = Catalog::default();
+        partial.tables.extend([table("changed", "new")]);
+        partial.indexes.extend([index("changed_idx2", "changed")]);
+        partial.triggers.extend([trigger("changed", "tg2")]);
+        let reread: HashSet<QualifiedName> = [q("changed")].into();
+        let existing: HashSet<QualifiedName> = [q("kept"), q("kept_idx"), q("changed"), q("changed_idx2")].into();
+        merge_catalog(&mut catalog, partial, &reread, &existing);
+
+        let names = |keys: Vec<&QualifiedName>| keys.into_iter().map(|k| k.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(catalog.tables.keys().collect()), ["changed", "kept"]);
+        assert_eq!(catalog.tables[&q("changed")].comment.as_deref(), Some("new"));
+        assert_eq!(catalog.tables[&q("kept")].comment.as_deref(), Some("old"));
+        assert_eq!(names(catalog.indexes.keys().collect()), ["changed_idx2", "kept_idx"]);
+        let triggers: Vec<String> = catalog
+            .triggers
+            .keys()
+            .map(|(t, n)| format!("{}.{n}", t.name))
+            .collect();
+        assert_eq!(triggers, ["changed.tg2", "kept.tg"]);
+        // Kinds that belong to no relation come whole from the read.
+        assert!(catalog.domains.is_empty());
+    }
+
+    #[test]
+    fn only_edges_from_unchanged_relations_that_exist_are_kept() {
+        let catalog = previous();
+        let existing: HashSet<QualifiedName> = [q("kept"), q("kept_idx"), q("changed"), q("changed_idx")].into();
+        let dirty: HashSet<QualifiedName> = [q("changed"), q("changed_idx")].into();
+        let kept = Kept {
+            existing: &existing,
+            dirty: &dirty,
+            tables: catalog.tables.keys().cloned().collect(),
+        };
+        let to = ObjectId::Schema("app".into());
+        let edge = |from: ObjectId, kind| Dependency {
+            from,
+            to: to.clone(),
+            kind,
+        };
+        let mut dependencies = Dependencies::default();
+        dependencies.edges.extend([
+            edge(ObjectId::Column(q("kept"), "a".into()), DependencyKind::Normal),
+            edge(ObjectId::Index(q("kept_idx")), DependencyKind::Auto),
+            edge(ObjectId::Constraint(q("kept"), "c".into()), DependencyKind::Normal),
+            edge(ObjectId::Column(q("changed"), "a".into()), DependencyKind::Normal),
+            edge(ObjectId::Index(q("changed_idx")), DependencyKind::Auto),
+            edge(ObjectId::Table(q("gone")), DependencyKind::Normal),
+            edge(ObjectId::Constraint(q("domain"), "c".into()), DependencyKind::Normal),
+            edge(ObjectId::Type(q("domain")), DependencyKind::Normal),
+            edge(ObjectId::Function(q("f"), String::new()), DependencyKind::Reference),
+        ]);
+        let fresh = Dependencies {
+            edges: [edge(ObjectId::Column(q("changed"), "b".into()), DependencyKind::Normal)].into(),
+        };
+        merge_dependencies(&mut dependencies, fresh, &kept);
+        let from: Vec<String> = dependencies.edges.iter().map(|e| format!("{:?}", e.from)).collect();
+        assert_eq!(
+            from.len(),
+            4,
+            "the kept table's column, index and constraint, and the fresh edge: {from:?}"
+        );
+        assert!(dependencies.edges.iter().all(|e| match &e.from {
+            ObjectId::Column(t, c) => t == &q("kept") || c == "b",
+            ObjectId::Index(i) => i == &q("kept_idx"),
+            ObjectId::Constraint(t, _) => t == &q("kept"),
+            _ => false,
+        }));
+    }
+}
