@@ -5,9 +5,9 @@
 //! relations of thousands; reading the whole catalog after it costs as much
 //! as reading a fresh shadow. Inside the update's transaction, before it
 //! commits, the server itself says what changed: every catalog row the
-//! transaction inserted or rewrote has its transaction id in `xmin`
-//! (`queries/changed.sql`), independently of how the update decided what to
-//! re-create. Then:
+//! transaction inserted or rewrote has its transaction id (or one of its
+//! subtransactions') in `xmin` (`queries/changed.sql`), independently of
+//! how the update decided what to re-create. Then:
 //!
 //! - the catalog of the changed relations, and of the relations their
 //!   dependency rows refer to (so that those OIDs translate), is read again
