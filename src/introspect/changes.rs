@@ -30,7 +30,7 @@
 //! compares them on every fixture, `tests/shadow_reuse.rs` on the
 //! benchmark's schemas.
 
-use super::{QUERIES, QUERY_FILES, Read, Rows, build, deps, expand, prepare_session, server_facts, stats};
+use super::{QUERIES, QUERY_FILES, Read, Rows, build, deps, expand, expand_with, prepare_session, server_facts, stats};
 use crate::catalog::{Catalog, Dependencies, DependencyKind, ObjectId, QualifiedName, Snapshot};
 use crate::db::{DbError, query_error};
 use crate::timings;
@@ -38,6 +38,75 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::LazyLock;
 use std::time::Instant;
 use tokio_postgres::GenericClient;
+
+/// The catalogs whose rows belong to a relation, with the column naming it:
+/// what else than the relation itself an update's rows lead to, and what
+/// of a relation the dependency rows are read again for. (Columns, indexes,
+/// inheritance and sequence options are rows of their own, not objects
+/// `pg_depend` names; row types lead to their relation through `typrelid`.)
+const RELATION_PARTS: [(&str, &str); 5] = [
+    ("pg_constraint", "conrelid"),
+    ("pg_attrdef", "adrelid"),
+    ("pg_rewrite", "ev_class"),
+    ("pg_trigger", "tgrelid"),
+    ("pg_policy", "polrelid"),
+];
+
+/// Expands the placeholders of the queries below that come from
+/// `RELATION_PARTS`, then the common ones (`expand`):
+///
+/// - `{{changed_parts}}`: `UNION SELECT` the relation of every row of those
+///   catalogs the current transaction wrote;
+/// - `{{relations_of:cte:classid column:objid column}}`: the relations the
+///   objects listed in `cte` belong to (or are);
+/// - `{{parts_of_changed:objid expression}}`: `WHEN` arms of a `CASE` on a
+///   class id, true for the objects of those catalogs that belong to a
+///   relation in `$1` or to none (a domain's constraint).
+fn expand_parts(sql: &str) -> String {
+    let parts = |each: &dyn Fn(&str, &str) -> String| -> Vec<String> {
+        RELATION_PARTS
+            .iter()
+            .map(|(catalog, owner)| each(catalog, owner))
+            .collect()
+    };
+    expand_with(sql, Read::All, &|placeholder| match placeholder {
+        ["changed_parts"] => Some(
+            parts(&|catalog, owner| {
+                format!("UNION SELECT x.{owner} FROM pg_catalog.{catalog} x WHERE pg_catalog.age(x.xmin) <= 0")
+            })
+            .join("\n    "),
+        ),
+        ["relations_of", cte, class, object] => {
+            let mut arms = vec![format!(
+                "SELECT o.{object} FROM {cte} o WHERE o.{class} = 'pg_catalog.pg_class'::pg_catalog.regclass"
+            )];
+            arms.extend(parts(&|catalog, owner| {
+                format!(
+                    "SELECT x.{owner} FROM {cte} o JOIN pg_catalog.{catalog} x ON x.oid = o.{object} \
+                     WHERE o.{class} = 'pg_catalog.{catalog}'::pg_catalog.regclass"
+                )
+            }));
+            arms.push(format!(
+                "SELECT coalesce(nullif(t.typrelid, 0), e.typrelid) FROM {cte} o \
+                 JOIN pg_catalog.pg_type t ON t.oid = o.{object} \
+                 LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem \
+                 WHERE o.{class} = 'pg_catalog.pg_type'::pg_catalog.regclass"
+            ));
+            Some(arms.join("\n    UNION "))
+        }
+        ["parts_of_changed", object] => Some(
+            parts(&|catalog, owner| {
+                format!(
+                    "WHEN 'pg_catalog.{catalog}'::pg_catalog.regclass THEN {object} IN \
+                     (SELECT x.oid FROM pg_catalog.{catalog} x \
+                     WHERE x.{owner} = 0 OR x.{owner} = ANY($1::pg_catalog.oid[]))"
+                )
+            })
+            .join("\n           "),
+        ),
+        _ => None,
+    })
+}
 
 /// The queries of a partial read: (name, SQL, whether it takes the OIDs of
 /// the relations to read as `$1`). The dependencies are those of the
@@ -48,11 +117,11 @@ static PARTIAL_QUERIES: LazyLock<Vec<(&'static str, String, bool)>> = LazyLock::
         .map(|(name, sql)| match *name {
             "dependencies" => (
                 *name,
-                format!(
+                expand_parts(&format!(
                     "{}\nSELECT classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype \
                      FROM changed_dependencies",
                     include_str!("queries/changed_dependencies.sql")
-                ),
+                )),
                 true,
             ),
             _ => (*name, expand(sql, Read::Only), sql.contains("{{only:")),
@@ -60,14 +129,16 @@ static PARTIAL_QUERIES: LazyLock<Vec<(&'static str, String, bool)>> = LazyLock::
         .collect()
 });
 
+static CHANGED: LazyLock<String> = LazyLock::new(|| expand_parts(include_str!("queries/changed.sql")));
+
 static CLOSURE: LazyLock<String> = LazyLock::new(|| expand(include_str!("queries/changed_closure.sql"), Read::All));
 
 static REFERENCED: LazyLock<String> = LazyLock::new(|| {
-    format!(
+    expand_parts(&format!(
         "{}\n{}",
         include_str!("queries/changed_dependencies.sql"),
         include_str!("queries/referenced.sql")
-    )
+    ))
 });
 
 static EXISTING: LazyLock<String> = LazyLock::new(|| {
@@ -99,7 +170,7 @@ pub async fn reread_changes(
     let context = "cannot read what the transaction changed";
     let started = Instant::now();
     let touched: Vec<u32> = client
-        .query(include_str!("queries/changed.sql"), &[])
+        .query(CHANGED.as_str(), &[])
         .await
         .map_err(query_error(context))?
         .iter()
@@ -358,6 +429,27 @@ mod tests {
             .extend([trigger("kept", "tg"), trigger("changed", "tg"), trigger("gone", "tg")]);
         c.domains.insert(q("domain"), Domain::default());
         c
+    }
+
+    #[test]
+    fn placeholders_are_all_expanded() {
+        let all = PARTIAL_QUERIES
+            .iter()
+            .map(|(name, sql, _)| (*name, sql.as_str()))
+            .chain([
+                ("changed", CHANGED.as_str()),
+                ("closure", CLOSURE.as_str()),
+                ("referenced", REFERENCED.as_str()),
+                ("existing", EXISTING.as_str()),
+            ]);
+        for (name, sql) in all {
+            assert!(!sql.contains("{{"), "unexpanded placeholder in {name}:\n{sql}");
+        }
+        for (catalog, owner) in RELATION_PARTS {
+            for sql in [&*CHANGED, &*REFERENCED] {
+                assert!(sql.contains(&format!("pg_catalog.{catalog} x")) && sql.contains(owner));
+            }
+        }
     }
 
     #[test]

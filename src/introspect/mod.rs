@@ -66,6 +66,12 @@ enum Read {
 /// `{{managed_relation:alias}}` (either), `{{acl:...}}` and
 /// `{{only:relation oid}}` (see `Read`) in a query.
 fn expand(sql: &str, read: Read) -> String {
+    expand_with(sql, read, &|_| None)
+}
+
+/// `expand`, with the placeholders `more` knows (it gets the placeholder's
+/// parts split at `:`) expanded by it.
+fn expand_with(sql: &str, read: Read, more: &dyn Fn(&[&str]) -> Option<String>) -> String {
     let mut out = String::with_capacity(sql.len() * 2);
     let mut rest = sql;
     while let Some(start) = rest.find("{{") {
@@ -75,6 +81,11 @@ fn expand(sql: &str, read: Read) -> String {
         };
         let inner = &rest[start + 2..start + len];
         let parts: Vec<&str> = inner.split(':').collect();
+        if let Some(expanded) = more(&parts) {
+            out.push_str(&expanded);
+            rest = &rest[start + len + 2..];
+            continue;
+        }
         out.push_str(&match parts.as_slice() {
             ["user_schema", n] => user_schema(n),
             ["not_extension_member", catalog, oid] => not_extension_member(catalog, oid),

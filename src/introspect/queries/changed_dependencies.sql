@@ -16,21 +16,7 @@ WITH changed_dependencies AS (
            WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
                 d.objid = ANY($1::pg_catalog.oid[])
                 OR d.objid IN (SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relkind = 'c')
-           WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN
-                d.objid IN (SELECT con.oid FROM pg_catalog.pg_constraint con
-                            WHERE con.conrelid = 0 OR con.conrelid = ANY($1::pg_catalog.oid[]))
-           WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN
-                d.objid IN (SELECT ad.oid FROM pg_catalog.pg_attrdef ad
-                            WHERE ad.adrelid = ANY($1::pg_catalog.oid[]))
-           WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN
-                d.objid IN (SELECT r.oid FROM pg_catalog.pg_rewrite r
-                            WHERE r.ev_class = ANY($1::pg_catalog.oid[]))
-           WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN
-                d.objid IN (SELECT t.oid FROM pg_catalog.pg_trigger t
-                            WHERE t.tgrelid = ANY($1::pg_catalog.oid[]))
-           WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN
-                d.objid IN (SELECT p.oid FROM pg_catalog.pg_policy p
-                            WHERE p.polrelid = ANY($1::pg_catalog.oid[]))
+           {{parts_of_changed:d.objid}}
            -- Types: all but the row types of other tables and views (and
            -- their array types), and every array's link to its element.
            WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN

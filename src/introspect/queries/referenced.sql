@@ -11,28 +11,7 @@
                AND cd.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND cd.deptype = 'i')
 ),
 referred(rel) AS (
-    SELECT r.refobjid FROM refs r
-    WHERE r.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-    UNION
-    SELECT con.conrelid FROM refs r JOIN pg_catalog.pg_constraint con ON con.oid = r.refobjid
-    WHERE r.refclassid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
-    UNION
-    SELECT ad.adrelid FROM refs r JOIN pg_catalog.pg_attrdef ad ON ad.oid = r.refobjid
-    WHERE r.refclassid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
-    UNION
-    SELECT rw.ev_class FROM refs r JOIN pg_catalog.pg_rewrite rw ON rw.oid = r.refobjid
-    WHERE r.refclassid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-    UNION
-    SELECT tg.tgrelid FROM refs r JOIN pg_catalog.pg_trigger tg ON tg.oid = r.refobjid
-    WHERE r.refclassid = 'pg_catalog.pg_trigger'::pg_catalog.regclass
-    UNION
-    SELECT p.polrelid FROM refs r JOIN pg_catalog.pg_policy p ON p.oid = r.refobjid
-    WHERE r.refclassid = 'pg_catalog.pg_policy'::pg_catalog.regclass
-    UNION
-    SELECT coalesce(nullif(t.typrelid, 0), e.typrelid) FROM refs r
-    JOIN pg_catalog.pg_type t ON t.oid = r.refobjid
-    LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem
-    WHERE r.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass
+    {{relations_of:refs:refclassid:refobjid}}
 ),
 owners(rel) AS (
     SELECT rel FROM referred
