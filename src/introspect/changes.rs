@@ -9,12 +9,12 @@
 //! subtransactions') in `xmin` (`queries/changed.sql`), independently of
 //! how the update decided what to re-create. Then:
 //!
-//! - the catalog of the changed relations, and of the relations their
-//!   dependency rows refer to (so that those OIDs translate), is read again
-//!   with the same queries as a full read, filtered to those relations
-//!   (`{{only:...}}`), with their indexes, triggers and policies; the kinds
-//!   that belong to no relation (types, functions, sequences, ...) are few
-//!   and read in full;
+//! - the catalog of the changed relations (sequences included), and of the
+//!   relations their dependency rows refer to (so that those OIDs
+//!   translate), is read again with the same queries as a full read,
+//!   filtered to those relations (`{{only:...}}`), with their indexes,
+//!   triggers, policies and size estimates; the kinds that belong to no
+//!   relation (types, functions, schemas, ...) are few and read in full;
 //! - the previous snapshot loses the relations read again and those that no
 //!   longer exist (a drop leaves no row, so they are found by name among the
 //!   relations that exist), and takes the ones read;
@@ -251,14 +251,27 @@ pub async fn reread_changes(
     let column_rows = rows.take("columns");
     let dependency_rows = deps::decode(rows.take("dependencies"))?;
     let (partial, oids) = build::catalog(&rows, &server.role, || build::column_rows(column_rows))?;
-    let stats = stats::table_stats(rows.get("table statistics"))?;
+    let fresh_stats = stats::table_stats(rows.get("table statistics"))?;
 
-    let reread: HashSet<QualifiedName> = partial.tables.keys().chain(partial.views.keys()).cloned().collect();
+    // What was read again, and what changed whether or not it was read
+    // (a standalone sequence replaced by an identity sequence of the same
+    // name, which belongs to its column).
+    let reread: HashSet<QualifiedName> = partial
+        .tables
+        .keys()
+        .chain(partial.views.keys())
+        .chain(partial.sequences.keys())
+        .chain(dirty.iter())
+        .cloned()
+        .collect();
     let Snapshot {
         mut catalog,
         deps: mut dependencies,
+        mut stats,
         ..
     } = previous;
+    stats.retain(|q, _| existing.contains(q) && !reread.contains(q));
+    stats.extend(fresh_stats);
     let kept = Kept {
         existing: &existing,
         dirty: &dirty,
@@ -277,10 +290,11 @@ pub async fn reread_changes(
     }))
 }
 
-/// Takes the relations read again (`reread`: their names) from `partial`
-/// into `catalog`, with their indexes, triggers and policies, drops from it
-/// the relations that no longer exist, and takes every kind that belongs to
-/// no relation from `partial` whole.
+/// Takes the relations read again from `partial` into `catalog` (tables,
+/// views and sequences), with their indexes, triggers and policies, in
+/// place of what it had under the names in `reread` (those read again and
+/// those that changed); drops the relations that no longer exist; takes
+/// every kind that belongs to no relation from `partial` whole.
 fn merge_catalog(
     catalog: &mut Catalog,
     partial: Catalog,
@@ -290,9 +304,10 @@ fn merge_catalog(
     let stays = |q: &QualifiedName| existing.contains(q) && !reread.contains(q);
     catalog.tables.retain(|q, _| stays(q));
     catalog.views.retain(|q, _| stays(q));
+    catalog.sequences.retain(|q, _| stays(q));
     catalog
         .indexes
-        .retain(|q, index| existing.contains(q) && !reread.contains(&index.table));
+        .retain(|q, index| stays(q) && !reread.contains(&index.table));
     catalog.triggers.retain(|(table, _), _| stays(table));
     catalog.policies.retain(|(table, _), _| stays(table));
     let Catalog {
@@ -314,6 +329,7 @@ fn merge_catalog(
         default_privileges,
     } = partial;
     catalog.tables.extend(tables);
+    catalog.sequences.extend(sequences);
     catalog.views.extend(views);
     catalog.indexes.extend(indexes);
     catalog.triggers.extend(triggers);
@@ -321,7 +337,6 @@ fn merge_catalog(
     catalog.schemas = schemas;
     catalog.extensions = extensions;
     catalog.enums = enums;
-    catalog.sequences = sequences;
     catalog.domains = domains;
     catalog.composite_types = composite_types;
     catalog.range_types = range_types;

@@ -1,7 +1,8 @@
 -- (follows changed_dependencies.sql) The relations the dependency rows to
 -- read again refer to, which the catalog must be read again for too, so
 -- that their OIDs translate: a table a foreign key or a view uses, the
--- table of an index or identity sequence referred to, the table or view
+-- sequence a default uses, the table of an index or identity sequence
+-- referred to, the table or view
 -- of a row type (or of its array type).
 , refs AS (
     SELECT DISTINCT cd.refclassid, cd.refobjid
@@ -25,4 +26,4 @@ owners(rel) AS (
 )
 SELECT c.oid, (c.relkind IN ('p', 'I') OR c.relispartition) AS partitioning
 FROM owners JOIN pg_catalog.pg_class c ON c.oid = owners.rel
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'i', 'I')
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'i', 'I', 'S')

@@ -26,6 +26,7 @@ LEFT JOIN LATERAL (
 WHERE c.relkind = 'S'
   AND {{user_schema:n}}
   AND {{not_extension_member:pg_class:c.oid}}
+  AND {{only:c.oid}}
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
                   WHERE i.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                     AND i.objid = c.oid AND i.deptype = 'i')

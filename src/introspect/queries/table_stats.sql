@@ -8,3 +8,4 @@ FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm')
   AND {{user_schema:n}}
+  AND {{only:c.oid}}
