@@ -110,7 +110,8 @@ fn expand_parts(sql: &str) -> String {
 
 /// The queries of a partial read: (name, SQL, whether it takes the OIDs of
 /// the relations to read as `$1`). The dependencies are those of the
-/// changed relations' objects and of objects that belong to no relation.
+/// changed relations' objects and of objects that belong to no relation
+/// (`$1`: the changed relations only).
 static PARTIAL_QUERIES: LazyLock<Vec<(&'static str, String, bool)>> = LazyLock::new(|| {
     QUERY_FILES
         .iter()
@@ -133,13 +134,7 @@ static CHANGED: LazyLock<String> = LazyLock::new(|| expand_parts(include_str!("q
 
 static CLOSURE: LazyLock<String> = LazyLock::new(|| expand(include_str!("queries/changed_closure.sql"), Read::All));
 
-static REFERENCED: LazyLock<String> = LazyLock::new(|| {
-    expand_parts(&format!(
-        "{}\n{}",
-        include_str!("queries/changed_dependencies.sql"),
-        include_str!("queries/referenced.sql")
-    ))
-});
+static REFERENCED: LazyLock<String> = LazyLock::new(|| expand_parts(include_str!("queries/referenced.sql")));
 
 static EXISTING: LazyLock<String> = LazyLock::new(|| {
     expand(
@@ -197,9 +192,22 @@ pub async fn reread_changes(
     }
     timings::record("read what changed: the changed relations", started);
     let started = Instant::now();
+    // The dependency rows first: the relations they refer to are read too.
+    let dependencies = PARTIAL_QUERIES
+        .iter()
+        .find(|(name, ..)| *name == "dependencies")
+        .map(|(_, sql, _)| sql.as_str())
+        .unwrap_or_default();
+    let dependency_rows = deps::decode(
+        client
+            .query(dependencies, &[&changed])
+            .await
+            .map_err(query_error("cannot read dependencies again"))?,
+    )?;
+    let (classes, objects) = deps::referenced(&dependency_rows);
     let mut to_read = changed.clone();
     for row in client
-        .query(REFERENCED.as_str(), &[&changed])
+        .query(REFERENCED.as_str(), &[&classes, &objects])
         .await
         .map_err(query_error(context))?
     {
@@ -230,8 +238,9 @@ pub async fn reread_changes(
 
     timings::record("read what changed: the relations that exist", started);
     let started = Instant::now();
-    let reads = PARTIAL_QUERIES.iter().map(|(name, sql, takes_oids)| {
-        let oids = if *name == "dependencies" { &changed } else { &to_read };
+    let others = PARTIAL_QUERIES.iter().filter(|(name, ..)| *name != "dependencies");
+    let reads = others.map(|(name, sql, takes_oids)| {
+        let oids = &to_read;
         async move {
             let rows = match takes_oids {
                 true => client.query(sql.as_str(), &[oids]).await,
@@ -242,14 +251,13 @@ pub async fn reread_changes(
         }
     });
     let by_name = futures_util::future::try_join_all(reads).await?;
-    debug_assert_eq!(by_name.len(), QUERIES.len());
+    debug_assert_eq!(by_name.len() + 1, QUERIES.len());
     timings::record("read what changed: the queries", started);
     let started = Instant::now();
     let mut rows = Rows {
         by_name: by_name.into_iter().collect(),
     };
     let column_rows = rows.take("columns");
-    let dependency_rows = deps::decode(rows.take("dependencies"))?;
     let (partial, oids) = build::catalog(&rows, &server.role, || build::column_rows(column_rows))?;
     let fresh_stats = stats::table_stats(rows.get("table statistics"))?;
 

@@ -61,6 +61,20 @@ pub(crate) fn decode(rows: Vec<Row>) -> Result<Vec<DepRow>, DbError> {
     rows.iter().map(read).collect()
 }
 
+/// What `rows` refer to, as (class, object) pairs without repeats, leaving
+/// out what only maps objects to their extension or array types to their
+/// element (which never become edges).
+pub(crate) fn referenced(rows: &[DepRow]) -> (Vec<u32>, Vec<u32>) {
+    let mut pairs: Vec<(u32, u32)> = rows
+        .iter()
+        .filter(|r| r.deptype != b'e' && !(r.deptype == b'i' && r.classid == PG_TYPE && r.refclassid == PG_TYPE))
+        .map(|r| (r.refclassid, r.refobjid))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs.into_iter().unzip()
+}
+
 pub(crate) fn dependencies(rows: Vec<DepRow>, oids: &Oids, catalog: &Catalog) -> Result<Dependencies, DbError> {
     let mut members: HashMap<(u32, u32), ObjectId> = HashMap::default();
     let mut array_of: HashMap<u32, u32> = HashMap::default();

@@ -1,15 +1,11 @@
--- (follows changed_dependencies.sql) The relations the dependency rows to
--- read again refer to, which the catalog must be read again for too, so
--- that their OIDs translate: a table a foreign key or a view uses, the
--- sequence a default uses, the table of an index or identity sequence
--- referred to, the table or view
--- of a row type (or of its array type).
-, refs AS (
-    SELECT DISTINCT cd.refclassid, cd.refobjid
-    FROM changed_dependencies cd
-    WHERE cd.deptype <> 'e'
-      AND NOT (cd.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
-               AND cd.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND cd.deptype = 'i')
+-- The relations that the dependency rows read again (changed_dependencies.sql)
+-- refer to, given as the arrays of their (refclassid, refobjid) in $1, $2:
+-- the catalog must be read again for them too, so that their OIDs
+-- translate: a table a foreign key or a view uses, the sequence a default
+-- uses, the table of an index or identity sequence referred to, the table
+-- or view of a row type (or of its array type).
+WITH refs(refclassid, refobjid) AS (
+    SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.oid[]))
 ),
 referred(rel) AS (
     {{relations_of:refs:refclassid:refobjid}}
