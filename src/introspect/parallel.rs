@@ -34,7 +34,8 @@ const PARALLEL_FROM_RELATIONS: i64 = 3000;
 /// The queries of each lane, by name, the heaviest first; every query is in
 /// exactly one lane (checked by a test). Lane 0 runs on the first connection.
 /// The split balances the server time measured on the benchmark's workloads
-/// (columns; indexes and views; constraints, dependencies and functions).
+/// (at N = 5,000, each alone: columns 0.57 s; indexes 0.39 s, tables and
+/// triggers 0.12 s; constraints 0.26 s, views 0.14 s, dependencies 0.09 s).
 const LANES: [&[&str]; 3] = [
     &[
         "columns",
@@ -48,9 +49,10 @@ const LANES: [&[&str]; 3] = [
         "sequences",
         "table statistics",
     ],
-    &["indexes", "views", "tables", "triggers", "policies"],
+    &["indexes", "tables", "triggers", "policies"],
     &[
         "constraints",
+        "views",
         "dependencies",
         "functions",
         "aggregates",
