@@ -97,8 +97,9 @@ struct Header {
 /// whose text changed are parsed again.
 const STATEMENTS_FILE: &str = "statements.bin";
 
-/// Layout of that file, and of what it holds.
-const STATEMENTS_FORMAT: u32 = 1;
+/// Layout of that file, and of what it holds (2: with each statement's
+/// token range).
+const STATEMENTS_FORMAT: u32 = 2;
 
 /// The first line of the statements file. What a statement is found to be
 /// depends on converge's code, so the entry is for one build: the version,

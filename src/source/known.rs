@@ -7,18 +7,30 @@
 //! An entry is keyed by the sha256 of the exact text of one piece of a file
 //! (one statement as the splitter cut it, comments included) and holds what
 //! `classify` and `definitions` made of it: both depend on nothing but that
-//! text, for one converge version (the caller keeps the set per version).
-//! Only pieces that are exactly one accepted statement are kept.
+//! text, for one converge version (the caller keeps the set per version),
+//! and where in it the statement's first token starts and its last ends (so
+//! a file whose pieces are all known need not be scanned). Only pieces that
+//! are exactly one accepted statement are kept.
 
 use super::StatementInfo;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// The classification of statement texts seen before.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KnownStatements {
-    by_text: HashMap<[u8; 32], StatementInfo>,
+    by_text: HashMap<[u8; 32], Known>,
+}
+
+/// What one statement text was found to be.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Known {
+    info: StatementInfo,
+    /// From the statement's first token to the end of its last, in the text
+    /// (comments around it left out).
+    tokens: Range<usize>,
 }
 
 impl KnownStatements {
@@ -26,16 +38,19 @@ impl KnownStatements {
         Sha256::digest(text.as_bytes()).into()
     }
 
-    /// What the statement `text` (a whole piece) was found to be.
-    pub fn get(&self, text: &str) -> Option<&StatementInfo> {
+    /// What the statement `text` (a whole piece) was found to be, and where
+    /// its tokens are in it.
+    pub fn get(&self, text: &str) -> Option<(&StatementInfo, Range<usize>)> {
         if self.by_text.is_empty() {
             return None;
         }
-        self.by_text.get(&Self::key(text))
+        self.by_text
+            .get(&Self::key(text))
+            .map(|known| (&known.info, known.tokens.clone()))
     }
 
-    pub fn insert(&mut self, text: &str, info: StatementInfo) {
-        self.by_text.insert(Self::key(text), info);
+    pub fn insert(&mut self, text: &str, info: StatementInfo, tokens: Range<usize>) {
+        self.by_text.insert(Self::key(text), Known { info, tokens });
     }
 
     pub fn len(&self) -> usize {

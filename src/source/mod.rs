@@ -99,7 +99,7 @@ impl Desired {
             // Statements are classified as they are parsed, on every core,
             // then taken in file order: lines are counted once, from one
             // statement to the next.
-            let known = |text: &str| known.get(text).cloned().map(Ok);
+            let known = |text: &str| known.get(text).map(|(info, tokens)| (Ok(info.clone()), tokens));
             let parsed = match split::parse_file_with(file, known, |node| {
                 classify::classify(node).map(|mut info| {
                     info.source_sql = definitions::source_definitions(node);
@@ -119,7 +119,8 @@ impl Desired {
                 match stmt.node {
                     Ok(info) => {
                         if remember && stmt.alone {
-                            now_known.insert(&file.text[stmt.piece.clone()], info.clone());
+                            let tokens = stmt.start - stmt.piece.start..stmt.end - stmt.piece.start;
+                            now_known.insert(&file.text[stmt.piece.clone()], info.clone(), tokens);
                         }
                         if let Some(d) = reserved(&info, span.clone()) {
                             problems.push(d);
@@ -371,9 +372,20 @@ mod tests {
             .map(|(d, k)| (d.statements[0].info.clone(), k))
             .unwrap();
         let mut known = KnownStatements::default();
-        known.insert("create table a (id int)", other.clone());
-        let (desired, _) = Desired::from_sources_known(sources("create table a (id int);"), &known).unwrap();
+        let text = "-- a\ncreate table a (id int) ;";
+        let piece = pg_query::split_with_parser(text).unwrap()[0];
+        let tokens = piece.find("create").unwrap()..piece.find(')').unwrap() + 1;
+        known.insert(piece, other.clone(), tokens.clone());
+        let (desired, _) = Desired::from_sources_known(sources(text), &known).unwrap();
         assert_eq!(desired.statements[0].info, other, "the known answer is taken as it is");
+        assert_eq!(
+            (desired.statements[0].start, desired.statements[0].end),
+            (
+                tokens.start + piece.as_ptr() as usize - text.as_ptr() as usize,
+                tokens.end + piece.as_ptr() as usize - text.as_ptr() as usize
+            ),
+            "and so is where its tokens are"
+        );
     }
 
     #[test]

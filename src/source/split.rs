@@ -12,8 +12,11 @@
 
 use super::files::SourceFile;
 use crate::diagnostic::{Code, Diagnostic, Span, char_to_byte};
+use aho_corasick::AhoCorasick;
 use pg_query::NodeEnum;
 use rayon::prelude::*;
+use std::ops::Range;
+use std::sync::LazyLock;
 
 /// One statement of a desired file, parsed (`node` is its tree, or what
 /// `parse_file_with` made of it).
@@ -38,18 +41,19 @@ const C_COMMENT_TOKEN: i32 = pg_query::protobuf::Token::CComment as i32;
 /// Splits and parses one file. Returns every problem found, not only the first.
 #[cfg(test)]
 pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnostic>> {
-    parse_file_with(file, |_| None, NodeEnum::clone)
+    parse_file_with(file, |_| None::<(NodeEnum, Range<usize>)>, NodeEnum::clone)
 }
 
 /// Splits and parses one file, and turns each statement's tree into what
 /// `each` makes of it, on every core; the trees are dropped as soon as they
 /// are used (a big file's trees take many times its size). A piece of text
-/// for which `known` has the answer already is not parsed: it is taken as one
-/// statement that `each` would make that answer of. Returns every problem
-/// found, not only the first.
+/// for which `known` has the answer already (with where its first token
+/// starts and its last ends, relative to the piece) is not parsed: it is
+/// taken as one statement that `each` would make that answer of. Returns
+/// every problem found, not only the first.
 pub fn parse_file_with<T: Send>(
     file: &SourceFile,
-    known: impl Fn(&str) -> Option<T> + Sync,
+    known: impl Fn(&str) -> Option<(T, Range<usize>)> + Sync,
     each: impl Fn(&NodeEnum) -> T + Sync,
 ) -> Result<Vec<ParsedStatement<T>>, Vec<Diagnostic>> {
     let text = file.text.as_str();
@@ -61,6 +65,40 @@ pub fn parse_file_with<T: Send>(
                 .help("desired files must be SQL text; remove the NUL byte"),
         ]);
     }
+    match split_whole(text) {
+        Some(pieces) => {
+            let located = pieces.into_iter().map(|piece| (piece, None)).collect();
+            parse_pieces(file, text, located, known, each)
+        }
+        None => split_scanned(file, known, each),
+    }
+}
+
+/// The statements of `text` as the parser splits it, when that is all there
+/// is to know: the parser accepted the whole text (so it holds no psql
+/// meta-command and no stray token, both of which it refuses) and nothing in
+/// it could be `COPY` data (the word does not occur). Then the whole file
+/// need not be scanned: only the pieces not known before are, one by one.
+/// On a 7 MB file of 30,000 statements the whole-file scan took ~0.17 s, the
+/// parser's split ~0.13 s.
+fn split_whole(text: &str) -> Option<Vec<&str>> {
+    static COPY: LazyLock<Option<AhoCorasick>> =
+        LazyLock::new(|| AhoCorasick::builder().ascii_case_insensitive(true).build(["copy"]).ok());
+    if COPY.as_ref()?.is_match(text) {
+        return None;
+    }
+    pg_query::split_with_parser(text).ok()
+}
+
+/// `parse_file_with` for text that may hold psql meta-commands, `COPY` data
+/// or syntax errors: the whole file is scanned first, and split with the
+/// scanner where the parser fails.
+fn split_scanned<T: Send>(
+    file: &SourceFile,
+    known: impl Fn(&str) -> Option<(T, Range<usize>)> + Sync,
+    each: impl Fn(&NodeEnum) -> T + Sync,
+) -> Result<Vec<ParsedStatement<T>>, Vec<Diagnostic>> {
+    let text = file.text.as_str();
     let tokens = match pg_query::scan(text) {
         Ok(result) => result.tokens,
         Err(e) => return Err(vec![syntax_error(file, text, 0, &e.to_string())]),
@@ -108,7 +146,7 @@ pub fn parse_file_with<T: Send>(
     let ranges: Vec<(usize, usize)> = pieces
         .iter()
         .map(|p| {
-            let offset = p.as_ptr() as usize - text.as_ptr() as usize;
+            let offset = offset_in(text, p);
             (offset, offset + p.len())
         })
         .collect();
@@ -134,12 +172,12 @@ pub fn parse_file_with<T: Send>(
             "this statement is not complete (an unclosed parenthesis or quote?)",
         )]);
     }
-    // Each piece with its offset and the range from its first token to its
-    // last (pieces of only comments are left out).
+    // Each piece with the range from its first token to its last (pieces of
+    // only comments are left out).
     let mut located = Vec::with_capacity(pieces.len());
     let mut next_token = 0;
     for piece in pieces {
-        let offset = piece.as_ptr() as usize - text.as_ptr() as usize;
+        let offset = offset_in(text, piece);
         let piece_end = offset + piece.len();
         // The statement starts at its first token that is not a comment.
         while next_token < tokens.len() && (tokens[next_token].start as usize) < offset {
@@ -158,16 +196,41 @@ pub fn parse_file_with<T: Send>(
         }
         next_token = i;
         if let Some(start) = first {
-            located.push((piece, offset, start, last_end.max(start)));
+            located.push((piece, Some(start..last_end.max(start))));
         }
     }
-    let parsed: Vec<Result<Vec<T>, String>> = located
+    parse_pieces(file, text, located, known, each)
+}
+
+/// Parses each piece of `text` (a slice of it, with the range from its first
+/// token to its last when already found) on every core, but those `known`
+/// has the answer for.
+fn parse_pieces<T: Send>(
+    file: &SourceFile,
+    text: &str,
+    located: Vec<(&str, Option<Range<usize>>)>,
+    known: impl Fn(&str) -> Option<(T, Range<usize>)> + Sync,
+    each: impl Fn(&NodeEnum) -> T + Sync,
+) -> Result<Vec<ParsedStatement<T>>, Vec<Diagnostic>> {
+    let parsed: Vec<Option<(Range<usize>, Result<Vec<T>, String>)>> = located
         .par_iter()
-        .map(|(piece, ..)| {
-            if let Some(t) = known(piece) {
-                return Ok(vec![t]);
+        .map(|(piece, tokens)| {
+            let offset = offset_in(text, piece);
+            let found = known(piece);
+            let tokens = match (tokens, &found) {
+                (Some(tokens), _) => tokens.clone(),
+                (None, Some((_, relative))) => offset + relative.start..offset + relative.end,
+                (None, None) => match token_range(piece) {
+                    Ok(Some(relative)) => offset + relative.start..offset + relative.end,
+                    // Only comments: no statement.
+                    Ok(None) => return None,
+                    Err(e) => return Some((offset..offset + piece.len(), Err(e))),
+                },
+            };
+            if let Some((t, _)) = found {
+                return Some((tokens, Ok(vec![t])));
             }
-            match pg_query::parse(piece, 0) {
+            let nodes = match pg_query::parse(piece, 0) {
                 Ok(result) => Ok(result
                     .protobuf
                     .stmts
@@ -176,18 +239,22 @@ pub fn parse_file_with<T: Send>(
                     .map(&each)
                     .collect()),
                 Err(e) => Err(e.to_string()),
-            }
+            };
+            Some((tokens, nodes))
         })
         .collect();
+    let mut problems = Vec::new();
     let mut statements = Vec::with_capacity(located.len());
-    for ((piece, offset, start, end), result) in located.into_iter().zip(parsed) {
-        match result {
+    for ((piece, _), result) in located.into_iter().zip(parsed) {
+        let Some((tokens, nodes)) = result else { continue };
+        let offset = offset_in(text, piece);
+        match nodes {
             Ok(nodes) => {
                 let alone = nodes.len() == 1;
                 let piece = offset..offset + piece.len();
                 statements.extend(nodes.into_iter().map(|node| ParsedStatement {
-                    start,
-                    end,
+                    start: tokens.start,
+                    end: tokens.end,
                     node,
                     piece: piece.clone(),
                     alone,
@@ -201,6 +268,23 @@ pub fn parse_file_with<T: Send>(
     } else {
         Err(problems)
     }
+}
+
+/// Where `piece`, a slice of `text`, starts in it.
+fn offset_in(text: &str, piece: &str) -> usize {
+    piece.as_ptr() as usize - text.as_ptr() as usize
+}
+
+/// The range of `piece` from its first token that is not a comment to the
+/// end of its last one, or `None` when it holds only comments.
+fn token_range(piece: &str) -> Result<Option<Range<usize>>, String> {
+    let tokens = pg_query::scan(piece).map_err(|e| e.to_string())?.tokens;
+    let mut words = tokens
+        .iter()
+        .filter(|t| t.token != SQL_COMMENT_TOKEN && t.token != C_COMMENT_TOKEN);
+    let Some(first) = words.next() else { return Ok(None) };
+    let end = words.last().unwrap_or(first).end as usize;
+    Ok(Some(first.start as usize..end.max(first.start as usize)))
 }
 
 /// Replaces the data lines after each `COPY ... FROM stdin` (up to and
@@ -419,6 +503,37 @@ mod tests {
         let stmts = parse_file(&f).unwrap();
         assert_eq!(stmts.len(), 3);
         assert!(matches!(stmts[1].node, NodeEnum::CopyStmt(_)));
+    }
+
+    #[test]
+    fn splitting_without_scanning_the_file_finds_what_scanning_it_finds() {
+        let texts = [
+            "-- about a\ncreate table a (id int);\n/* b */ create table b (id int);",
+            "create table a (id int) -- trailing\n;\n\n/* only a comment */\n",
+            "create function f() returns int language sql begin atomic select 1; select 2; end;\n\
+             create view v as select $$;$$ as x /* ; */;",
+            "/* nested /* comment */ still */ create schema s; ; ;create table s.t (\"a;b\" text default ';');",
+            "comment on table a is 'it''s -- not a comment';",
+        ];
+        let shape = |stmts: Vec<ParsedStatement>| {
+            stmts
+                .into_iter()
+                .map(|s| (s.start, s.end, s.piece, s.alone, format!("{:?}", s.node)))
+                .collect::<Vec<_>>()
+        };
+        for text in texts {
+            let f = file(text);
+            assert!(split_whole(text).is_some(), "the parser accepts {text:?}");
+            let none = |_: &str| None::<(NodeEnum, Range<usize>)>;
+            let whole = shape(parse_file(&f).unwrap());
+            let scanned = shape(split_scanned(&f, none, NodeEnum::clone).unwrap());
+            assert_eq!(whole, scanned, "{text:?}");
+            assert!(!whole.is_empty());
+        }
+        // Where COPY data could be, or the parser refuses the text, the file
+        // is scanned.
+        assert!(split_whole("create table a (id int);\nCoPy a from stdin;\n").is_none());
+        assert!(split_whole("create table a (id int);\n\\i b.sql\n").is_none());
     }
 
     #[test]
