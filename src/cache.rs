@@ -83,6 +83,22 @@ pub struct CachedDesired {
     pub source_map: SourceMap,
 }
 
+/// A `CachedDesired` of borrowed parts: it serializes to the same bytes.
+#[derive(Serialize)]
+struct CachedDesiredRef<'a> {
+    snapshot: &'a Snapshot,
+    source_map: &'a SourceMap,
+}
+
+impl CachedDesired {
+    /// The body of the entry of these parts, encoded from them where they
+    /// are (a plan goes on with the snapshot while its entry is written:
+    /// copying a 5,000-table snapshot for the writer cost more than this).
+    pub fn encode(snapshot: &Snapshot, source_map: &SourceMap) -> std::io::Result<Vec<u8>> {
+        postcard::to_stdvec(&CachedDesiredRef { snapshot, source_map }).map_err(std::io::Error::other)
+    }
+}
+
 /// The first line of an entry.
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -181,7 +197,11 @@ impl DesiredCache {
     /// Stores `cached` under `key`, replacing any entry atomically (written
     /// to a temporary file in the same directory, then renamed).
     pub fn put(&self, key: &CacheKey, cached: &CachedDesired) -> std::io::Result<()> {
-        let body = postcard::to_stdvec(cached).map_err(std::io::Error::other)?;
+        self.put_encoded(key, CachedDesired::encode(&cached.snapshot, &cached.source_map)?)
+    }
+
+    /// `put`, with the entry encoded already (`CachedDesired::encode`).
+    pub fn put_encoded(&self, key: &CacheKey, body: Vec<u8>) -> std::io::Result<()> {
         let header = Header {
             format: FORMAT,
             key: key.clone(),
@@ -286,6 +306,12 @@ mod tests {
         assert_eq!(cache.get(&key()), None, "an empty cache has nothing");
         cache.put(&key(), &entry()).unwrap();
         assert_eq!(cache.get(&key()), Some(entry()));
+        // Encoded from borrowed parts, an entry is the bytes of the entry itself.
+        let e = entry();
+        assert_eq!(
+            CachedDesired::encode(&e.snapshot, &e.source_map).unwrap(),
+            postcard::to_stdvec(&e).unwrap()
+        );
         // Same major version, another minor: still a hit.
         let minor = CacheKey::new(key().desired_files, 150020, "postgres");
         assert_eq!(cache.get(&minor), Some(entry()));

@@ -219,13 +219,15 @@ async fn read_desired_sources_storing(
     };
     let storing = match (cache, key) {
         (Some(cache), Some(key)) => {
-            let entry = CachedDesired {
-                snapshot: state.snapshot.clone(),
-                source_map: state.source_map.clone(),
-            };
+            let started = Instant::now();
+            let entry = CachedDesired::encode(&state.snapshot, &state.source_map);
+            timings::record("desired state: encode the cache entry", started);
             Storing(Some(tokio::task::spawn_blocking(move || {
                 let started = Instant::now();
-                store(&cache, &key, &entry);
+                match entry {
+                    Ok(body) => report_store(&cache, cache.put_encoded(&key, body)),
+                    Err(e) => report_store(&cache, Err(e)),
+                }
                 timings::record("desired state: cache store (while planning)", started);
             })))
         }
@@ -292,7 +294,12 @@ async fn shadow_snapshot(
 /// Writes a cache entry; the plan does not need the cache, so a failure is
 /// only a warning.
 fn store(cache: &DesiredCache, key: &CacheKey, entry: &CachedDesired) {
-    if let Err(e) = cache.put(key, entry) {
+    report_store(cache, cache.put(key, entry));
+}
+
+/// Warns of a cache entry that could not be written.
+fn report_store(cache: &DesiredCache, written: std::io::Result<()>) {
+    if let Err(e) = written {
         eprintln!(
             "warning: cannot write the desired-catalog cache in {}: {e}",
             cache.dir().display()

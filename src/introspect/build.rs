@@ -685,11 +685,17 @@ pub(crate) fn column_rows(rows: Vec<Row>) -> Result<Vec<ColumnRow>, DbError> {
         decoded.push(column_row(r)?);
     }
     drop(rows);
-    decoded.sort_unstable_by_key(|c: &ColumnRow| (c.relid, c.attnum));
-    Ok(decoded)
+    Ok(in_column_order(decoded))
 }
 
-fn column_row(r: &Row) -> Result<ColumnRow, DbError> {
+/// Decoded rows of the columns query, put in column order.
+pub(crate) fn in_column_order(mut decoded: Vec<ColumnRow>) -> Vec<ColumnRow> {
+    decoded.sort_unstable_by_key(|c: &ColumnRow| (c.relid, c.attnum));
+    decoded
+}
+
+/// One row of the columns query, decoded.
+pub(crate) fn column_row(r: &Row) -> Result<ColumnRow, DbError> {
     let expr: Option<String> = get(r, 5, "column")?;
     let generated: String = get(r, 8, "column")?;
     let identity_kind: String = get(r, 7, "column")?;

@@ -40,7 +40,7 @@ pub(crate) struct DepRow {
     deptype: u8,
 }
 
-fn read(row: &Row) -> Result<DepRow, DbError> {
+pub(crate) fn read(row: &Row) -> Result<DepRow, DbError> {
     let err = |e: tokio_postgres::Error| DbError::Query {
         context: "unexpected value in the dependency catalog query".into(),
         message: e.to_string(),

@@ -61,7 +61,8 @@ enum Read {
     Only,
 }
 
-/// Expands `{{user_schema:alias}}`, `{{not_extension_member:catalog:oid}}`,
+/// Expands `{{user_schema:alias}}`, `{{user_schema_oid:oid}}`,
+/// `{{not_extension_member:catalog:oid}}`,
 /// `{{managed_table:alias}}`, `{{managed_view:alias}}`,
 /// `{{managed_relation:alias}}` (either), `{{acl:...}}` and
 /// `{{only:relation oid}}` (see `Read`) in a query.
@@ -88,6 +89,12 @@ fn expand_with(sql: &str, read: Read, more: &dyn Fn(&[&str]) -> Option<String>) 
         }
         out.push_str(&match parts.as_slice() {
             ["user_schema", n] => user_schema(n),
+            // The same test on a schema OID, without a join to pg_namespace
+            // (see columns.sql).
+            ["user_schema_oid", oid] => format!(
+                "{oid} <> ALL (ARRAY(SELECT xn.oid FROM pg_catalog.pg_namespace xn WHERE NOT {})::pg_catalog.oid[])",
+                user_schema("xn")
+            ),
             ["not_extension_member", catalog, oid] => not_extension_member(catalog, oid),
             ["managed_table", c] => format!(
                 "({c}.relkind IN ('r', 'p') AND {})",
@@ -172,6 +179,7 @@ fn not_extension_member(catalog: &str, oid: &str) -> String {
 }
 
 /// The rows of every query, before they become a catalog, by query name.
+#[derive(Default)]
 pub(crate) struct Rows {
     by_name: std::collections::HashMap<&'static str, Vec<Row>>,
 }
@@ -311,8 +319,19 @@ async fn server_facts(client: &impl GenericClient) -> Result<ServerFacts, DbErro
 const WHOLE_READ_JOINS: &str = "SET LOCAL enable_nestloop = off";
 const JOINS_AGAIN: &str = "SET LOCAL enable_nestloop TO DEFAULT";
 
+/// What one query of a whole read returned: its rows, or, for the two with
+/// the most rows, those rows decoded as they arrived, so that their raw
+/// rows (about 1 KB each for a column: the row and where each of its 29
+/// values is) are never all held at once.
+pub(crate) enum Fetched {
+    Rows(&'static str, Vec<Row>),
+    /// The columns query's rows, decoded but not yet in column order.
+    Columns(Vec<build::ColumnRow>),
+    Dependencies(Vec<deps::DepRow>),
+}
+
 /// Runs the queries with these indexes into `QUERIES` on one connection.
-async fn run_queries(client: &impl GenericClient, indexes: &[usize]) -> Result<Vec<(&'static str, Vec<Row>)>, DbError> {
+async fn run_queries(client: &impl GenericClient, indexes: &[usize]) -> Result<Vec<Fetched>, DbError> {
     let session = |sql: &'static str| async move {
         client
             .batch_execute(sql)
@@ -325,44 +344,71 @@ async fn run_queries(client: &impl GenericClient, indexes: &[usize]) -> Result<V
     let reads = indexes.iter().map(|&i| {
         let (name, sql) = &QUERIES[i];
         async move {
-            client
-                .query(sql.as_str(), &[])
-                .await
-                .map(|rows| (*name, rows))
-                .map_err(query_error(format!("cannot read {name}")))
+            match *name {
+                "columns" => decoded(client, name, sql, build::column_row)
+                    .await
+                    .map(Fetched::Columns),
+                "dependencies" => decoded(client, name, sql, deps::read).await.map(Fetched::Dependencies),
+                _ => client
+                    .query(sql.as_str(), &[])
+                    .await
+                    .map(|rows| Fetched::Rows(name, rows))
+                    .map_err(query_error(format!("cannot read {name}"))),
+            }
         }
     });
     // Each query is prepared (a round trip) before it runs, so the setting
     // back can only be sent once they have all answered.
-    let (_, rows) =
+    let (_, fetched) =
         futures_util::future::try_join(session(WHOLE_READ_JOINS), futures_util::future::try_join_all(reads)).await?;
     session(JOINS_AGAIN).await?;
-    Ok(rows)
+    Ok(fetched)
+}
+
+/// The rows of query `name`, each decoded by `decode` as it arrives.
+async fn decoded<T>(
+    client: &impl GenericClient,
+    name: &str,
+    sql: &str,
+    decode: fn(&Row) -> Result<T, DbError>,
+) -> Result<Vec<T>, DbError> {
+    use futures_util::TryStreamExt;
+    let fail = || query_error(format!("cannot read {name}"));
+    let rows = client
+        .query_raw(sql, std::iter::empty::<&(dyn tokio_postgres::types::ToSql + Sync)>())
+        .await
+        .map_err(fail())?;
+    let mut rows = std::pin::pin!(rows);
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.try_next().await.map_err(fail())? {
+        decoded.push(decode(&row)?);
+    }
+    Ok(decoded)
 }
 
 /// The snapshot from every query's rows.
-fn assemble(by_name: Vec<(&'static str, Vec<Row>)>, server: ServerFacts) -> Result<Snapshot, DbError> {
-    let mut rows = Rows {
-        by_name: by_name.into_iter().collect(),
-    };
-    // The two queries with the most rows are decoded on other threads while
-    // this one builds the other objects, and their rows are freed as soon
-    // as they are decoded.
-    let column_rows = rows.take("columns");
-    let dependency_rows = rows.take("dependencies");
-    let (built, dependency_rows) = std::thread::scope(|scope| {
-        let columns = scope.spawn(move || build::column_rows(column_rows));
-        let dependencies = scope.spawn(move || deps::decode(dependency_rows));
-        let built = build::catalog(&rows, &server.role, || {
-            columns.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        let dependencies = dependencies
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (built, dependencies)
+fn assemble(fetched: Vec<Fetched>, server: ServerFacts) -> Result<Snapshot, DbError> {
+    let mut rows = Rows::default();
+    let (mut columns, mut dependency_rows) = (Vec::new(), Vec::new());
+    for f in fetched {
+        match f {
+            Fetched::Rows(name, r) => {
+                rows.by_name.insert(name, r);
+            }
+            Fetched::Columns(c) => columns = c,
+            Fetched::Dependencies(d) => dependency_rows = d,
+        }
+    }
+    // The columns are put in order on another thread while this one builds
+    // the other objects.
+    let built = std::thread::scope(|scope| {
+        let columns = scope.spawn(move || build::in_column_order(columns));
+        build::catalog(&rows, &server.role, || {
+            Ok(columns.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        })
     });
     let (catalog, oids) = built?;
-    let deps = deps::dependencies(dependency_rows?, &oids, &catalog)?;
+    let deps = deps::dependencies(dependency_rows, &oids, &catalog)?;
     let stats = stats::table_stats(rows.get("table statistics"))?;
     Ok(Snapshot {
         catalog,

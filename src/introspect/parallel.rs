@@ -24,7 +24,7 @@
 use super::{QUERIES, prepare_session, run_queries, server_facts};
 use crate::catalog::Snapshot;
 use crate::db::{DbError, Endpoint, query_error};
-use tokio_postgres::{Client, GenericClient, Row};
+use tokio_postgres::{Client, GenericClient};
 
 /// Below this many rows in `pg_class` (a fresh database has about 400), one
 /// connection reads faster than several: opening them costs more than the
@@ -140,9 +140,9 @@ pub(super) async fn read_in(tx: &impl GenericClient, endpoint: &Endpoint) -> Res
     );
 
     let started = std::time::Instant::now();
-    let mut by_name: Vec<(&'static str, Vec<Row>)> = first_rows;
-    by_name.extend(helper_rows.into_iter().flatten());
-    let snapshot = super::assemble(by_name, server)?;
+    let mut fetched = first_rows;
+    fetched.extend(helper_rows.into_iter().flatten());
+    let snapshot = super::assemble(fetched, server)?;
     crate::timings::record("introspection: build the catalog", started);
     Ok((snapshot, sent))
 }

@@ -212,7 +212,10 @@ fn parse_pieces<T: Send>(
     known: impl Fn(&str) -> Option<(T, Range<usize>)> + Sync,
     each: impl Fn(&NodeEnum) -> T + Sync,
 ) -> Result<Vec<ParsedStatement<T>>, Vec<Diagnostic>> {
-    let parsed: Vec<Option<(Range<usize>, Result<Vec<T>, String>)>> = located
+    /// A piece's token range and what its statements were made into, or
+    /// why it does not parse (`None`: only comments).
+    type Parsed<T> = Option<(Range<usize>, Result<Vec<T>, String>)>;
+    let parsed: Vec<Parsed<T>> = located
         .par_iter()
         .map(|(piece, tokens)| {
             let offset = offset_in(text, piece);
@@ -283,7 +286,7 @@ fn token_range(piece: &str) -> Result<Option<Range<usize>>, String> {
         .iter()
         .filter(|t| t.token != SQL_COMMENT_TOKEN && t.token != C_COMMENT_TOKEN);
     let Some(first) = words.next() else { return Ok(None) };
-    let end = words.last().unwrap_or(first).end as usize;
+    let end = words.next_back().unwrap_or(first).end as usize;
     Ok(Some(first.start as usize..end.max(first.start as usize)))
 }
 
