@@ -131,18 +131,37 @@ struct StatementsHeader {
 
 impl StatementsHeader {
     fn for_this_build(checksum: Fingerprint) -> Option<StatementsHeader> {
-        let modified = std::env::current_exe()
-            .and_then(std::fs::metadata)
-            .and_then(|m| m.modified())
-            .ok()?;
-        let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
         Some(StatementsHeader {
             format: STATEMENTS_FORMAT,
             converge_version: env!("CARGO_PKG_VERSION").to_string(),
-            build: since.as_nanos().to_string(),
+            build: this_build()?,
             checksum,
         })
     }
+}
+
+/// This build of converge: its version and the modification time of the
+/// running executable (development builds share a version).
+fn this_build() -> Option<String> {
+    let modified = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .and_then(|m| m.modified())
+        .ok()?;
+    let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("{} {}", env!("CARGO_PKG_VERSION"), since.as_nanos()))
+}
+
+/// Beside an entry (`<entry>.fingerprints`, JSON): the fingerprint of the
+/// entry's catalog as plans normalized it, per normalization (the objects
+/// the project manages, whether owners are), so that a plan from the cache
+/// need not hash the desired catalog again (tens of MB of canonical JSON at
+/// thousands of tables). Only used for the entry whose body has `checksum`,
+/// by the build that wrote it: normalizing is converge's code.
+#[derive(Debug, Serialize, Deserialize)]
+struct DesiredFingerprints {
+    build: String,
+    checksum: Fingerprint,
+    by_normalization: std::collections::BTreeMap<String, Fingerprint>,
 }
 
 /// A directory of cached desired snapshots.
@@ -175,6 +194,12 @@ impl DesiredCache {
     /// is converge's own fault (a catalog type that does not round-trip):
     /// still a miss, but said on stderr, so it is not silently slow.
     pub fn get(&self, key: &CacheKey) -> Option<CachedDesired> {
+        self.get_checked(key).map(|(cached, _)| cached)
+    }
+
+    /// `get`, with the checksum of the entry's body (what names this entry
+    /// in `desired_fingerprint`).
+    pub fn get_checked(&self, key: &CacheKey) -> Option<(CachedDesired, Fingerprint)> {
         let bytes = std::fs::read(self.dir.join(key.file_name())).ok()?;
         let (header, body) = split_entry::<Header>(&bytes)?;
         if header.format != FORMAT || header.key != *key || header.checksum != Fingerprint::of_bytes(body) {
@@ -191,21 +216,71 @@ impl DesiredCache {
                 return None;
             }
         };
-        (cached.source_map.fingerprint() == key.desired_files).then_some(cached)
+        (cached.source_map.fingerprint() == key.desired_files).then_some((cached, header.checksum))
+    }
+
+    /// The fingerprint of the catalog of the entry under `key` whose body
+    /// has `checksum`, normalized as `normalization` names it, if this build
+    /// recorded it.
+    pub fn desired_fingerprint(
+        &self,
+        key: &CacheKey,
+        checksum: &Fingerprint,
+        normalization: &str,
+    ) -> Option<Fingerprint> {
+        let recorded = self.desired_fingerprints(key)?;
+        if recorded.build != this_build()? || recorded.checksum != *checksum {
+            return None;
+        }
+        recorded.by_normalization.get(normalization).cloned()
+    }
+
+    /// Records `fingerprint` for `desired_fingerprint`, keeping what this
+    /// build recorded for other normalizations of the same entry.
+    pub fn put_desired_fingerprint(
+        &self,
+        key: &CacheKey,
+        checksum: &Fingerprint,
+        normalization: &str,
+        fingerprint: &Fingerprint,
+    ) -> std::io::Result<()> {
+        let build =
+            this_build().ok_or_else(|| std::io::Error::other("the running executable has no modification time"))?;
+        let mut recorded = self
+            .desired_fingerprints(key)
+            .filter(|r| r.build == build && r.checksum == *checksum)
+            .unwrap_or_else(|| DesiredFingerprints {
+                build,
+                checksum: checksum.clone(),
+                by_normalization: Default::default(),
+            });
+        recorded
+            .by_normalization
+            .insert(normalization.to_string(), fingerprint.clone());
+        let bytes = serde_json::to_vec(&recorded).map_err(std::io::Error::other)?;
+        self.write_file(&format!("{}.fingerprints", key.file_name()), &bytes)
+    }
+
+    fn desired_fingerprints(&self, key: &CacheKey) -> Option<DesiredFingerprints> {
+        let bytes = std::fs::read(self.dir.join(format!("{}.fingerprints", key.file_name()))).ok()?;
+        serde_json::from_slice(&bytes).ok()
     }
 
     /// Stores `cached` under `key`, replacing any entry atomically (written
     /// to a temporary file in the same directory, then renamed).
     pub fn put(&self, key: &CacheKey, cached: &CachedDesired) -> std::io::Result<()> {
-        self.put_encoded(key, CachedDesired::encode(&cached.snapshot, &cached.source_map)?)
+        let body = CachedDesired::encode(&cached.snapshot, &cached.source_map)?;
+        let checksum = Fingerprint::of_bytes(&body);
+        self.put_encoded(key, body, checksum)
     }
 
-    /// `put`, with the entry encoded already (`CachedDesired::encode`).
-    pub fn put_encoded(&self, key: &CacheKey, body: Vec<u8>) -> std::io::Result<()> {
+    /// `put`, with the entry encoded already (`CachedDesired::encode`), its
+    /// checksum `Fingerprint::of_bytes(&body)`.
+    pub fn put_encoded(&self, key: &CacheKey, body: Vec<u8>, checksum: Fingerprint) -> std::io::Result<()> {
         let header = Header {
             format: FORMAT,
             key: key.clone(),
-            checksum: Fingerprint::of_bytes(&body),
+            checksum,
         };
         self.write_entry(&key.file_name(), &header, &body)
     }
@@ -239,9 +314,14 @@ impl DesiredCache {
         let mut bytes = serde_json::to_vec(header).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
         bytes.extend_from_slice(body);
+        self.write_file(name, &bytes)
+    }
+
+    /// Writes `bytes` to `name`, replacing any file atomically.
+    fn write_file(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-        std::io::Write::write_all(&mut file, &bytes)?;
+        std::io::Write::write_all(&mut file, bytes)?;
         file.persist(self.dir.join(name)).map_err(|e| e.error)?;
         Ok(())
     }
@@ -315,6 +395,47 @@ mod tests {
         // Same major version, another minor: still a hit.
         let minor = CacheKey::new(key().desired_files, 150020, "postgres");
         assert_eq!(cache.get(&minor), Some(entry()));
+    }
+
+    #[test]
+    fn a_recorded_fingerprint_is_found_for_its_entry_and_normalization_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DesiredCache::new(dir.path());
+        cache.put(&key(), &entry()).unwrap();
+        let (_, checksum) = cache.get_checked(&key()).unwrap();
+        let e = entry();
+        assert_eq!(
+            checksum,
+            Fingerprint::of_bytes(&CachedDesired::encode(&e.snapshot, &e.source_map).unwrap()),
+            "the checksum names the entry's body"
+        );
+        assert_eq!(cache.desired_fingerprint(&key(), &checksum, "default"), None);
+        let fp = Fingerprint::of_bytes(b"normalized");
+        let other = Fingerprint::of_bytes(b"with owners");
+        cache
+            .put_desired_fingerprint(&key(), &checksum, "default", &fp)
+            .unwrap();
+        cache
+            .put_desired_fingerprint(&key(), &checksum, "owners", &other)
+            .unwrap();
+        assert_eq!(
+            cache.desired_fingerprint(&key(), &checksum, "default"),
+            Some(fp.clone())
+        );
+        assert_eq!(cache.desired_fingerprint(&key(), &checksum, "owners"), Some(other));
+        assert_eq!(cache.desired_fingerprint(&key(), &checksum, "filtered"), None);
+        // Another body under the same key: nothing recorded for it, and
+        // recording for it forgets the other body's.
+        let changed = Fingerprint::of_bytes(b"another body");
+        assert_eq!(cache.desired_fingerprint(&key(), &changed, "default"), None);
+        cache.put_desired_fingerprint(&key(), &changed, "default", &fp).unwrap();
+        assert_eq!(cache.desired_fingerprint(&key(), &checksum, "owners"), None);
+        let minor = CacheKey::new(Fingerprint::of_bytes(b"other files"), 150018, "postgres");
+        assert_eq!(
+            cache.desired_fingerprint(&minor, &changed, "default"),
+            None,
+            "another entry"
+        );
     }
 
     #[test]

@@ -86,6 +86,39 @@ pub fn normalize(mut catalog: crate::catalog::Catalog, options: &Options) -> cra
 pub struct DesiredState {
     pub snapshot: Snapshot,
     pub source_map: SourceMap,
+    /// The cache entry that holds this state, when there is one.
+    pub entry: Option<CacheEntry>,
+}
+
+/// Where a desired state is cached: its key and the checksum of the
+/// entry's body, which name the entry's recorded fingerprints.
+pub struct CacheEntry {
+    cache: DesiredCache,
+    key: CacheKey,
+    checksum: Fingerprint,
+}
+
+impl CacheEntry {
+    /// How `options` normalize a catalog, as a key of the recorded
+    /// fingerprints (the online strategy does not change the state).
+    fn normalization(options: &Options) -> String {
+        serde_json::to_string(&(&options.filter, options.manage_owners)).unwrap_or_default()
+    }
+
+    /// The fingerprint of this entry's catalog normalized by `options`, as
+    /// a plan of this build recorded it.
+    fn desired_fingerprint(&self, options: &Options) -> Option<Fingerprint> {
+        self.cache
+            .desired_fingerprint(&self.key, &self.checksum, &Self::normalization(options))
+    }
+
+    /// Records it; the plan does not need it, so a failure is only a warning.
+    fn record_desired_fingerprint(&self, options: &Options, fingerprint: &Fingerprint) {
+        let recorded =
+            self.cache
+                .put_desired_fingerprint(&self.key, &self.checksum, &Self::normalization(options), fingerprint);
+        report_store(&self.cache, recorded);
+    }
 }
 
 /// The server shadow databases go to. Its version and the role converge
@@ -183,12 +216,16 @@ async fn read_desired_sources_storing(
     if let (Some(cache), Some(key)) = (&cache, &key) {
         // Reading a big entry is CPU work: off the threads that read the target.
         let (cache, key) = (cache.clone(), key.clone());
-        let hit = tokio::task::spawn_blocking(move || cache.get(&key)).await;
+        let hit = {
+            let (cache, key) = (cache.clone(), key.clone());
+            tokio::task::spawn_blocking(move || cache.get_checked(&key)).await
+        };
         timings::record("desired state: cache lookup", started);
-        if let Ok(Some(cached)) = hit {
+        if let Ok(Some((cached, checksum))) = hit {
             let state = DesiredState {
                 snapshot: cached.snapshot,
                 source_map: cached.source_map,
+                entry: Some(CacheEntry { cache, key, checksum }),
             };
             return Ok((state, Storing(None)));
         }
@@ -213,23 +250,35 @@ async fn read_desired_sources_storing(
     let started = Instant::now();
     let snapshot = shadow_snapshot(&desired, &server, shadow_server.owned_by_converge(), janitor).await?;
     timings::record("desired state: shadow load and read", started);
-    let state = DesiredState {
+    let mut state = DesiredState {
         snapshot,
         source_map: SourceMap::of(&desired),
+        entry: None,
     };
     let storing = match (cache, key) {
         (Some(cache), Some(key)) => {
             let started = Instant::now();
-            let entry = CachedDesired::encode(&state.snapshot, &state.source_map);
+            let encoded = CachedDesired::encode(&state.snapshot, &state.source_map);
             timings::record("desired state: encode the cache entry", started);
-            Storing(Some(tokio::task::spawn_blocking(move || {
-                let started = Instant::now();
-                match entry {
-                    Ok(body) => report_store(&cache, cache.put_encoded(&key, body)),
-                    Err(e) => report_store(&cache, Err(e)),
+            match encoded {
+                Ok(body) => {
+                    let checksum = Fingerprint::of_bytes(&body);
+                    state.entry = Some(CacheEntry {
+                        cache: cache.clone(),
+                        key: key.clone(),
+                        checksum: checksum.clone(),
+                    });
+                    Storing(Some(tokio::task::spawn_blocking(move || {
+                        let started = Instant::now();
+                        report_store(&cache, cache.put_encoded(&key, body, checksum));
+                        timings::record("desired state: cache store (while planning)", started);
+                    })))
                 }
-                timings::record("desired state: cache store (while planning)", started);
-            })))
+                Err(e) => {
+                    report_store(&cache, Err(e));
+                    Storing(None)
+                }
+            }
         }
         _ => Storing(None),
     };
@@ -362,7 +411,20 @@ pub async fn plan_sources(
     let planned = async {
         let current = current?;
         let uncastable = uncastable_types(target, &current, &desired.snapshot).await?;
-        plan_snapshots(&desired.source_map, desired.snapshot, current, &uncastable, options)
+        let known = desired.entry.as_ref().and_then(|e| e.desired_fingerprint(options));
+        let recorded = known.is_some();
+        let planned = plan_snapshots_known(
+            &desired.source_map,
+            desired.snapshot,
+            current,
+            &uncastable,
+            options,
+            known,
+        )?;
+        if let (Some(entry), false) = (&desired.entry, recorded) {
+            entry.record_desired_fingerprint(options, &planned.fingerprints.desired_catalog);
+        }
+        Ok(planned)
     }
     .await;
     storing.wait().await;
@@ -425,6 +487,19 @@ pub fn plan_snapshots(
     uncastable: &Uncastable,
     options: &Options,
 ) -> Result<Planned, PipelineError> {
+    plan_snapshots_known(source_map, desired_snapshot, current, uncastable, options, None)
+}
+
+/// `plan_snapshots`, with the fingerprint of the desired catalog (normalized
+/// by `options`) when it is known already: it is then not hashed again.
+fn plan_snapshots_known(
+    source_map: &SourceMap,
+    desired_snapshot: Snapshot,
+    current: Snapshot,
+    uncastable: &Uncastable,
+    options: &Options,
+    desired_fingerprint: Option<Fingerprint>,
+) -> Result<Planned, PipelineError> {
     let mut desired_snapshot = desired_snapshot;
     desired_snapshot.catalog = normalize(std::mem::take(&mut desired_snapshot.catalog), options);
     let mut current = current;
@@ -434,8 +509,10 @@ pub fn plan_snapshots(
     // this one diffs and orders.
     let (plan, fingerprints) = std::thread::scope(|scope| {
         let current_fingerprint = scope.spawn(|| timed_fingerprint(&current.catalog, "fingerprint of the target"));
-        let desired_fingerprint =
-            scope.spawn(|| timed_fingerprint(&desired_snapshot.catalog, "fingerprint of the desired state"));
+        let desired_fingerprint = match desired_fingerprint {
+            Some(known) => scope.spawn(move || known),
+            None => scope.spawn(|| timed_fingerprint(&desired_snapshot.catalog, "fingerprint of the desired state")),
+        };
         let started = Instant::now();
         let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
         timings::record("diff", started);

@@ -49,16 +49,26 @@ fn plan_exit_codes_plan_files_and_apply() {
         assert_eq!(again.status.code(), Some(0), "without --exit-code, changes still exit 0");
         assert_eq!(text(&again.stdout), std::fs::read_to_string(plan_dir.join("forward.sql")).unwrap());
         let timings = text(&again.stderr);
-        for phase in ["read the target", "diff", "fingerprint of the target", "fingerprint of the desired state", "the whole command"] {
+        for phase in ["read the target", "diff", "fingerprint of the target", "the whole command"] {
             assert!(timings.contains(&format!("timing: {phase}: ")), "CONVERGE_TIMINGS=1 times {phase}:\n{timings}");
         }
         // The first plan cached the desired catalog: the second reads it back
-        // instead of parsing the files and loading a shadow database.
+        // instead of parsing the files and loading a shadow database, and
+        // takes the desired catalog's fingerprint the first one recorded.
         assert!(timings.contains("timing: desired state: cache lookup: "), "{timings}");
         assert!(
             !timings.contains("timing: desired state: parse: ") && !timings.contains("shadow load"),
             "the second plan of the same files is served from the cache:\n{timings}"
         );
+        assert!(
+            !timings.contains("timing: fingerprint of the desired state: "),
+            "the cached desired catalog is not hashed again:\n{timings}"
+        );
+        let warm_dir = out.path().join("warm");
+        let o = converge(&["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--out", warm_dir.to_str().unwrap()], None);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let warm: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(warm_dir.join("plan.json")).unwrap()).unwrap();
+        assert_eq!(warm["fingerprints"], json["fingerprints"], "a plan from the cache records the fingerprints a fresh one computed");
 
         let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"], None);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
