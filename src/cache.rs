@@ -114,8 +114,8 @@ struct Header {
 const STATEMENTS_FILE: &str = "statements.bin";
 
 /// Layout of that file, and of what it holds (2: with each statement's
-/// token range).
-const STATEMENTS_FORMAT: u32 = 2;
+/// token range; 3: with where each file was cut).
+const STATEMENTS_FORMAT: u32 = 3;
 
 /// The first line of the statements file. What a statement is found to be
 /// depends on converge's code, so the entry is for one build: the version,

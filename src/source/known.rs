@@ -13,15 +13,18 @@
 //! are exactly one accepted statement are kept.
 
 use super::StatementInfo;
+use super::cuts::Cuts;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::ops::Range;
 
-/// The classification of statement texts seen before.
+/// The classification of statement texts seen before, and where each file
+/// was cut into statements.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KnownStatements {
     by_text: HashMap<[u8; 32], Known>,
+    cuts: HashMap<String, Cuts>,
 }
 
 /// What one statement text was found to be.
@@ -51,6 +54,15 @@ impl KnownStatements {
 
     pub fn insert(&mut self, text: &str, info: StatementInfo, tokens: Range<usize>) {
         self.by_text.insert(Self::key(text), Known { info, tokens });
+    }
+
+    /// Where the file at `path` was cut when it was last parsed.
+    pub fn cuts(&self, path: &str) -> Option<&Cuts> {
+        self.cuts.get(path)
+    }
+
+    pub fn set_cuts(&mut self, path: &str, cuts: Cuts) {
+        self.cuts.insert(path.to_string(), cuts);
     }
 
     pub fn len(&self) -> usize {

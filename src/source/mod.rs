@@ -7,6 +7,7 @@
 //! any order. It never talks to a database.
 
 mod classify;
+mod cuts;
 mod definitions;
 mod files;
 mod known;
@@ -99,14 +100,21 @@ impl Desired {
             // Statements are classified as they are parsed, on every core,
             // then taken in file order: lines are counted once, from one
             // statement to the next.
-            let known = |text: &str| known.get(text).map(|(info, tokens)| (Ok(info.clone()), tokens));
-            let parsed = match split::parse_file_with(file, known, |node| {
+            let known_before = known;
+            let known = |text: &str| known_before.get(text).map(|(info, tokens)| (Ok(info.clone()), tokens));
+            let previous = known_before.cuts(&file.path);
+            let parsed = match split::parse_file_with(file, previous, known, |node| {
                 classify::classify(node).map(|mut info| {
                     info.source_sql = definitions::source_definitions(node);
                     info
                 })
             }) {
-                Ok(parsed) => parsed,
+                Ok((parsed, cuts)) => {
+                    if let (true, Some(cuts)) = (remember, cuts) {
+                        now_known.set_cuts(&file.path, cuts);
+                    }
+                    parsed
+                }
                 Err(mut p) => {
                     problems.append(&mut p);
                     continue;

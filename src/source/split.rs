@@ -10,6 +10,7 @@
 //! carries no position, so on a syntax error the C parser is asked once more,
 //! through its plain entry point, for the cursor position.
 
+use super::cuts::Cuts;
 use super::files::SourceFile;
 use crate::diagnostic::{Code, Diagnostic, Span, char_to_byte};
 use aho_corasick::AhoCorasick;
@@ -33,6 +34,10 @@ pub struct ParsedStatement<T = NodeEnum> {
     pub alone: bool,
 }
 
+/// A file's statements, and where the parser cut it (`None` when the
+/// scanner had to).
+pub type ParsedFile<T> = (Vec<ParsedStatement<T>>, Option<Cuts>);
+
 /// The `\` token of the scanner: psql meta-commands start with it.
 const BACKSLASH_TOKEN: i32 = b'\\' as i32;
 const SQL_COMMENT_TOKEN: i32 = pg_query::protobuf::Token::SqlComment as i32;
@@ -41,7 +46,7 @@ const C_COMMENT_TOKEN: i32 = pg_query::protobuf::Token::CComment as i32;
 /// Splits and parses one file. Returns every problem found, not only the first.
 #[cfg(test)]
 pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnostic>> {
-    parse_file_with(file, |_| None::<(NodeEnum, Range<usize>)>, NodeEnum::clone)
+    parse_file_with(file, None, |_| None::<(NodeEnum, Range<usize>)>, NodeEnum::clone).map(|(statements, _)| statements)
 }
 
 /// Splits and parses one file, and turns each statement's tree into what
@@ -51,11 +56,16 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
 /// starts and its last ends, relative to the piece) is not parsed: it is
 /// taken as one statement that `each` would make that answer of. Returns
 /// every problem found, not only the first.
+///
+/// `previous` is where the file's last version was cut (`Cuts`): only what
+/// changed since is split again. The cuts of this version are returned when
+/// the parser cut it (not for text that needed the scanner).
 pub fn parse_file_with<T: Send>(
     file: &SourceFile,
+    previous: Option<&Cuts>,
     known: impl Fn(&str) -> Option<(T, Range<usize>)> + Sync,
     each: impl Fn(&NodeEnum) -> T + Sync,
-) -> Result<Vec<ParsedStatement<T>>, Vec<Diagnostic>> {
+) -> Result<ParsedFile<T>, Vec<Diagnostic>> {
     let text = file.text.as_str();
     if text.contains('\0') {
         let at = text.find('\0').unwrap_or(0);
@@ -65,12 +75,13 @@ pub fn parse_file_with<T: Send>(
                 .help("desired files must be SQL text; remove the NUL byte"),
         ]);
     }
-    match split_whole(text) {
+    match split_whole(text, previous) {
         Some(pieces) => {
+            let cuts = Cuts::of(text, &pieces);
             let located = pieces.into_iter().map(|piece| (piece, None)).collect();
-            parse_pieces(file, text, located, known, each)
+            parse_pieces(file, text, located, known, each).map(|statements| (statements, Some(cuts)))
         }
-        None => split_scanned(file, known, each),
+        None => split_scanned(file, known, each).map(|statements| (statements, None)),
     }
 }
 
@@ -81,13 +92,17 @@ pub fn parse_file_with<T: Send>(
 /// need not be scanned: only the pieces not known before are, one by one.
 /// On a 7 MB file of 30,000 statements the whole-file scan took ~0.17 s, the
 /// parser's split ~0.13 s.
-fn split_whole(text: &str) -> Option<Vec<&str>> {
+/// With `previous` cuts, only the changed part is split again when that is
+/// sure to give the same pieces (`Cuts::split_again`).
+fn split_whole<'t>(text: &'t str, previous: Option<&Cuts>) -> Option<Vec<&'t str>> {
     static COPY: LazyLock<Option<AhoCorasick>> =
         LazyLock::new(|| AhoCorasick::builder().ascii_case_insensitive(true).build(["copy"]).ok());
     if COPY.as_ref()?.is_match(text) {
         return None;
     }
-    pg_query::split_with_parser(text).ok()
+    previous
+        .and_then(|cuts| cuts.split_again(text))
+        .or_else(|| pg_query::split_with_parser(text).ok())
 }
 
 /// `parse_file_with` for text that may hold psql meta-commands, `COPY` data
@@ -526,7 +541,7 @@ mod tests {
         };
         for text in texts {
             let f = file(text);
-            assert!(split_whole(text).is_some(), "the parser accepts {text:?}");
+            assert!(split_whole(text, None).is_some(), "the parser accepts {text:?}");
             let none = |_: &str| None::<(NodeEnum, Range<usize>)>;
             let whole = shape(parse_file(&f).unwrap());
             let scanned = shape(split_scanned(&f, none, NodeEnum::clone).unwrap());
@@ -535,8 +550,8 @@ mod tests {
         }
         // Where COPY data could be, or the parser refuses the text, the file
         // is scanned.
-        assert!(split_whole("create table a (id int);\nCoPy a from stdin;\n").is_none());
-        assert!(split_whole("create table a (id int);\n\\i b.sql\n").is_none());
+        assert!(split_whole("create table a (id int);\nCoPy a from stdin;\n", None).is_none());
+        assert!(split_whole("create table a (id int);\n\\i b.sql\n", None).is_none());
     }
 
     #[test]
