@@ -140,15 +140,16 @@ impl StatementsHeader {
     }
 }
 
-/// This build of converge: its version and the modification time of the
-/// running executable (development builds share a version).
+/// This build of converge, beside its version: the modification time of
+/// the running executable (development builds share a version; every
+/// cache file names the version already).
 fn this_build() -> Option<String> {
     let modified = std::env::current_exe()
         .and_then(std::fs::metadata)
         .and_then(|m| m.modified())
         .ok()?;
     let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some(format!("{} {}", env!("CARGO_PKG_VERSION"), since.as_nanos()))
+    Some(since.as_nanos().to_string())
 }
 
 /// Beside an entry (`<entry>.fingerprints`, JSON): the fingerprint of the

@@ -101,23 +101,25 @@ pub struct CacheEntry {
 impl CacheEntry {
     /// How `options` normalize a catalog, as a key of the recorded
     /// fingerprints (the online strategy does not change the state).
-    fn normalization(options: &Options) -> String {
-        serde_json::to_string(&(&options.filter, options.manage_owners)).unwrap_or_default()
+    fn normalization(options: &Options) -> Option<String> {
+        serde_json::to_string(&(&options.filter, options.manage_owners)).ok()
     }
 
     /// The fingerprint of this entry's catalog normalized by `options`, as
     /// a plan of this build recorded it.
     fn desired_fingerprint(&self, options: &Options) -> Option<Fingerprint> {
         self.cache
-            .desired_fingerprint(&self.key, &self.checksum, &Self::normalization(options))
+            .desired_fingerprint(&self.key, &self.checksum, &Self::normalization(options)?)
     }
 
     /// Records it; the plan does not need it, so a failure is only a warning.
     fn record_desired_fingerprint(&self, options: &Options, fingerprint: &Fingerprint) {
-        let recorded =
-            self.cache
-                .put_desired_fingerprint(&self.key, &self.checksum, &Self::normalization(options), fingerprint);
-        report_store(&self.cache, recorded);
+        if let Some(normalization) = Self::normalization(options) {
+            let recorded = self
+                .cache
+                .put_desired_fingerprint(&self.key, &self.checksum, &normalization, fingerprint);
+            report_store(&self.cache, recorded);
+        }
     }
 }
 
@@ -215,7 +217,6 @@ async fn read_desired_sources_storing(
     };
     if let (Some(cache), Some(key)) = (&cache, &key) {
         // Reading a big entry is CPU work: off the threads that read the target.
-        let (cache, key) = (cache.clone(), key.clone());
         let hit = {
             let (cache, key) = (cache.clone(), key.clone());
             tokio::task::spawn_blocking(move || cache.get_checked(&key)).await
@@ -225,7 +226,11 @@ async fn read_desired_sources_storing(
             let state = DesiredState {
                 snapshot: cached.snapshot,
                 source_map: cached.source_map,
-                entry: Some(CacheEntry { cache, key, checksum }),
+                entry: Some(CacheEntry {
+                    cache: cache.clone(),
+                    key: key.clone(),
+                    checksum,
+                }),
             };
             return Ok((state, Storing(None)));
         }
@@ -509,10 +514,10 @@ fn plan_snapshots_known(
     // this one diffs and orders.
     let (plan, fingerprints) = std::thread::scope(|scope| {
         let current_fingerprint = scope.spawn(|| timed_fingerprint(&current.catalog, "fingerprint of the target"));
-        let desired_fingerprint = match desired_fingerprint {
-            Some(known) => scope.spawn(move || known),
-            None => scope.spawn(|| timed_fingerprint(&desired_snapshot.catalog, "fingerprint of the desired state")),
-        };
+        // Known already, or being hashed.
+        let desired_fingerprint = desired_fingerprint.ok_or_else(|| {
+            scope.spawn(|| timed_fingerprint(&desired_snapshot.catalog, "fingerprint of the desired state"))
+        });
         let started = Instant::now();
         let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
         timings::record("diff", started);
@@ -525,7 +530,8 @@ fn plan_snapshots_known(
             }
         });
         timings::record("order and render the steps", started);
-        let fingerprints = match (current_fingerprint.join(), desired_fingerprint.join()) {
+        let desired_fingerprint = desired_fingerprint.or_else(|hashing| hashing.join());
+        let fingerprints = match (current_fingerprint.join(), desired_fingerprint) {
             (Ok(current_catalog), Ok(desired_catalog)) => PlanFingerprints {
                 current_catalog,
                 desired_catalog,
