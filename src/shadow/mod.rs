@@ -151,10 +151,41 @@ async fn drop_database(server: &Endpoint, name: &str) -> Result<(), DbError> {
         .map_err(query_error(format!("cannot drop the shadow database {name}")))
 }
 
+/// What makes a shadow database's name unique: the time, and a counter of
+/// this process, as two threads can read the same clock value (the clock of
+/// a virtual machine can be coarse); the process id is in the name beside it.
 fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CREATED: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    format!("{:x}", nanos & 0xffff_ffff_ffff)
+    format!(
+        "{:x}_{}",
+        nanos & 0xffff_ffff_ffff,
+        CREATED.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_suffix;
+    use std::collections::HashSet;
+
+    #[test]
+    fn shadow_names_taken_at_once_on_several_threads_differ() {
+        let threads: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(|| (0..2_000).map(|_| unique_suffix()).collect::<Vec<_>>()))
+            .collect();
+        let names: Vec<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        let distinct: HashSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len());
+        // PostgreSQL truncates names at 63 bytes: the whole name must fit.
+        let longest = names
+            .iter()
+            .map(|n| format!("converge_shadow_{}_{n}", u32::MAX).len())
+            .max();
+        assert!(longest.unwrap() <= 63, "{longest:?}");
+    }
 }
