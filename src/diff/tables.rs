@@ -57,6 +57,10 @@ fn create_table(b: &Table, desired: &Catalog, out: &mut Vec<Change>) {
     }
 }
 
+fn columns_by_name(columns: &[Column]) -> BTreeMap<&str, &Column> {
+    columns.iter().map(|c| (c.name.as_str(), c)).collect()
+}
+
 /// `parents`: the partitioned table `a` and `b` are partitions of, on each
 /// side, when both are partitions of the same table.
 fn table(
@@ -137,8 +141,14 @@ fn table(
     privileges(id.clone(), "TABLE", &a.acl, &b.acl, out);
     comment(id, &a.comment, &b.comment, out);
 
-    let columns_a: BTreeMap<&str, &Column> = a.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-    let columns_b: BTreeMap<&str, &Column> = b.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    // Nothing to pair when the columns are the same and none is inherited
+    // (most columns of most tables).
+    let same_columns = !inherits && a.columns == b.columns && a.columns.iter().all(|c| !c.inherited);
+    let (columns_a, columns_b) = if same_columns {
+        (BTreeMap::new(), BTreeMap::new())
+    } else {
+        (columns_by_name(&a.columns), columns_by_name(&b.columns))
+    };
     for pair in paired(&columns_a, &columns_b) {
         match pair {
             // A partition's columns come and go with its parent's.

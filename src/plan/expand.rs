@@ -134,7 +134,8 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
         .map(|(id, _)| id.clone())
         .collect();
 
-    let mut by_target: HashMap<&ObjectId, Vec<&ObjectId>> = HashMap::default();
+    let mut by_target: HashMap<&ObjectId, Vec<&ObjectId>> =
+        HashMap::with_capacity_and_hasher(current.deps.edges.len(), Default::default());
     for edge in current
         .deps
         .edges

@@ -55,36 +55,41 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
         }
     };
 
+    // Only the edges from objects the steps create, change or drop matter
+    // to rules 1 and 2: each such object's edges are one range of the set
+    // (ordered by `from`), so the work follows the plan's size, not the
+    // catalog's.
     // 1. What an object needs in the desired state is created or changed
     //    before the object is created or changed.
-    for e in desired.edges.iter().filter(|e| e.kind != DependencyKind::Reference) {
-        let needers: Vec<usize> = [lookup(&creates, &e.from), lookup(&alters, &e.from)].concat();
-        if needers.is_empty() {
-            continue;
-        }
-        let providers = [lookup(&creates, &e.to), lookup(&alters, &e.to)].concat();
-        for &p in &providers {
-            for &n in &needers {
-                must_run(p, n);
+    for id in keys_of([&creates, &alters]) {
+        let needers: Vec<usize> = [lookup(&creates, id), lookup(&alters, id)].concat();
+        for e in desired.from(id).filter(|e| e.kind != DependencyKind::Reference) {
+            let providers = [lookup(&creates, &e.to), lookup(&alters, &e.to)].concat();
+            for &p in &providers {
+                for &n in &needers {
+                    must_run(p, n);
+                }
             }
         }
     }
     // 2. An object that stops needing another (it is dropped, or changed so
     //    the need goes away) lets go of it before that other object is dropped
     //    or changed.
-    for e in current.edges.iter().filter(|e| e.kind != DependencyKind::Reference) {
-        let dropping = lookup(&drops, &e.from);
-        let altering = match alters.get(&e.from) {
-            Some(altering) if !desired.contains_edge(&e.from, &e.to) => altering.clone(),
-            _ => Vec::new(),
-        };
-        if dropping.is_empty() && altering.is_empty() {
-            continue;
-        }
-        let targets = [lookup(&drops, &e.to), lookup(&alters, &e.to)].concat();
-        for &t in &targets {
-            for &s in dropping.iter().chain(altering.iter()) {
-                must_run(s, t);
+    for id in keys_of([&drops, &alters]) {
+        let dropping = lookup(&drops, id);
+        for e in current.from(id).filter(|e| e.kind != DependencyKind::Reference) {
+            let altering = match alters.get(id) {
+                Some(altering) if !desired.contains_edge(id, &e.to) => altering.clone(),
+                _ => Vec::new(),
+            };
+            if dropping.is_empty() && altering.is_empty() {
+                continue;
+            }
+            let targets = [lookup(&drops, &e.to), lookup(&alters, &e.to)].concat();
+            for &t in &targets {
+                for &s in dropping.iter().chain(altering.iter()) {
+                    must_run(s, t);
+                }
             }
         }
     }
@@ -271,6 +276,14 @@ fn inheritance(
     }
 }
 
+/// The objects that are keys of either map, each once, in order.
+fn keys_of<'a, const N: usize>(maps: [&HashMap<&'a ObjectId, Vec<usize>>; N]) -> Vec<&'a ObjectId> {
+    let mut ids: Vec<&'a ObjectId> = maps.iter().flat_map(|m| m.keys().copied()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// Preferred orderings from references inside function bodies (which
 /// PostgreSQL does not record): what a function body reads is created before
 /// the function, and dropped after it, when nothing forbids it. Dropping the
@@ -288,26 +301,31 @@ pub fn soft_edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependen
         }
     }
     let mut out = BTreeSet::new();
-    for e in current.edges.iter().filter(|e| e.kind == DependencyKind::Reference) {
-        for &reader in droppers.get(&e.from).into_iter().flatten() {
-            for &read in droppers.get(&e.to).into_iter().flatten() {
-                if reader != read {
-                    out.insert(Edge {
-                        before: reader,
-                        after: read,
-                    });
+    // Each reader's and needer's edges are one range of the set.
+    for from in keys_of([&droppers]) {
+        for e in current.from(from).filter(|e| e.kind == DependencyKind::Reference) {
+            for &reader in &droppers[from] {
+                for &read in droppers.get(&e.to).into_iter().flatten() {
+                    if reader != read {
+                        out.insert(Edge {
+                            before: reader,
+                            after: read,
+                        });
+                    }
                 }
             }
         }
     }
-    for e in desired.edges.iter().filter(|e| e.kind == DependencyKind::Reference) {
-        for &needer in providers.get(&e.from).into_iter().flatten() {
-            for &provider in providers.get(&e.to).into_iter().flatten() {
-                if needer != provider {
-                    out.insert(Edge {
-                        before: provider,
-                        after: needer,
-                    });
+    for from in keys_of([&providers]) {
+        for e in desired.from(from).filter(|e| e.kind == DependencyKind::Reference) {
+            for &needer in &providers[from] {
+                for &provider in providers.get(&e.to).into_iter().flatten() {
+                    if needer != provider {
+                        out.insert(Edge {
+                            before: provider,
+                            after: needer,
+                        });
+                    }
                 }
             }
         }
