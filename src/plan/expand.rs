@@ -13,7 +13,7 @@
 
 use crate::catalog::{Catalog, Column, DependencyKind, ObjectId, QualifiedName, Snapshot};
 use crate::diff::Change;
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Replaces each column type change PostgreSQL has no cast for with a drop
@@ -134,16 +134,7 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
         .map(|(id, _)| id.clone())
         .collect();
 
-    let mut by_target: HashMap<&ObjectId, Vec<&ObjectId>> =
-        HashMap::with_capacity_and_hasher(current.deps.edges.len(), Default::default());
-    for edge in current
-        .deps
-        .edges
-        .iter()
-        .filter(|e| e.kind != DependencyKind::Reference)
-    {
-        by_target.entry(&edge.to).or_default().push(&edge.from);
-    }
+    let by_target = dependents_reachable(current, disturbed.keys());
     let mut regained_defaults: BTreeSet<ObjectId> = BTreeSet::new();
     // Aggregates replaced in place (`CREATE OR REPLACE AGGREGATE`): one that
     // stops using a dropped object lets go of it by its replacement, which
@@ -226,6 +217,73 @@ pub fn recreate_dependents(changes: &mut Vec<Change>, current: &Snapshot, desire
         !(in_place && superseded)
     });
     added
+}
+
+/// The dependents (by edges other than references) of every object that
+/// can be reached from `start` by going from objects to their dependents,
+/// each list in the order of the edges. One pass over the edges per step
+/// away from `start`, where a cheap sketch of the object (its kind and the
+/// length of its last name) rules out most edges before the object is
+/// hashed: building the whole reverse index of a 5,000-table catalog's
+/// 100,000 edges for the few objects a plan disturbs cost more than
+/// everything else the ordering does.
+fn dependents_reachable<'a, 's>(
+    current: &'a Snapshot,
+    start: impl Iterator<Item = &'s ObjectId>,
+) -> HashMap<&'a ObjectId, Vec<&'a ObjectId>>
+where
+    'a: 's,
+{
+    let edges = || {
+        current
+            .deps
+            .edges
+            .iter()
+            .filter(|e| e.kind != DependencyKind::Reference)
+    };
+    let mut found: HashMap<&'a ObjectId, Vec<&'a ObjectId>> = HashMap::default();
+    let mut searched: HashSet<&'s ObjectId> = HashSet::default();
+    let mut frontier: HashSet<&'s ObjectId> = start.collect();
+    while !frontier.is_empty() {
+        let sketches: HashSet<(u8, usize)> = frontier.iter().map(|id| sketch(id)).collect();
+        let mut next: HashSet<&'s ObjectId> = HashSet::default();
+        for e in edges() {
+            if sketches.contains(&sketch(&e.to)) && frontier.contains(&e.to) {
+                found.entry(&e.to).or_default().push(&e.from);
+                if !frontier.contains(&e.from) && !searched.contains(&e.from) {
+                    next.insert(&e.from);
+                }
+            }
+        }
+        searched.extend(frontier);
+        frontier = next;
+    }
+    found
+}
+
+/// The kind of an object and the length of its last name: equal for equal
+/// objects, and quick to take.
+fn sketch(id: &ObjectId) -> (u8, usize) {
+    use ObjectId::*;
+    match id {
+        Schema(s) => (0, s.len()),
+        Extension(s) => (1, s.len()),
+        Type(q) => (2, q.name.len()),
+        Sequence(q) => (3, q.name.len()),
+        SequenceOwner(q) => (4, q.name.len()),
+        Table(q) => (5, q.name.len()),
+        Column(_, c) => (6, c.len()),
+        Constraint(_, c) => (7, c.len()),
+        Index(q) => (8, q.name.len()),
+        View(q) => (9, q.name.len()),
+        MaterializedView(q) => (10, q.name.len()),
+        Function(q, _) => (11, q.name.len()),
+        Aggregate(q, _) => (12, q.name.len()),
+        Trigger(_, t) => (13, t.len()),
+        Policy(_, p) => (14, p.len()),
+        Collation(q) => (15, q.name.len()),
+        DefaultPrivileges(_, _, kind) => (16, kind.len()),
+    }
 }
 
 /// The two column changes that take a default out of the way of a function
