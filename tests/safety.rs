@@ -1,8 +1,8 @@
 //! `apply`'s safety checks against a real PostgreSQL: hazard kinds and their
 //! estimates, data checks that find the rows a step would fail on before
 //! anything runs, and the pre-flight refusal when another session holds a
-//! lock on a table the plan changes. Every refusal leaves the database as it
-//! was.
+//! lock on a table the plan changes; the verification of the end state
+//! before commit. Every refusal leaves the database as it was.
 
 mod support;
 
@@ -333,6 +333,54 @@ fn hazards_carry_the_planner_estimate_and_skip_tables_known_empty() {
         }
         let empty: Vec<&str> = plan.lines().filter(|l| l.contains("hazard") && l.contains("public.empty")).collect();
         assert!(empty.is_empty(), "an analyzed empty table costs nothing to change: {empty:?}");
+        support::drop_db(&db).await;
+    });
+}
+
+/// Apply verifies its end state before it commits: steps that do not lead
+/// to the plan's end state (here a column added with another type than the
+/// plan's) are rolled back, and the error names the difference.
+#[test]
+fn an_end_state_other_than_the_plans_is_not_committed() {
+    use converge::apply::{ApplyError, ApplyOptions};
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("safety_verify").await;
+        let schema = "CREATE TABLE customers (id int PRIMARY KEY, name text);\n";
+        support::load(&db, schema).await.unwrap();
+        let desired = converge::source::Desired::from_sources(converge::source::Sources::from_texts([(
+            "schema.sql".to_string(),
+            format!("{schema}ALTER TABLE customers ADD COLUMN note text;\n"),
+        )]))
+        .unwrap();
+        let janitor = converge::shadow::Janitor::default();
+        let planned = converge::pipeline::plan(desired, &db, &support::admin(), &janitor, &Default::default()).await;
+        janitor.cleanup().await;
+        let mut planned = planned.unwrap();
+        let step = planned
+            .plan
+            .steps
+            .iter_mut()
+            .find(|s| s.forward.iter().any(|f| f.contains("ADD COLUMN note text")))
+            .expect("the plan adds the column");
+        step.forward = step
+            .forward
+            .iter()
+            .map(|f| f.replace("note text", "note varchar(10)"))
+            .collect();
+        let options = ApplyOptions {
+            record_history: false,
+            ..Default::default()
+        };
+        let error = converge::apply::apply(&db, &planned, &options).await.unwrap_err();
+        assert!(matches!(error, ApplyError::Verify(_)), "{error}");
+        assert!(error.to_string().contains("customers.note"), "{error}");
+        let columns = query_i64(
+            &db,
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.customers'::regclass AND attname = 'note'",
+        )
+        .await;
+        assert_eq!(columns, 0, "nothing was committed");
         support::drop_db(&db).await;
     });
 }

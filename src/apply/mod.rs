@@ -19,7 +19,7 @@ mod undo;
 pub use history::Kind;
 pub use undo::undo_document;
 
-use crate::catalog::{Catalog, Fingerprint, Snapshot};
+use crate::catalog::{Catalog, Fingerprint};
 use crate::db::{DbError, Endpoint, query_error};
 use crate::diff::diff;
 use crate::pipeline::{Planned, normalize};
@@ -396,7 +396,7 @@ async fn run(
         .map_err(query_error("cannot set client_min_messages"))?;
 
     let phase = Instant::now();
-    let before = check_start(client, target, document).await?;
+    check_start(client, target, document).await?;
     timings::record("apply: check the starting point", phase);
     set_timeouts(client, options, true).await?;
 
@@ -424,7 +424,7 @@ async fn run(
     timings::record("apply: run the steps", phase);
 
     let phase = Instant::now();
-    let after = crate::introspect::introspect_changed_transaction(&*client, before).await?;
+    let after = crate::introspect::introspect_in_transaction(&*client).await?;
     let after = normalize(after.catalog, &document.options);
     let (fingerprint, json) = end_state(&after);
     timings::record("apply: verify the end state", phase);
@@ -444,13 +444,12 @@ async fn run(
 /// Refuses when the target is not what the plan was made against: another
 /// server major version, or another catalog (drift). Runs in the caller's
 /// transaction on `target`, before it changes anything (so a big catalog is
-/// read on several connections sharing its snapshot). Returns what it read,
-/// from which the end state is read as its changes.
+/// read on several connections sharing its snapshot).
 async fn check_start(
     client: &tokio_postgres::Client,
     target: &Endpoint,
     document: &PlanDocument,
-) -> Result<Snapshot, ApplyError> {
+) -> Result<(), ApplyError> {
     let before = crate::introspect::introspect_unchanged_transaction(client, target).await?;
     let found_major = before.server_version / 10000;
     if found_major != document.server_major {
@@ -459,14 +458,15 @@ async fn check_start(
             found: found_major,
         });
     }
-    let found = Fingerprint::of_catalog(&normalize(before.catalog.clone(), &document.options));
+    let found = Fingerprint::of_catalog(&normalize(before.catalog, &document.options));
     if found != document.fingerprints.current_catalog {
         return Err(ApplyError::Drift {
             expected: document.fingerprints.current_catalog.short().to_string(),
             found: found.short().to_string(),
         });
     }
-    Ok(before)
+
+    Ok(())
 }
 
 /// Sends the configured `lock_timeout` and `statement_timeout` (through

@@ -252,10 +252,7 @@ pub async fn reread_changes(
     });
     let by_name = futures_util::future::try_join_all(reads).await?;
     debug_assert_eq!(by_name.len() + 1, QUERIES.len());
-    timings::record(
-        &format!("read what changed: the queries ({} relations)", to_read.len()),
-        started,
-    );
+    timings::record("read what changed: the queries", started);
     let started = Instant::now();
     let mut rows = Rows {
         by_name: by_name.into_iter().collect(),

@@ -250,23 +250,6 @@ pub async fn introspect_unchanged_transaction(
     Ok(parallel::read_in(client, endpoint).await?.0)
 }
 
-/// The end state of the caller's transaction, given `before`: what that
-/// transaction read (`introspect_unchanged_transaction`) before it changed
-/// anything. Only what the transaction changed is read again and merged
-/// into `before` (`reread_changes`, as for the kept shadow database), or,
-/// where only a whole read is sure (partitioned tables), everything is.
-/// Objects other sessions changed meanwhile and this transaction did not
-/// touch are seen as `before` saw them.
-pub async fn introspect_changed_transaction(
-    client: &impl GenericClient,
-    before: Snapshot,
-) -> Result<Snapshot, DbError> {
-    match reread_changes(client, before).await? {
-        Ok(after) => Ok(after),
-        Err(_whole_read_needed) => introspect_in_transaction(client).await,
-    }
-}
-
 /// Every query on one connection, inside the caller's transaction.
 async fn read(client: &impl GenericClient) -> Result<(Snapshot, usize), DbError> {
     prepare_session(client).await?;
