@@ -301,36 +301,36 @@ pub fn soft_edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependen
         }
     }
     let mut out = BTreeSet::new();
-    // Each reader's and needer's edges are one range of the set.
-    for from in keys_of([&droppers]) {
-        for e in current.from(from).filter(|e| e.kind == DependencyKind::Reference) {
-            for &reader in &droppers[from] {
-                for &read in droppers.get(&e.to).into_iter().flatten() {
-                    if reader != read {
-                        out.insert(Edge {
-                            before: reader,
-                            after: read,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    for from in keys_of([&providers]) {
-        for e in desired.from(from).filter(|e| e.kind == DependencyKind::Reference) {
-            for &needer in &providers[from] {
-                for &provider in providers.get(&e.to).into_iter().flatten() {
-                    if needer != provider {
-                        out.insert(Edge {
-                            before: provider,
-                            after: needer,
-                        });
-                    }
-                }
-            }
-        }
-    }
+    reference_pairs(&droppers, current, |reader, read| {
+        out.insert(Edge {
+            before: reader,
+            after: read,
+        });
+    });
+    reference_pairs(&providers, desired, |needer, provider| {
+        out.insert(Edge {
+            before: provider,
+            after: needer,
+        });
+    });
     out
+}
+
+/// Calls `each(a, b)` for every reference edge of `deps` from an object of
+/// step `a` to an object of another step `b`, `steps` giving the steps of
+/// each object. Each object's edges are one range of the set.
+fn reference_pairs(steps: &HashMap<&ObjectId, Vec<usize>>, deps: &Dependencies, mut each: impl FnMut(usize, usize)) {
+    for from in keys_of([steps]) {
+        for e in deps.from(from).filter(|e| e.kind == DependencyKind::Reference) {
+            for &a in &steps[from] {
+                for &b in steps.get(&e.to).into_iter().flatten() {
+                    if a != b {
+                        each(a, b);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A name in one of PostgreSQL's namespaces: (0 = relations, 1 = types,
