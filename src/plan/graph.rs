@@ -276,7 +276,7 @@ fn inheritance(
     }
 }
 
-/// The objects that are keys of either map, each once, in order.
+/// The objects that are keys of any of `maps`, each once, in order.
 fn keys_of<'a, const N: usize>(maps: [&HashMap<&'a ObjectId, Vec<usize>>; N]) -> Vec<&'a ObjectId> {
     let mut ids: Vec<&'a ObjectId> = maps.iter().flat_map(|m| m.keys().copied()).collect();
     ids.sort_unstable();
