@@ -318,3 +318,24 @@ fn plan_json_matches_its_snapshot() {
         support::drop_db(&db).await;
     });
 }
+
+/// The README's quick start runs `cargo run --release -- apply --yes`: with
+/// more than one binary in the package (`converge-bench`), that works only
+/// while the manifest names `converge` as the one `cargo run` runs.
+#[test]
+fn cargo_run_runs_converge() {
+    let manifest: toml::Table = std::fs::read_to_string("Cargo.toml")
+        .expect("Cargo.toml")
+        .parse()
+        .expect("Cargo.toml is TOML");
+    let binaries = std::fs::read_dir("src/bin").map(|d| d.count()).unwrap_or(0) + 1;
+    let readme = std::fs::read_to_string("README.md").expect("README.md");
+    assert!(readme.contains("cargo run --release -- apply --yes"));
+    if binaries > 1 {
+        assert_eq!(
+            manifest["package"].get("default-run").and_then(|v| v.as_str()),
+            Some("converge"),
+            "{binaries} binaries: `cargo run` needs `default-run = \"converge\"` in [package]"
+        );
+    }
+}
