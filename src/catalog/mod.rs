@@ -209,7 +209,15 @@ pub struct Dependency {
 /// All dependencies between the objects of one catalog.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dependencies {
+    /// Read back in bulk: the edges are written in order, and a set built
+    /// from them at once compares each with its neighbour only (inserting
+    /// 100,000 edges one by one searches the tree for each).
+    #[serde(deserialize_with = "edges_in_bulk")]
     pub edges: BTreeSet<Dependency>,
+}
+
+fn edges_in_bulk<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeSet<Dependency>, D::Error> {
+    Ok(Vec::<Dependency>::deserialize(deserializer)?.into_iter().collect())
 }
 
 impl Dependencies {
@@ -304,5 +312,29 @@ mod tests {
         assert_eq!(deps.from(&ObjectId::Schema(String::new())).count(), 1);
         let z = table("z");
         assert_eq!(deps.from(&z).count(), 0);
+    }
+
+    #[test]
+    fn edges_read_back_in_bulk_are_the_set_written() {
+        let column = |t: u32, c: u32| ObjectId::Column(QualifiedName::new("s", format!("t{t}")), format!("c{c}"));
+        let mut deps = Dependencies::default();
+        for i in 0..500u32 {
+            let (t, c) = ((i * 7919) % 13, (i * 31) % 5);
+            let kind = [DependencyKind::Normal, DependencyKind::Auto][(i % 2) as usize];
+            let to = ObjectId::Table(QualifiedName::new("s", format!("t{}", (t + 1) % 13)));
+            deps.insert(column(t, c), to, kind);
+        }
+        assert!(deps.edges.len() > 100);
+        let bytes = postcard::to_allocvec(&deps).unwrap();
+        let read: Dependencies = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(read, deps);
+        let json: Dependencies = serde_json::from_str(&serde_json::to_string(&deps).unwrap()).unwrap();
+        assert_eq!(json, deps);
+        // Written out of order (by hand), they still make the same set.
+        let mut edges: Vec<&Dependency> = deps.edges.iter().collect();
+        edges.reverse();
+        let reversed: Dependencies =
+            serde_json::from_str(&format!("{{\"edges\":{}}}", serde_json::to_string(&edges).unwrap())).unwrap();
+        assert_eq!(reversed, deps);
     }
 }

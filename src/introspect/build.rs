@@ -125,10 +125,18 @@ fn aggregate(r: &Row) -> Result<Aggregate, DbError> {
 pub(crate) fn catalog(
     rows: &Rows,
     role: &str,
-    columns: impl FnOnce() -> Result<Vec<ColumnRow>, DbError>,
+    columns: impl FnOnce() -> Result<Vec<RelationColumns>, DbError>,
 ) -> Result<(Catalog, Oids), DbError> {
     let mut c = Catalog::default();
     let mut oids = Oids::default();
+    // The maps that take an entry per relation, type or constraint, sized
+    // once (growing them rehashes every entry each time).
+    let count = |names: &[&str]| names.iter().map(|n| rows.get(n).len()).sum::<usize>();
+    oids.classes
+        .reserve(count(&["composite types", "sequences", "tables", "views", "indexes"]));
+    oids.types
+        .reserve(2 * count(&["enum types", "domains", "composite types", "range types"]) + count(&["tables", "views"]));
+    oids.constraints.reserve(count(&["constraints"]));
 
     for r in rows.get("schemas") {
         let (oid, name): (u32, String) = (get(r, 0, "schema")?, get(r, 1, "schema")?);
@@ -403,42 +411,54 @@ pub(crate) fn catalog(
             },
         );
     }
-    // In column order (decoded and sorted by `column_rows`): each table's
-    // and view's columns are pushed as they come.
-    for decoded in columns()? {
-        let ColumnRow {
-            relid,
-            attnum,
-            default_oid,
-            identity_sequence,
-            column,
-        } = decoded;
+    // Each relation's columns, in column order (`by_relation`): a table or
+    // view is looked up once and takes its list whole.
+    let relations = columns()?;
+    oids.columns.reserve(relations.iter().map(|r| r.columns.len()).sum());
+    oids.attrdefs.reserve(
+        relations
+            .iter()
+            .flat_map(|r| &r.facts)
+            .filter(|f| f.default_oid.is_some())
+            .count(),
+    );
+    for RelationColumns { relid, columns, facts } in relations {
         if let Some(view_name) = views_by_oid.get(&relid) {
-            oids.columns.insert((relid, attnum), column.name.clone());
+            for (column, fact) in columns.iter().zip(&facts) {
+                oids.columns.insert((relid, fact.attnum), column.name.clone());
+            }
             if let Some(v) = c.views.get_mut(view_name) {
-                v.columns.push(ViewColumn {
-                    name: column.name,
-                    data_type: column.data_type,
-                    default: column.default,
-                    comment: column.comment,
-                    acl: column.acl,
-                });
+                v.columns = columns
+                    .into_iter()
+                    .map(|column| ViewColumn {
+                        name: column.name,
+                        data_type: column.data_type,
+                        default: column.default,
+                        comment: column.comment,
+                        acl: column.acl,
+                    })
+                    .collect();
             }
             continue;
         }
         let Some(table_name) = tables_by_oid.get(&relid) else {
             continue;
         };
-        oids.columns.insert((relid, attnum), column.name.clone());
-        let column_id = ObjectId::Column(table_name.clone(), column.name.clone());
-        if let Some(def_oid) = default_oid {
-            oids.attrdefs.insert(def_oid, column_id.clone());
-        }
-        if let Some(seq_oid) = identity_sequence {
-            oids.classes.insert(seq_oid, ClassObject::Other(column_id));
+        for (column, fact) in columns.iter().zip(&facts) {
+            oids.columns.insert((relid, fact.attnum), column.name.clone());
+            if fact.default_oid.is_none() && fact.identity_sequence.is_none() {
+                continue;
+            }
+            let column_id = ObjectId::Column(table_name.clone(), column.name.clone());
+            if let Some(def_oid) = fact.default_oid {
+                oids.attrdefs.insert(def_oid, column_id.clone());
+            }
+            if let Some(seq_oid) = fact.identity_sequence {
+                oids.classes.insert(seq_oid, ClassObject::Other(column_id));
+            }
         }
         if let Some(t) = c.tables.get_mut(table_name) {
-            t.columns.push(column);
+            t.columns = columns;
         }
     }
     for r in rows.get("constraints") {
@@ -669,29 +689,66 @@ pub(crate) fn catalog(
 /// the biggest query's rows are decoded beside everything else).
 pub(crate) struct ColumnRow {
     relid: u32,
+    facts: ColumnFacts,
+    column: Column,
+}
+
+/// What the catalog's OID maps need of a column besides its name.
+pub(crate) struct ColumnFacts {
     attnum: i16,
     /// The `pg_attrdef` row of its default or generation expression.
     default_oid: Option<u32>,
     /// The sequence of an identity column.
     identity_sequence: Option<u32>,
-    column: Column,
 }
 
-/// The rows of the columns query, decoded, in column order (the query
-/// leaves sorting to us); the rows are freed.
-pub(crate) fn column_rows(rows: Vec<Row>) -> Result<Vec<ColumnRow>, DbError> {
+/// The columns of one table or view, in column order.
+pub(crate) struct RelationColumns {
+    relid: u32,
+    columns: Vec<Column>,
+    /// Of each column, in the same order.
+    facts: Vec<ColumnFacts>,
+}
+
+/// The rows of the columns query, decoded and grouped by relation (the
+/// query leaves sorting to us); the rows are freed.
+pub(crate) fn column_rows(rows: Vec<Row>) -> Result<Vec<RelationColumns>, DbError> {
     let mut decoded = Vec::with_capacity(rows.len());
     for r in &rows {
         decoded.push(column_row(r)?);
     }
     drop(rows);
-    Ok(in_column_order(decoded))
+    Ok(by_relation(decoded))
 }
 
-/// Decoded rows of the columns query, put in column order.
-pub(crate) fn in_column_order(mut decoded: Vec<ColumnRow>) -> Vec<ColumnRow> {
-    decoded.sort_unstable_by_key(|c: &ColumnRow| (c.relid, c.attnum));
-    decoded
+/// Decoded rows of the columns query, grouped by relation in column order.
+/// A column is big (about 400 bytes), so the positions are sorted and each
+/// column is then moved once, straight into its relation's list, which has
+/// its final size from the start.
+pub(crate) fn by_relation(decoded: Vec<ColumnRow>) -> Vec<RelationColumns> {
+    let mut order: Vec<(u32, i16, usize)> = decoded
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.relid, c.facts.attnum, i))
+        .collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<ColumnRow>> = decoded.into_iter().map(Some).collect();
+    let mut relations = Vec::new();
+    for run in order.chunk_by(|a, b| a.0 == b.0) {
+        let mut relation = RelationColumns {
+            relid: run[0].0,
+            columns: Vec::with_capacity(run.len()),
+            facts: Vec::with_capacity(run.len()),
+        };
+        for &(_, _, i) in run {
+            if let Some(row) = slots[i].take() {
+                relation.columns.push(row.column);
+                relation.facts.push(row.facts);
+            }
+        }
+        relations.push(relation);
+    }
+    relations
 }
 
 /// One row of the columns query, decoded.
@@ -736,9 +793,11 @@ pub(crate) fn column_row(r: &Row) -> Result<ColumnRow, DbError> {
     let type_storage = storage_name(&get::<String>(r, 26, "column")?);
     Ok(ColumnRow {
         relid: get(r, 0, "column")?,
-        attnum: get(r, 1, "column")?,
-        default_oid: get(r, 6, "column")?,
-        identity_sequence: identity.as_ref().and(identity_sequence),
+        facts: ColumnFacts {
+            attnum: get(r, 1, "column")?,
+            default_oid: get(r, 6, "column")?,
+            identity_sequence: identity.as_ref().and(identity_sequence),
+        },
         column: Column {
             name: get(r, 2, "column")?,
             data_type: get(r, 3, "column")?,
