@@ -45,8 +45,6 @@ pub struct Options {
 /// Everything a plan was made from. Both snapshots' catalogs are normalized
 /// by the options (owners blanked unless managed).
 pub struct Planned {
-    /// Where the desired objects are defined in the files.
-    pub source_map: SourceMap,
     pub desired_snapshot: Snapshot,
     pub current: Snapshot,
     pub plan: Plan,
@@ -415,14 +413,14 @@ pub async fn plan_sources(
     // A new cache entry is written while the plan is made.
     let planned = async {
         let current = current?;
-        let uncastable = uncastable_types(target, &current, &desired.snapshot).await?;
+        let uncastable = Asked::start(target, builtin_type_changes(&current, &desired.snapshot));
         let known = desired.entry.as_ref().and_then(|e| e.desired_fingerprint(options));
         let recorded = known.is_some();
         let planned = plan_snapshots_known(
             &desired.source_map,
             desired.snapshot,
             current,
-            &uncastable,
+            uncastable,
             options,
             known,
         )?;
@@ -445,36 +443,108 @@ pub async fn uncastable_types(
     current: &Snapshot,
     desired: &Snapshot,
 ) -> Result<Uncastable, PipelineError> {
+    ask_uncastable(target, builtin_type_changes(current, desired)).await
+}
+
+/// The (from, to) pairs of built-in column types that the desired state
+/// changes.
+fn builtin_type_changes(current: &Snapshot, desired: &Snapshot) -> Uncastable {
     let mut pairs = Uncastable::new();
+    let builtin = |t: &str| !crate::catalog::is_user_defined_type(t);
     for (name, table) in &current.catalog.tables {
         let Some(wanted) = desired.catalog.tables.get(name) else {
             continue;
         };
-        for column in &table.columns {
-            if let Some(w) = wanted.column(&column.name) {
-                let builtin = |t: &str| !crate::catalog::is_user_defined_type(t);
+        // Mostly the same columns in the same order: paired by position,
+        // each looked up by name only where the names differ.
+        for (k, column) in table.columns.iter().enumerate() {
+            let w = match wanted.columns.get(k) {
+                Some(w) if w.name == column.name => Some(w),
+                _ => wanted.column(&column.name),
+            };
+            if let Some(w) = w {
                 if w.data_type != column.data_type && builtin(&column.data_type) && builtin(&w.data_type) {
                     pairs.insert((column.data_type.clone(), w.data_type.clone()));
                 }
             }
         }
     }
+    pairs
+}
+
+/// Which of `pairs` the target cannot cast. The questions go out together
+/// (pipelined on one connection: one round trip, not one each); each is
+/// its own statement, so one failing leaves the others be.
+async fn ask_uncastable(target: &Endpoint, pairs: Uncastable) -> Result<Uncastable, PipelineError> {
     if pairs.is_empty() {
         return Ok(pairs);
     }
     let client = target.connect().await.map_err(PipelineError::Target)?;
-    let mut uncastable = Uncastable::new();
-    for (from, to) in pairs {
-        // Type names as format_type printed them: safe to splice.
-        if client
+    let client = &client;
+    // Type names as format_type printed them: safe to splice.
+    let answers = futures_util::future::join_all(pairs.iter().map(|(from, to)| async move {
+        client
             .simple_query(&format!("SELECT NULL::{from}::{to}"))
             .await
             .is_err()
-        {
-            uncastable.insert((from, to));
+    }))
+    .await;
+    Ok(pairs
+        .into_iter()
+        .zip(answers)
+        .filter_map(|(pair, refused)| refused.then_some(pair))
+        .collect())
+}
+
+/// The answer of `ask_uncastable`, being asked on another thread while the
+/// plan is diffed (only ordering the steps needs it).
+enum Asked {
+    Known(Result<Uncastable, PipelineError>),
+    Pending(std::sync::mpsc::Receiver<Result<Uncastable, PipelineError>>),
+}
+
+impl Asked {
+    /// Starts asking about `pairs` on a thread of its own (with its own
+    /// runtime, so that waiting for the answer can never hold up the task
+    /// that answers, whatever runtime the caller runs on).
+    fn start(target: &Endpoint, pairs: Uncastable) -> Asked {
+        if pairs.is_empty() {
+            return Asked::Known(Ok(pairs));
+        }
+        let (send, receive) = std::sync::mpsc::channel();
+        let target = target.clone();
+        let asking = move || {
+            let started = Instant::now();
+            let answer = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime.block_on(ask_uncastable(&target, pairs)),
+                Err(e) => Err(asking_failed(e.to_string())),
+            };
+            timings::record("type changes PostgreSQL cannot cast (while diffing)", started);
+            // Nobody waits for it if planning failed first.
+            let _ = send.send(answer);
+        };
+        if let Err(e) = std::thread::Builder::new().spawn(asking) {
+            return Asked::Known(Err(asking_failed(format!("cannot start a thread: {e}"))));
+        }
+        Asked::Pending(receive)
+    }
+
+    /// The answer (waits for it).
+    fn answer(self) -> Result<Uncastable, PipelineError> {
+        match self {
+            Asked::Known(answer) => answer,
+            Asked::Pending(receive) => receive
+                .recv()
+                .unwrap_or_else(|_| Err(asking_failed("the thread asking it ended without an answer".into()))),
         }
     }
-    Ok(uncastable)
+}
+
+fn asking_failed(message: String) -> PipelineError {
+    PipelineError::Target(crate::db::DbError::Query {
+        context: "cannot ask the target which type changes it can cast".into(),
+        message,
+    })
 }
 
 fn timed_fingerprint(catalog: &crate::catalog::Catalog, what: &str) -> Fingerprint {
@@ -492,7 +562,14 @@ pub fn plan_snapshots(
     uncastable: &Uncastable,
     options: &Options,
 ) -> Result<Planned, PipelineError> {
-    plan_snapshots_known(source_map, desired_snapshot, current, uncastable, options, None)
+    plan_snapshots_known(
+        source_map,
+        desired_snapshot,
+        current,
+        Asked::Known(Ok(uncastable.clone())),
+        options,
+        None,
+    )
 }
 
 /// `plan_snapshots`, with the fingerprint of the desired catalog (normalized
@@ -501,14 +578,16 @@ fn plan_snapshots_known(
     source_map: &SourceMap,
     desired_snapshot: Snapshot,
     current: Snapshot,
-    uncastable: &Uncastable,
+    uncastable: Asked,
     options: &Options,
     desired_fingerprint: Option<Fingerprint>,
 ) -> Result<Planned, PipelineError> {
+    let started = Instant::now();
     let mut desired_snapshot = desired_snapshot;
     desired_snapshot.catalog = normalize(std::mem::take(&mut desired_snapshot.catalog), options);
     let mut current = current;
     current.catalog = normalize(std::mem::take(&mut current.catalog), options);
+    timings::record("normalize both catalogs", started);
     // The fingerprints (sha256 of each catalog's canonical form: megabytes
     // of JSON for thousands of tables) are made on two other threads while
     // this one diffs and orders.
@@ -522,12 +601,16 @@ fn plan_snapshots_known(
         let changes = crate::diff::diff(&current.catalog, &desired_snapshot.catalog);
         timings::record("diff", started);
         let started = Instant::now();
-        let plan = crate::plan::build(changes, &current, &desired_snapshot, Some(source_map), uncastable).map(|plan| {
-            if options.online {
-                crate::plan::online(plan, &current, &desired_snapshot)
-            } else {
-                plan
-            }
+        let plan = uncastable.answer().and_then(|uncastable| {
+            crate::plan::build(changes, &current, &desired_snapshot, Some(source_map), &uncastable)
+                .map(|plan| {
+                    if options.online {
+                        crate::plan::online(plan, &current, &desired_snapshot)
+                    } else {
+                        plan
+                    }
+                })
+                .map_err(PipelineError::from)
         });
         timings::record("order and render the steps", started);
         let desired_fingerprint = desired_fingerprint.or_else(|hashing| hashing.join());
@@ -545,7 +628,6 @@ fn plan_snapshots_known(
     });
     let plan = plan?;
     Ok(Planned {
-        source_map: source_map.clone(),
         desired_snapshot,
         current,
         plan,

@@ -339,3 +339,34 @@ fn cargo_run_runs_converge() {
         );
     }
 }
+
+#[test]
+fn plan_asks_the_target_which_type_changes_it_cannot_cast() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("cfg_casts").await;
+        support::load(&db, "CREATE TABLE public.t (id int, a int, b date, c int);")
+            .await
+            .unwrap();
+        // int → uuid has no cast: the column is re-created; date → text and
+        // int → bigint are cast in place. Three questions, asked together
+        // while the plan is diffed.
+        let project = schema_dir(&[(
+            "schema/t.sql",
+            "CREATE TABLE public.t (id int, a uuid, b text, c bigint);",
+        )]);
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let o = converge(
+            &["plan", "--url", &url, "--dev-url", &admin, "--format", "sql"],
+            Some(project.path()),
+        );
+        let plan = text(&o.stdout);
+        assert!(o.status.success(), "{}\n{plan}", text(&o.stderr));
+        assert!(plan.contains("DROP COLUMN a"), "a is re-created:\n{plan}");
+        assert!(plan.contains("ADD COLUMN a uuid"), "a is re-created:\n{plan}");
+        assert!(plan.contains("ALTER COLUMN b TYPE text"), "b is cast:\n{plan}");
+        assert!(plan.contains("ALTER COLUMN c TYPE bigint"), "c is cast:\n{plan}");
+        assert!(!plan.contains("DROP COLUMN b") && !plan.contains("DROP COLUMN c"), "{plan}");
+    });
+}
