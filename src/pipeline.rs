@@ -462,10 +462,12 @@ fn builtin_type_changes(current: &Snapshot, desired: &Snapshot) -> Uncastable {
                 Some(w) if w.name == column.name => Some(w),
                 _ => wanted.column(&column.name),
             };
-            if let Some(w) = w {
-                if w.data_type != column.data_type && builtin(&column.data_type) && builtin(&w.data_type) {
-                    pairs.insert((column.data_type.clone(), w.data_type.clone()));
-                }
+            if let Some(w) = w
+                && w.data_type != column.data_type
+                && builtin(&column.data_type)
+                && builtin(&w.data_type)
+            {
+                pairs.insert((column.data_type.clone(), w.data_type.clone()));
             }
         }
     }

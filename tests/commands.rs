@@ -367,6 +367,9 @@ fn plan_asks_the_target_which_type_changes_it_cannot_cast() {
         assert!(plan.contains("ADD COLUMN a uuid"), "a is re-created:\n{plan}");
         assert!(plan.contains("ALTER COLUMN b TYPE text"), "b is cast:\n{plan}");
         assert!(plan.contains("ALTER COLUMN c TYPE bigint"), "c is cast:\n{plan}");
-        assert!(!plan.contains("DROP COLUMN b") && !plan.contains("DROP COLUMN c"), "{plan}");
+        assert!(
+            !plan.contains("DROP COLUMN b") && !plan.contains("DROP COLUMN c"),
+            "{plan}"
+        );
     });
 }
