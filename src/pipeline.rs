@@ -584,12 +584,10 @@ fn plan_snapshots_known(
     options: &Options,
     desired_fingerprint: Option<Fingerprint>,
 ) -> Result<Planned, PipelineError> {
-    let started = Instant::now();
     let mut desired_snapshot = desired_snapshot;
     desired_snapshot.catalog = normalize(std::mem::take(&mut desired_snapshot.catalog), options);
     let mut current = current;
     current.catalog = normalize(std::mem::take(&mut current.catalog), options);
-    timings::record("normalize both catalogs", started);
     // The fingerprints (sha256 of each catalog's canonical form: megabytes
     // of JSON for thousands of tables) are made on two other threads while
     // this one diffs and orders.

@@ -176,9 +176,13 @@ pub(crate) fn dependencies(rows: Vec<DepRow>, oids: &Oids, catalog: &Catalog) ->
     };
     let (first, second) = rows.split_at(rows.len() / 2);
     let (mut edges, mut more, mut references) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| translate(second));
+        // Translated here after the first half if no thread can be had.
+        let second_half = std::thread::Builder::new().spawn_scoped(scope, || translate(second));
         let (first, references) = (translate(first), references());
-        let second = second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let second = match second_half {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => translate(second),
+        };
         (first, second, references)
     });
     // Two sorted runs and a few more edges: putting them in order merges

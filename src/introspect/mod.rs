@@ -415,8 +415,9 @@ fn assemble(fetched: Vec<Fetched>, server: ServerFacts) -> Result<Snapshot, DbEr
     crate::timings::record("introspection: build: dependencies", started);
     let stats = stats::table_stats(rows.get("table statistics"))?;
     // Freeing some 100,000 rows and OID entries takes tens of milliseconds
-    // that nothing waits for: done on the side.
-    std::thread::spawn(move || drop((rows, oids)));
+    // that nothing waits for: done on the side (if no thread can be had,
+    // the refused closure drops them here).
+    let _ = std::thread::Builder::new().spawn(move || drop((rows, oids)));
     Ok(Snapshot {
         catalog,
         deps,
