@@ -35,13 +35,14 @@ pub const ENV_CACHE: &str = "CONVERGE_CACHE";
 /// Version of the entry layout; entries of another layout are misses. (3:
 /// postcard body; 4: indexes and key constraints record their partitions'
 /// attached indexes; 5: those fields always written, as postcard needs; 6:
-/// the catalog holds aggregates and tables their inheritance parents.)
+/// the catalog holds aggregates and tables their inheritance parents; 7:
+/// a compact source map.)
 ///
 /// postcard is not self-describing: every field of every type must be
 /// written, so catalog types must not use `skip_serializing_if` (an entry
 /// would not read back). The fixtures test round-trips every fixture's
 /// desired catalog through the cache to hold that.
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
 
 /// What a cached snapshot depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

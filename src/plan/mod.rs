@@ -204,7 +204,7 @@ pub fn build(
                     },
                 )
             },
-            source: located.cloned(),
+            source: located,
             implied_by,
             reason: d.reason.clone(),
             change: d.change.clone(),

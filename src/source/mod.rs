@@ -56,6 +56,29 @@ impl std::fmt::Display for Location {
     }
 }
 
+/// The object whose statement defines `id` when no statement names `id`
+/// itself: a column or constraint is defined by its table's statement, a
+/// sequence's owner by the sequence's, one overload of a routine by the
+/// statement of a routine of that name.
+pub(crate) fn defined_with(id: &ObjectId) -> Option<ObjectId> {
+    match id {
+        ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => Some(ObjectId::Table(t.clone())),
+        ObjectId::SequenceOwner(s) => Some(ObjectId::Sequence(s.clone())),
+        ObjectId::Function(..) | ObjectId::Aggregate(..) => commented_with(id),
+        _ => None,
+    }
+}
+
+/// The object whose `COMMENT ON` comments `id` when none names `id`
+/// itself: one overload of a routine takes the comment on its name.
+pub(crate) fn commented_with(id: &ObjectId) -> Option<ObjectId> {
+    match id {
+        ObjectId::Function(q, args) if !args.is_empty() => Some(ObjectId::Function(q.clone(), String::new())),
+        ObjectId::Aggregate(q, args) if !args.is_empty() => Some(ObjectId::Aggregate(q.clone(), String::new())),
+        _ => None,
+    }
+}
+
 /// The parsed, ordered desired state.
 #[derive(Debug, Clone)]
 pub struct Desired {
@@ -222,17 +245,10 @@ impl Desired {
     /// The statement that defines an object (or, for objects inside a table
     /// that the statement does not name, the table's statement).
     pub fn defining(&self, id: &ObjectId) -> Option<&Statement> {
-        let index = self.definitions.get(id).or_else(|| match id {
-            ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => self.definitions.get(&ObjectId::Table(t.clone())),
-            ObjectId::SequenceOwner(s) => self.definitions.get(&ObjectId::Sequence(s.clone())),
-            ObjectId::Function(q, args) if !args.is_empty() => {
-                self.definitions.get(&ObjectId::Function(q.clone(), String::new()))
-            }
-            ObjectId::Aggregate(q, args) if !args.is_empty() => {
-                self.definitions.get(&ObjectId::Aggregate(q.clone(), String::new()))
-            }
-            _ => None,
-        })?;
+        let index = self
+            .definitions
+            .get(id)
+            .or_else(|| self.definitions.get(&defined_with(id)?))?;
         self.statements.get(*index)
     }
 
@@ -244,15 +260,10 @@ impl Desired {
 
     /// The `COMMENT ON` statement for an object.
     pub fn commenting(&self, id: &ObjectId) -> Option<&Statement> {
-        let index = self.comments.get(id).or_else(|| match id {
-            ObjectId::Function(q, args) if !args.is_empty() => {
-                self.comments.get(&ObjectId::Function(q.clone(), String::new()))
-            }
-            ObjectId::Aggregate(q, args) if !args.is_empty() => {
-                self.comments.get(&ObjectId::Aggregate(q.clone(), String::new()))
-            }
-            _ => None,
-        })?;
+        let index = self
+            .comments
+            .get(id)
+            .or_else(|| self.comments.get(&commented_with(id)?))?;
         self.statements.get(*index)
     }
 
