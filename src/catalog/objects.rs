@@ -108,6 +108,41 @@ pub struct Identity {
     pub options: SequenceOptions,
 }
 
+/// How a column's values are stored (`attstorage`), written as `SET
+/// STORAGE` spells it in lower case.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Storage {
+    Plain,
+    External,
+    #[default]
+    Extended,
+    Main,
+}
+
+impl Storage {
+    /// The storage of an `attstorage` or `typstorage` code (`p`, `e`, `m`,
+    /// `x`).
+    pub fn of_code(code: &str) -> Storage {
+        match code {
+            "p" => Storage::Plain,
+            "e" => Storage::External,
+            "m" => Storage::Main,
+            _ => Storage::Extended,
+        }
+    }
+
+    /// The keyword of `ALTER COLUMN ... SET STORAGE`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Storage::Plain => "PLAIN",
+            Storage::External => "EXTERNAL",
+            Storage::Extended => "EXTENDED",
+            Storage::Main => "MAIN",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
@@ -116,16 +151,17 @@ pub struct Column {
     pub not_null: bool,
     /// The default expression as `pg_get_expr` prints it.
     pub default: Option<String>,
-    pub identity: Option<Identity>,
+    /// Boxed: few columns are identities, and a `Column` is held for every
+    /// column of two catalogs.
+    pub identity: Option<Box<Identity>>,
     /// The expression of a `GENERATED ALWAYS AS (...) STORED` column.
     pub generated: Option<String>,
     /// A collation other than the type's default, qualified: `pg_catalog."C"`.
     pub collation: Option<String>,
-    /// `SET STORAGE` when it differs from the type's: `plain`, `external`,
-    /// `extended` or `main`.
-    pub storage: Option<String>,
+    /// `SET STORAGE` when it differs from the type's.
+    pub storage: Option<Storage>,
     /// The type's own storage, which `storage: None` means (to go back to).
-    pub type_storage: String,
+    pub type_storage: Storage,
     /// `SET COMPRESSION`: `pglz` or `lz4`.
     pub compression: Option<String>,
     /// `SET STATISTICS n` when set.

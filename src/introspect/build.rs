@@ -758,7 +758,7 @@ pub(crate) fn column_row(r: &Row) -> Result<ColumnRow, DbError> {
     let identity_kind: String = get(r, 7, "column")?;
     let identity_sequence = get::<Option<u32>>(r, 11, "column")?;
     let identity = match (identity_kind.as_str(), identity_sequence) {
-        ("a" | "d", Some(_)) => Some(Identity {
+        ("a" | "d", Some(_)) => Some(Box::new(Identity {
             kind: if identity_kind == "a" {
                 IdentityKind::Always
             } else {
@@ -777,20 +777,11 @@ pub(crate) fn column_row(r: &Row) -> Result<ColumnRow, DbError> {
                 cache: get::<Option<i64>>(r, 19, "column")?.unwrap_or_default(),
                 cycle: get::<Option<bool>>(r, 20, "column")?.unwrap_or_default(),
             },
-        }),
+        })),
         _ => None,
     };
-    let storage_name = |s: &str| {
-        match s {
-            "p" => "plain",
-            "e" => "external",
-            "m" => "main",
-            _ => "extended",
-        }
-        .to_string()
-    };
-    let storage = get::<Option<String>>(r, 21, "column")?.map(|s| storage_name(&s));
-    let type_storage = storage_name(&get::<String>(r, 26, "column")?);
+    let storage = get::<Option<&str>>(r, 21, "column")?.map(Storage::of_code);
+    let type_storage = Storage::of_code(get::<&str>(r, 26, "column")?);
     Ok(ColumnRow {
         relid: get(r, 0, "column")?,
         facts: ColumnFacts {

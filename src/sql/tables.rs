@@ -153,14 +153,14 @@ fn column_settings(table: &QualifiedName, from: Option<&Column>, to: &Column) ->
         )
     };
     let mut out = Vec::new();
-    let storage = |c: &Column| c.storage.clone().unwrap_or_else(|| c.type_storage.clone());
+    let storage = |c: &Column| c.storage.unwrap_or(c.type_storage);
     // A type change resets the storage to the new type's.
     let before = match from {
         Some(f) if f.data_type == to.data_type => storage(f),
-        _ => to.type_storage.clone(),
+        _ => to.type_storage,
     };
     if before != storage(to) {
-        out.push(alter(format!("SET STORAGE {}", storage(to).to_uppercase())));
+        out.push(alter(format!("SET STORAGE {}", storage(to).keyword())));
     }
     if from.and_then(|c| c.statistics) != to.statistics {
         out.push(alter(format!("SET STATISTICS {}", to.statistics.unwrap_or(-1))));
@@ -502,7 +502,7 @@ mod tests {
         };
         let to = Column {
             not_null: true,
-            identity: Some(identity),
+            identity: Some(Box::new(identity)),
             ..col("id", "integer")
         };
         assert_eq!(
