@@ -207,52 +207,90 @@ pub struct Dependency {
 }
 
 /// All dependencies between the objects of one catalog.
+///
+/// A sorted list without repeats rather than a tree: the edges from one
+/// object are one range of it, found by binary search, and a list costs
+/// neither a node per handful of edges nor, when it is built from 100,000
+/// `pg_depend` rows or read back from the cache, a second copy of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dependencies {
-    /// Read back in bulk: the edges are written in order, and a set built
-    /// from them at once compares each with its neighbour only (inserting
-    /// 100,000 edges one by one searches the tree for each).
-    #[serde(deserialize_with = "edges_in_bulk")]
-    pub edges: BTreeSet<Dependency>,
+    /// In order (`from`, then `to`, then kind), each edge once, none from an
+    /// object to itself.
+    #[serde(deserialize_with = "edges_in_order")]
+    edges: Vec<Dependency>,
 }
 
-fn edges_in_bulk<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeSet<Dependency>, D::Error> {
-    Ok(Vec::<Dependency>::deserialize(deserializer)?.into_iter().collect())
+/// The edges as written (in order, when converge wrote them), put in order
+/// if they are not.
+fn edges_in_order<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Dependency>, D::Error> {
+    Ok(Dependencies::from_edges(Vec::<Dependency>::deserialize(deserializer)?).edges)
 }
 
 impl Dependencies {
+    /// The set of these edges, in any order, repeats and edges from an
+    /// object to itself left out.
+    pub fn from_edges(mut edges: Vec<Dependency>) -> Dependencies {
+        if !edges.is_sorted_by(|a, b| a < b) {
+            // Runs already in order (as `pg_depend` is read in halves) are
+            // merged, not sorted again.
+            edges.sort();
+            edges.dedup();
+        }
+        edges.retain(|e| e.from != e.to);
+        Dependencies { edges }
+    }
+
     pub fn insert(&mut self, from: ObjectId, to: ObjectId, kind: DependencyKind) {
         if from != to {
-            self.edges.insert(Dependency { from, to, kind });
+            let edge = Dependency { from, to, kind };
+            if let Err(at) = self.edges.binary_search(&edge) {
+                self.edges.insert(at, edge);
+            }
         }
     }
 
-    /// The edges from `from`, in order: one range of the set, which is
+    /// Every edge, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Dependency> {
+        self.edges.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.edges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.edges.is_empty()
+    }
+
+    /// Keeps only the edges `keep` says to.
+    pub fn retain(&mut self, keep: impl FnMut(&Dependency) -> bool) {
+        self.edges.retain(keep);
+    }
+
+    /// Adds the edges of `other`.
+    pub fn merge(&mut self, other: Dependencies) {
+        let mut edges = std::mem::take(&mut self.edges);
+        edges.extend(other.edges);
+        *self = Dependencies::from_edges(edges);
+    }
+
+    /// The edges from `from`, in order: one range of the list, which is
     /// ordered by `from` first.
     pub fn from<'a>(&'a self, from: &'a ObjectId) -> impl Iterator<Item = &'a Dependency> + 'a {
-        let first = Dependency {
-            from: from.clone(),
-            to: ObjectId::Schema(String::new()),
-            kind: DependencyKind::Normal,
-        };
-        self.edges.range(first..).take_while(move |e| &e.from == from)
+        let first = self.edges.partition_point(|e| &e.from < from);
+        self.edges[first..].iter().take_while(move |e| &e.from == from)
     }
 
     pub fn contains_edge(&self, from: &ObjectId, to: &ObjectId) -> bool {
-        [
-            DependencyKind::Normal,
-            DependencyKind::Auto,
-            DependencyKind::Internal,
-            DependencyKind::Reference,
-        ]
-        .into_iter()
-        .any(|kind| {
-            self.edges.contains(&Dependency {
-                from: from.clone(),
-                to: to.clone(),
-                kind,
-            })
-        })
+        self.from(from).any(|e| &e.to == to)
+    }
+}
+
+impl<'a> IntoIterator for &'a Dependencies {
+    type Item = &'a Dependency;
+    type IntoIter = std::slice::Iter<'a, Dependency>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.edges.iter()
     }
 }
 
@@ -312,6 +350,28 @@ mod tests {
         assert_eq!(deps.from(&ObjectId::Schema(String::new())).count(), 1);
         let z = table("z");
         assert_eq!(deps.from(&z).count(), 0);
+    }
+
+    #[test]
+    fn a_list_of_edges_is_kept_as_their_set() {
+        let table = |n: &str| ObjectId::Table(QualifiedName::new("public", n));
+        let edge = |from: &str, to: &str| Dependency {
+            from: table(from),
+            to: table(to),
+            kind: DependencyKind::Normal,
+        };
+        let deps = Dependencies::from_edges(vec![edge("c", "a"), edge("a", "b"), edge("c", "a"), edge("b", "b")]);
+        let mut inserted = Dependencies::default();
+        for (from, to) in [("a", "b"), ("c", "a"), ("b", "b"), ("c", "a")] {
+            inserted.insert(table(from), table(to), DependencyKind::Normal);
+        }
+        assert_eq!(deps, inserted);
+        assert_eq!(deps.iter().collect::<Vec<_>>(), [&edge("a", "b"), &edge("c", "a")]);
+        assert!(deps.contains_edge(&table("c"), &table("a")));
+        assert!(!deps.contains_edge(&table("a"), &table("c")));
+        let mut merged = Dependencies::from_edges(vec![edge("c", "a")]);
+        merged.merge(Dependencies::from_edges(vec![edge("a", "b"), edge("c", "a")]));
+        assert_eq!(merged, deps);
     }
 
     #[test]

@@ -395,10 +395,8 @@ impl Kept<'_> {
 /// Replaces the edges of what changed with `fresh` (read again, with every
 /// function body's references found again).
 fn merge_dependencies(dependencies: &mut Dependencies, fresh: Dependencies, kept: &Kept) {
-    dependencies
-        .edges
-        .retain(|e| e.kind != DependencyKind::Reference && kept.from(&e.from));
-    dependencies.edges.extend(fresh.edges);
+    dependencies.retain(|e| e.kind != DependencyKind::Reference && kept.from(&e.from));
+    dependencies.merge(fresh);
 }
 
 #[cfg(test)]
@@ -517,8 +515,7 @@ mod tests {
             to: to.clone(),
             kind,
         };
-        let mut dependencies = Dependencies::default();
-        dependencies.edges.extend([
+        let mut dependencies = Dependencies::from_edges(vec![
             edge(ObjectId::Column(q("kept"), "a".into()), DependencyKind::Normal),
             edge(ObjectId::Index(q("kept_idx")), DependencyKind::Auto),
             edge(ObjectId::Constraint(q("kept"), "c".into()), DependencyKind::Normal),
@@ -529,17 +526,18 @@ mod tests {
             edge(ObjectId::Type(q("domain")), DependencyKind::Normal),
             edge(ObjectId::Function(q("f"), String::new()), DependencyKind::Reference),
         ]);
-        let fresh = Dependencies {
-            edges: [edge(ObjectId::Column(q("changed"), "b".into()), DependencyKind::Normal)].into(),
-        };
+        let fresh = Dependencies::from_edges(vec![edge(
+            ObjectId::Column(q("changed"), "b".into()),
+            DependencyKind::Normal,
+        )]);
         merge_dependencies(&mut dependencies, fresh, &kept);
-        let from: Vec<String> = dependencies.edges.iter().map(|e| format!("{:?}", e.from)).collect();
+        let from: Vec<String> = dependencies.iter().map(|e| format!("{:?}", e.from)).collect();
         assert_eq!(
             from.len(),
             4,
             "the kept table's column, index and constraint, and the fresh edge: {from:?}"
         );
-        assert!(dependencies.edges.iter().all(|e| match &e.from {
+        assert!(dependencies.iter().all(|e| match &e.from {
             ObjectId::Column(t, c) => t == &q("kept") || c == "b",
             ObjectId::Index(i) => i == &q("kept_idx"),
             ObjectId::Constraint(t, _) => t == &q("kept"),

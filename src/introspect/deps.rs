@@ -187,9 +187,9 @@ pub(crate) fn dependencies(rows: Vec<DepRow>, oids: &Oids, catalog: &Catalog) ->
     });
     // Two sorted runs and a few more edges: putting them in order merges
     // the runs.
+    edges.reserve_exact(more.len() + references.len());
     edges.append(&mut more);
+    drop(more);
     edges.append(&mut references);
-    Ok(Dependencies {
-        edges: edges.into_iter().collect(),
-    })
+    Ok(Dependencies::from_edges(edges))
 }

@@ -236,7 +236,6 @@ where
     // Each edge's sketch, taken once for all the passes.
     let edges: Vec<(u64, &'a Dependency)> = current
         .deps
-        .edges
         .iter()
         .filter(|e| e.kind != DependencyKind::Reference)
         .map(|e| (sketch(&e.to), e))
@@ -446,12 +445,7 @@ mod tests {
             current.deps.insert(view(n + 2), table(n), DependencyKind::Reference);
         }
         let mut whole: HashMap<&ObjectId, Vec<&ObjectId>> = HashMap::default();
-        for e in current
-            .deps
-            .edges
-            .iter()
-            .filter(|e| e.kind != DependencyKind::Reference)
-        {
+        for e in current.deps.iter().filter(|e| e.kind != DependencyKind::Reference) {
             whole.entry(&e.to).or_default().push(&e.from);
         }
         let start = [table(150), column(7, "id")];

@@ -209,9 +209,8 @@ fn inheritance(
     // (child, parent): PostgreSQL records inheritance as the child table
     // needing its parent (a partition's link is automatic, not this one).
     let pairs: BTreeSet<(&QualifiedName, &QualifiedName)> = current
-        .edges
         .iter()
-        .chain(&desired.edges)
+        .chain(desired)
         .filter(|e| e.kind == DependencyKind::Normal)
         .filter_map(|e| match (&e.from, &e.to) {
             (ObjectId::Table(child), ObjectId::Table(parent)) => Some((child, parent)),

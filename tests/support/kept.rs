@@ -61,9 +61,10 @@ pub fn same(label: &str, incremental: &Snapshot, full: &Snapshot, how: &Obtained
     }
     if incremental.deps != full.deps {
         let only = |a: &Snapshot, b: &Snapshot| {
+            let theirs: std::collections::HashSet<_> = b.deps.iter().collect();
             a.deps
-                .edges
-                .difference(&b.deps.edges)
+                .iter()
+                .filter(|e| !theirs.contains(e))
                 .map(|e| format!("{e:?}"))
                 .collect::<Vec<_>>()
                 .join("\n  ")
