@@ -85,10 +85,6 @@ pub struct Desired {
     pub sources: Sources,
     /// In load order.
     pub statements: Vec<Statement>,
-    definitions: BTreeMap<ObjectId, usize>,
-    comments: BTreeMap<ObjectId, usize>,
-    /// Creating SQL of checks, exclusions and indexes, from the user's text.
-    source_sql: BTreeMap<ObjectId, String>,
 }
 
 impl Desired {
@@ -192,35 +188,7 @@ impl Desired {
         let order = order::load_order(&nodes, &default_privilege_positions(&statements));
         let mut slots: Vec<Option<Statement>> = statements.into_iter().map(Some).collect();
         let statements: Vec<Statement> = order.into_iter().filter_map(|i| slots[i].take()).collect();
-        let mut definitions = BTreeMap::new();
-        let mut comments = BTreeMap::new();
-        let mut source_sql = BTreeMap::new();
-        let mut ambiguous = Vec::new();
-        for (i, s) in statements.iter().enumerate() {
-            for (id, sql) in &s.info.source_sql {
-                // Two statements claiming one name (an explicit name and a
-                // predicted one): use neither.
-                if source_sql.insert(id.clone(), sql.clone()).is_some() {
-                    ambiguous.push(id.clone());
-                }
-            }
-            for id in &s.info.defines {
-                definitions.entry(id.clone()).or_insert(i);
-            }
-            if let Some(id) = &s.info.comments_on {
-                comments.insert(id.clone(), i);
-            }
-        }
-        for id in ambiguous {
-            source_sql.remove(&id);
-        }
-        let desired = Desired {
-            sources,
-            statements,
-            definitions,
-            comments,
-            source_sql,
-        };
+        let desired = Desired { sources, statements };
         Ok((desired, now_known))
     }
 
@@ -242,29 +210,68 @@ impl Desired {
         first_line_span(&self.sources.files[stmt.file], stmt.start, stmt.end)
     }
 
+    /// The statement that defines each object: the first, in load order,
+    /// to name it. (Not kept: a plan needs it only as the `SourceMap`, and
+    /// at thousands of tables the map costs tens of MB for as long as the
+    /// shadow database is loaded and read.)
+    pub(crate) fn definitions(&self) -> BTreeMap<ObjectId, usize> {
+        let mut definitions = BTreeMap::new();
+        for (i, s) in self.statements.iter().enumerate() {
+            for id in &s.info.defines {
+                definitions.entry(id.clone()).or_insert(i);
+            }
+        }
+        definitions
+    }
+
+    /// The `COMMENT ON` statement of each object: the last, in load order.
+    pub(crate) fn comments(&self) -> BTreeMap<ObjectId, usize> {
+        let mut comments = BTreeMap::new();
+        for (i, s) in self.statements.iter().enumerate() {
+            if let Some(id) = &s.info.comments_on {
+                comments.insert(id.clone(), i);
+            }
+        }
+        comments
+    }
+
     /// The statement that defines an object (or, for objects inside a table
-    /// that the statement does not name, the table's statement).
+    /// that the statement does not name, the table's statement). A scan of
+    /// the statements, for one look-up: plans look up many in a `SourceMap`.
     pub fn defining(&self, id: &ObjectId) -> Option<&Statement> {
-        let index = self
-            .definitions
-            .get(id)
-            .or_else(|| self.definitions.get(&defined_with(id)?))?;
-        self.statements.get(*index)
+        let first = |id: &ObjectId| self.statements.iter().find(|s| s.info.defines.contains(id));
+        first(id).or_else(|| first(&defined_with(id)?))
     }
 
-    /// The SQL that creates a check or exclusion constraint or an index as
-    /// the desired files wrote it (see `definitions`).
-    pub fn source_sql(&self, id: &ObjectId) -> Option<&str> {
-        self.source_sql.get(id).map(String::as_str)
+    /// The SQL that creates each check or exclusion constraint and index as
+    /// the desired files wrote it (see `definitions`), for the `SourceMap`.
+    pub(crate) fn source_sql(&self) -> BTreeMap<ObjectId, String> {
+        let mut source_sql = BTreeMap::new();
+        let mut ambiguous = Vec::new();
+        for s in &self.statements {
+            for (id, sql) in &s.info.source_sql {
+                // Two statements claiming one name (an explicit name and a
+                // predicted one): use neither.
+                if source_sql.insert(id.clone(), sql.clone()).is_some() {
+                    ambiguous.push(id.clone());
+                }
+            }
+        }
+        for id in ambiguous {
+            source_sql.remove(&id);
+        }
+        source_sql
     }
 
-    /// The `COMMENT ON` statement for an object.
+    /// The `COMMENT ON` statement for an object (a scan, as `defining`).
     pub fn commenting(&self, id: &ObjectId) -> Option<&Statement> {
-        let index = self
-            .comments
-            .get(id)
-            .or_else(|| self.comments.get(&commented_with(id)?))?;
-        self.statements.get(*index)
+        let last = |id: &ObjectId| {
+            self.statements
+                .iter()
+                .rev()
+                .find(|s| s.info.comments_on.as_ref() == Some(id))
+        };
+        last(id).or_else(|| last(&commented_with(id)?))
     }
 
     pub fn fingerprint(&self) -> Fingerprint {

@@ -62,9 +62,9 @@ impl SourceMap {
         SourceMap {
             files: desired.fingerprint(),
             paths: desired.sources.files.iter().map(|f| f.path.clone()).collect(),
-            definitions: kept(&desired.definitions, defined_with),
-            comments: kept(&desired.comments, commented_with),
-            source_sql: desired.source_sql.clone(),
+            definitions: kept(&desired.definitions(), defined_with),
+            comments: kept(&desired.comments(), commented_with),
+            source_sql: desired.source_sql(),
         }
     }
 

@@ -24,7 +24,7 @@ use crate::catalog::{Acl, ObjectId};
 use crate::diff::Change;
 
 /// Where the SQL of objects defined in the desired files can be found (see
-/// `source::Desired::source_sql`).
+/// `source::SourceMap::source_sql`).
 pub type SourceSql<'a> = &'a dyn Fn(&ObjectId) -> Option<String>;
 
 /// What rendering may know beyond the change itself.
