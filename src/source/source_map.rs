@@ -76,23 +76,22 @@ impl SourceMap {
     /// Where an object is defined (for objects inside a table that the
     /// statement does not name, the table's statement).
     pub fn defining(&self, id: &ObjectId) -> Option<Location> {
-        let point = self
-            .definitions
-            .get(id)
-            .or_else(|| self.definitions.get(&defined_with(id)?))?;
-        self.location(point)
+        self.locate(&self.definitions, id, defined_with)
     }
 
     /// Where the `COMMENT ON` statement for an object is.
     pub fn commenting(&self, id: &ObjectId) -> Option<Location> {
-        let point = self
-            .comments
-            .get(id)
-            .or_else(|| self.comments.get(&commented_with(id)?))?;
-        self.location(point)
+        self.locate(&self.comments, id, commented_with)
     }
 
-    fn location(&self, point: &Point) -> Option<Location> {
+    /// Where `map` puts `id`, or else the object it falls back to.
+    fn locate(
+        &self,
+        map: &BTreeMap<ObjectId, Point>,
+        id: &ObjectId,
+        fallback: fn(&ObjectId) -> Option<ObjectId>,
+    ) -> Option<Location> {
+        let point = map.get(id).or_else(|| map.get(&fallback(id)?))?;
         Some(Location {
             file: self.paths.get(point.file)?.clone(),
             line: point.line,
