@@ -43,6 +43,10 @@ static FULL_LOADS: AtomicUsize = AtomicUsize::new(0);
 static READ_CHANGES: AtomicUsize = AtomicUsize::new(0);
 /// Index definitions compared with the server's `pg_get_indexdef`.
 static INDEX_DEFINITIONS: AtomicUsize = AtomicUsize::new(0);
+/// Plans whose end state apply's read found as what its transaction
+/// changed (not as a whole read), and those it read whole.
+static END_CHANGES: AtomicUsize = AtomicUsize::new(0);
+static END_WHOLE: AtomicUsize = AtomicUsize::new(0);
 
 fn main() {
     let args = Arguments::from_args();
@@ -72,6 +76,17 @@ fn main() {
     // incremental cases compare (partitioning is read in full by design).
     if incremental >= 100 && changes * 5 < incremental * 4 {
         eprintln!("error: too few incremental cases were read as their changes ({changes} of {incremental})");
+        std::process::exit(101);
+    }
+    let (end_changes, end_whole) = (END_CHANGES.load(Ordering::SeqCst), END_WHOLE.load(Ordering::SeqCst));
+    eprintln!("apply's end state: {end_changes} plan(s) read as their changes, {end_whole} read whole");
+    // Verifying from what the transaction changed must be what most plans
+    // compare (a filter, partitioning and online steps are read whole).
+    if incremental + full >= 100 && end_changes * 3 < (end_changes + end_whole) * 2 {
+        eprintln!(
+            "error: too few plans' end states were read as their changes ({end_changes} of {})",
+            end_changes + end_whole
+        );
         std::process::exit(101);
     }
     let compared = INDEX_DEFINITIONS.load(Ordering::SeqCst);
@@ -232,6 +247,7 @@ async fn converge_case(
             "{name}: planning twice from the same inputs gave different SQL"
         ));
     }
+    end_state_read(name, target, &planned).await?;
     let apply_options = converge::apply::ApplyOptions {
         allowed: Allowed::parse(&["all".into()]).unwrap_or_default(),
         record_history: true,
@@ -413,4 +429,54 @@ fn line_diff(expected: &str, actual: &str) -> String {
     let mut out: Vec<String> = e.difference(&a).map(|l| format!("- {l}")).collect();
     out.extend(a.difference(&e).map(|l| format!("+ {l}")));
     out.join("\n")
+}
+
+/// Apply's read of its end state from what its transaction changed, merged
+/// into its starting point (`apply::read_end`), equals a whole read in the
+/// same transaction: the plan's steps are run as apply runs them, in a
+/// transaction that is then rolled back. Plans with a step that cannot run
+/// in a transaction are applied in groups and verified whole: skipped.
+async fn end_state_read(
+    name: &str,
+    target: &converge::db::Endpoint,
+    planned: &converge::pipeline::Planned,
+) -> Result<(), String> {
+    let document = planned.document();
+    if document.steps.is_empty() || document.steps.iter().any(|s| !s.transactional) {
+        return Ok(());
+    }
+    let fail = |what: &str| {
+        let what = what.to_string();
+        move |e: tokio_postgres::Error| format!("{name}: end state read: {what}: {e}")
+    };
+    let client = target.connect().await.map_err(|e| format!("{name}: {e}"))?;
+    client.batch_execute("BEGIN").await.map_err(fail("begin"))?;
+    let before = converge::apply::read_start(&client, target, &document.options)
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
+    client
+        .batch_execute(&converge::sql::settings_batch(&converge::sql::step_settings(), true))
+        .await
+        .map_err(fail("settings"))?;
+    for statement in document.steps.iter().flat_map(|s| &s.forward) {
+        client.batch_execute(statement).await.map_err(fail(statement))?;
+    }
+    let (end, read) = converge::apply::read_end(&client, Some(before), &document.options)
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
+    let (whole, _) = converge::apply::read_end(&client, None, &document.options)
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
+    client.batch_execute("ROLLBACK").await.map_err(fail("rollback"))?;
+    if !end.same_as(&whole) {
+        return Err(format!(
+            "{name}: apply's end state read from what its transaction changed ({read:?}) differs from a whole read:\n{}",
+            converge::apply::differences(&end, &whole)
+        ));
+    }
+    match read {
+        converge::apply::EndRead::Changes => END_CHANGES.fetch_add(1, Ordering::SeqCst),
+        converge::apply::EndRead::Whole(_) => END_WHOLE.fetch_add(1, Ordering::SeqCst),
+    };
+    Ok(())
 }

@@ -53,7 +53,7 @@ pub(super) async fn run(
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .map_err(query_error("cannot begin the transaction"))?;
-    let checked = super::check_start(client, target, document).await;
+    let checked = super::check_start(client, target, document).await.map(drop);
     client
         .batch_execute("COMMIT")
         .await

@@ -8,13 +8,40 @@
 -- to. Then the set is closed over ownership both ways (an index and its
 -- table, an owned or identity sequence and its table), since the catalog
 -- reads one with the other (changed_closure.sql). What was dropped leaves
--- no row: the caller finds it by name among the relations that exist.
+-- no row: a dropped relation is found by name among the relations that
+-- exist; a part dropped from a relation that stays (a foreign key, a
+-- trigger, a policy, a comment), by the lock its statement took on the
+-- relation: every relation the transaction locked in more than ACCESS
+-- SHARE mode (which reading takes) counts as changed. And a relation can
+-- print another object's name without a row of its own changing: a
+-- default, check, index predicate or view that holds an enum label prints
+-- the new label after `ALTER TYPE ... RENAME VALUE`, a `nextval` default
+-- the sequence's new name. So the relations whose objects depend on a type
+-- (or its labels) or a sequence the transaction changed count as changed
+-- too. (Plans rename nothing else another relation could print: a type,
+-- domain or collation renamed aside has its users moved off it before it
+-- is dropped.)
 WITH changed_objects AS (
     SELECT d.classoid AS classid, d.objoid AS objid
     FROM pg_catalog.pg_description d WHERE pg_catalog.age(d.xmin) <= 0
     UNION
     SELECT d.classid, d.objid
     FROM pg_catalog.pg_depend d WHERE pg_catalog.age(d.xmin) <= 0
+),
+printed AS (
+    SELECT 'pg_catalog.pg_type'::pg_catalog.regclass AS classid, t.oid AS objid
+    FROM pg_catalog.pg_type t WHERE pg_catalog.age(t.xmin) <= 0
+    UNION
+    SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, e.enumtypid
+    FROM pg_catalog.pg_enum e WHERE pg_catalog.age(e.xmin) <= 0
+    UNION
+    SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid
+    FROM pg_catalog.pg_class c WHERE c.relkind = 'S' AND pg_catalog.age(c.xmin) <= 0
+),
+printing AS (
+    SELECT d.classid, d.objid
+    FROM printed p
+    JOIN pg_catalog.pg_depend d ON d.refclassid = p.classid AND d.refobjid = p.objid
 ),
 touched AS (
     SELECT c.oid AS rel FROM pg_catalog.pg_class c WHERE pg_catalog.age(c.xmin) <= 0
@@ -23,7 +50,13 @@ touched AS (
     UNION SELECT h.inhrelid FROM pg_catalog.pg_inherits h WHERE pg_catalog.age(h.xmin) <= 0
     UNION SELECT h.inhparent FROM pg_catalog.pg_inherits h WHERE pg_catalog.age(h.xmin) <= 0
     UNION SELECT s.seqrelid FROM pg_catalog.pg_sequence s WHERE pg_catalog.age(s.xmin) <= 0
+    UNION SELECT l.relation FROM pg_catalog.pg_locks l
+          WHERE l.locktype = 'relation' AND l.pid = pg_catalog.pg_backend_pid() AND l.granted
+            AND l.mode <> 'AccessShareLock'
+            AND l.database = (SELECT db.oid FROM pg_catalog.pg_database db
+                              WHERE db.datname = pg_catalog.current_database())
     {{changed_parts}}
     UNION {{relations_of:changed_objects:classid:objid}}
+    UNION {{relations_of:printing:classid:objid}}
 )
 SELECT DISTINCT t.rel FROM touched t WHERE t.rel IS NOT NULL AND t.rel <> 0
