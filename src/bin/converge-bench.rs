@@ -305,7 +305,7 @@ fn render_main(files: &[PathBuf], format: Format) -> Result<(), String> {
 }
 
 /// Columns of the table: (phase name, header).
-const COLUMNS: [(&str, &str); 15] = [
+const COLUMNS: [(&str, &str); 17] = [
     ("load_base", "load base"),
     ("parse", "parse"),
     ("shadow_load", "shadow load"),
@@ -321,6 +321,8 @@ const COLUMNS: [(&str, &str); 15] = [
     ("plan_one_change", "plan one change"),
     ("apply", "apply"),
     ("psql_apply", "psql apply"),
+    ("apply_one_change", "apply one change"),
+    ("psql_one_change", "psql one change"),
 ];
 
 fn ms(v: Option<f64>) -> String {
@@ -391,7 +393,10 @@ fn markdown(report: &Report) -> String {
          `pipeline::plan_sources` with that file, parse included (a cache miss: the kept shadow is updated \
          incrementally); the kept shadow is used in these two phases only; *apply*: `apply::apply` (lock, drift \
          check, steps, verification, history row) on a fresh copy of the target; *psql apply*: the \
-         same forward.sql with `psql --single-transaction` on another copy. Peak RSS: VmHWM of the \
+         same forward.sql with `psql --single-transaction` on another copy; *apply one change*: that \
+         copy, now at changed.sql, planned towards the one-change file (from the cache, not measured) and \
+         the one-step plan applied the same way (its verification reads what the transaction changed); \
+         *psql one change*: that plan's forward.sql with psql on the psql copy. Peak RSS: VmHWM of the \
          process that measured that N (it holds a whole plan and the phase-by-phase data at once); \
          plan peak RSS: VmHWM during one cold plan.\n",
     );
@@ -825,6 +830,27 @@ fn shadow_text(e: ShadowError) -> String {
     }
 }
 
+/// Runs `script` with psql in one transaction on the database at `conn`,
+/// with the settings apply runs the steps with.
+async fn psql_script(psql: &Path, script: &Path, conn: &str) -> Result<std::process::Output, String> {
+    tokio::process::Command::new(psql)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f"])
+        .arg(script)
+        .arg("-d")
+        .arg(conn)
+        .env(
+            "PGOPTIONS",
+            "-c search_path=public -c check_function_bodies=off -c client_min_messages=warning",
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| format!("cannot run {}: {e}", psql.display()))
+}
+
 /// changed.sql with one statement changed, written next to it.
 struct OneChange {
     path: PathBuf,
@@ -1123,6 +1149,22 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         let applied = apply(&copy, &planned, &apply_options).await;
         let apply_ms = t.add("apply", start);
         applied.map_err(|e| format!("converge apply failed: {e}"))?;
+        // Then one statement changed: the copy, now at changed.sql, planned
+        // towards one_change.sql (its desired catalog from the cache the
+        // one-change plan wrote; not measured), and that plan applied.
+        let one = async {
+            let sources = read_sources(&one_change.path)?;
+            pipeline::plan_sources(sources, &copy, &ctx.shadow_server, &ctx.janitor, &options)
+                .await
+                .map_err(pipeline_text)
+        }
+        .await?;
+        let start = Instant::now();
+        let applied = apply(&copy, &one, &apply_options).await;
+        let apply_one_ms = t.add("apply_one_change", start);
+        applied.map_err(|e| format!("converge apply of one change failed: {e}"))?;
+        let one_forward = forward_sql(&one.plan);
+        drop(one);
         ctx.drop_db(&name).await?;
 
         // The same forward script with psql on another copy.
@@ -1131,23 +1173,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         let name = format!("{}_psql_{r}", ctx.tag);
         let copy = ctx.create_db(&name, &target_name).await?;
         let start = Instant::now();
-        let output = tokio::process::Command::new(&psql)
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f"])
-            .arg(&forward_path)
-            .arg("-d")
-            .arg(with_dbname(&ctx.target_conn, &name))
-            // What apply sets for the steps.
-            .env(
-                "PGOPTIONS",
-                "-c search_path=public -c check_function_bodies=off -c client_min_messages=warning",
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .output()
-            .await
-            .map_err(|e| format!("cannot run {}: {e}", psql.display()))?;
+        let output = psql_script(&psql, &forward_path, &with_dbname(&ctx.target_conn, &name)).await?;
         let psql_ms = t.add("psql_apply", start);
         if !output.status.success() {
             return Err(format!(
@@ -1168,11 +1194,27 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
                 ctx.log("warning: psql's result differs from the desired catalog");
             }
         }
+        // The one-step plan, the same way, on the copy psql brought to changed.sql.
+        std::fs::write(&forward_path, &one_forward)
+            .map_err(|e| format!("cannot write {}: {e}", forward_path.display()))?;
+        let start = Instant::now();
+        let output = psql_script(&psql, &forward_path, &with_dbname(&ctx.target_conn, &name)).await?;
+        let psql_one_ms = t.add("psql_one_change", start);
+        if !output.status.success() {
+            return Err(format!(
+                "psql -f {} (one change) failed ({}): {}",
+                forward_path.display(),
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
         ctx.drop_db(&name).await?;
         ctx.log(&format!(
-            "{run}: apply {:.1} s, psql {:.1} s",
+            "{run}: apply {:.1} s, psql {:.1} s; one change: apply {:.2} s, psql {:.2} s",
             apply_ms / 1000.0,
-            psql_ms / 1000.0
+            psql_ms / 1000.0,
+            apply_one_ms / 1000.0,
+            psql_one_ms / 1000.0
         ));
     }
 
