@@ -5,12 +5,15 @@
 use crate::db::{DbError, query_error};
 use tokio_postgres::GenericClient;
 
-/// Creates the history table, or brings an older one up to date.
+/// Creates the history table, or brings an older one up to date: its last
+/// column added, compressed with lz4 where the server has it.
 pub async fn ensure(client: &impl GenericClient) -> Result<(), DbError> {
     let current = client
         .query_opt(
-            "SELECT 1 FROM pg_catalog.pg_attribute \
-             WHERE attrelid = pg_catalog.to_regclass('converge.history') AND attname = 'catalog_after_json'",
+            "SELECT 1 FROM pg_catalog.pg_attribute a, pg_catalog.pg_settings s \
+             WHERE a.attrelid = pg_catalog.to_regclass('converge.history') AND a.attname = 'catalog_after_json' \
+               AND s.name = 'default_toast_compression' \
+               AND (a.attcompression = 'l' OR NOT 'lz4' = ANY (s.enumvals))",
             &[],
         )
         .await

@@ -38,3 +38,18 @@ COMMENT ON COLUMN converge.history.kind IS 'apply, or rollback (of the apply in 
 COMMENT ON COLUMN converge.history.outcome IS 'applied, failed (rolled back: nothing changed), partial (an online apply failed after some transaction groups committed: the error names them), or refused (nothing ran)';
 COMMENT ON COLUMN converge.history.plan_json IS 'the plan as plan.json writes it: what converge rollback undoes';
 COMMENT ON COLUMN converge.history.catalog_after_json IS 'the catalog after the apply, for converge status to name what changed since';
+-- The catalog after an apply is tens of MB of JSON for thousands of tables
+-- (37 MB at 5,000): where the server has lz4, it compresses that several
+-- times faster than the default pglz (~0.25 s less per apply) and smaller.
+DO $$
+BEGIN
+    IF (SELECT 'lz4' = ANY (s.enumvals) FROM pg_catalog.pg_settings s
+        WHERE s.name = 'default_toast_compression') THEN
+        ALTER TABLE converge.history
+            ALTER COLUMN catalog_after_json SET COMPRESSION lz4,
+            ALTER COLUMN plan_json SET COMPRESSION lz4,
+            ALTER COLUMN forward_sql SET COMPRESSION lz4,
+            ALTER COLUMN rollback_sql SET COMPRESSION lz4;
+    END IF;
+END
+$$;
