@@ -830,12 +830,22 @@ fn shadow_text(e: ShadowError) -> String {
     }
 }
 
-/// Runs `script` with psql in one transaction on the database at `conn`,
-/// with the settings apply runs the steps with.
-async fn psql_script(psql: &Path, script: &Path, conn: &str) -> Result<std::process::Output, String> {
-    tokio::process::Command::new(psql)
+/// Writes `sql` to `path` and runs it with psql in one transaction on the
+/// database at `conn`, with the settings apply runs the steps with; the
+/// run's time is recorded as `phase` and returned.
+async fn psql_script(
+    psql: &Path,
+    path: &Path,
+    sql: &str,
+    conn: &str,
+    t: &mut Timings,
+    phase: &'static str,
+) -> Result<f64, String> {
+    std::fs::write(path, sql).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let start = Instant::now();
+    let output = tokio::process::Command::new(psql)
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f"])
-        .arg(script)
+        .arg(path)
         .arg("-d")
         .arg(conn)
         .env(
@@ -848,7 +858,17 @@ async fn psql_script(psql: &Path, script: &Path, conn: &str) -> Result<std::proc
         .kill_on_drop(true)
         .output()
         .await
-        .map_err(|e| format!("cannot run {}: {e}", psql.display()))
+        .map_err(|e| format!("cannot run {}: {e}", psql.display()))?;
+    let ms = t.add(phase, start);
+    if !output.status.success() {
+        return Err(format!(
+            "psql -f {} ({phase}) failed ({}): {}",
+            path.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(ms)
 }
 
 /// changed.sql with one statement changed, written next to it.
@@ -882,6 +902,14 @@ fn one_statement_change(desired: &Path) -> Result<OneChange, String> {
         path,
         what: format!("a column added to {}", what.trim_start_matches("CREATE TABLE ")),
     })
+}
+
+/// `pipeline::plan_sources` from the file at `path` against `target`.
+async fn plan_file(ctx: &Ctx<'_>, path: &Path, target: &Endpoint, options: &Options) -> Result<Planned, String> {
+    let sources = read_sources(path)?;
+    pipeline::plan_sources(sources, target, &ctx.shadow_server, &ctx.janitor, options)
+        .await
+        .map_err(pipeline_text)
 }
 
 fn read_sources(path: &Path) -> Result<Sources, String> {
@@ -968,26 +996,14 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         }
         let can_reset = reset_hwm();
         let start = Instant::now();
-        let planned = async {
-            let sources = read_sources(&w.desired)?;
-            pipeline::plan_sources(sources, &target, &ctx.shadow_server, &ctx.janitor, &options)
-                .await
-                .map_err(pipeline_text)
-        }
-        .await?;
+        let planned = plan_file(ctx, &w.desired, &target, &options).await?;
         let cold = t.add("plan_cold", start);
         if can_reset {
             plan_peak = plan_peak.max(vm_hwm_kib());
         }
         drop(planned);
         let start = Instant::now();
-        let planned: Planned = async {
-            let sources = read_sources(&w.desired)?;
-            pipeline::plan_sources(sources, &target, &ctx.shadow_server, &ctx.janitor, &options)
-                .await
-                .map_err(pipeline_text)
-        }
-        .await?;
+        let planned: Planned = plan_file(ctx, &w.desired, &target, &options).await?;
         let warm = t.add("plan_warm", start);
         ctx.log(&format!(
             "{run}: plan cold {:.1} s, warm {:.1} s",
@@ -1018,13 +1034,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             let (_, how) = kept.desired_snapshot(&back, &ctx.janitor).await.map_err(shadow_text)?;
             ctx.log(&format!("{run}: and back: {how:?}"));
             let start = Instant::now();
-            let planned = async {
-                let sources = read_sources(&one_change.path)?;
-                pipeline::plan_sources(sources, &target, &ctx.shadow_server, &ctx.janitor, &options)
-                    .await
-                    .map_err(pipeline_text)
-            }
-            .await?;
+            let planned = plan_file(ctx, &one_change.path, &target, &options).await?;
             let ms = t.add("plan_one_change", start);
             drop(planned);
             ctx.log(&format!("{run}: plan after one statement changed {:.1} s", ms / 1000.0));
@@ -1152,13 +1162,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         // Then one statement changed: the copy, now at changed.sql, planned
         // towards one_change.sql (its desired catalog from the cache the
         // one-change plan wrote; not measured), and that plan applied.
-        let one = async {
-            let sources = read_sources(&one_change.path)?;
-            pipeline::plan_sources(sources, &copy, &ctx.shadow_server, &ctx.janitor, &options)
-                .await
-                .map_err(pipeline_text)
-        }
-        .await?;
+        let one = plan_file(ctx, &one_change.path, &copy, &options).await?;
         let start = Instant::now();
         let applied = apply(&copy, &one, &apply_options).await;
         let apply_one_ms = t.add("apply_one_change", start);
@@ -1168,21 +1172,11 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         ctx.drop_db(&name).await?;
 
         // The same forward script with psql on another copy.
-        let forward = forward_sql(&planned.plan);
-        std::fs::write(&forward_path, &forward).map_err(|e| format!("cannot write {}: {e}", forward_path.display()))?;
         let name = format!("{}_psql_{r}", ctx.tag);
         let copy = ctx.create_db(&name, &target_name).await?;
-        let start = Instant::now();
-        let output = psql_script(&psql, &forward_path, &with_dbname(&ctx.target_conn, &name)).await?;
-        let psql_ms = t.add("psql_apply", start);
-        if !output.status.success() {
-            return Err(format!(
-                "psql -f {} failed ({}): {}",
-                forward_path.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            ));
-        }
+        let conn = with_dbname(&ctx.target_conn, &name);
+        let forward = forward_sql(&planned.plan);
+        let psql_ms = psql_script(&psql, &forward_path, &forward, &conn, &mut t, "psql_apply").await?;
         if r == 0 {
             let (after, _) = introspect_endpoint_counted(&copy)
                 .await
@@ -1195,19 +1189,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             }
         }
         // The one-step plan, the same way, on the copy psql brought to changed.sql.
-        std::fs::write(&forward_path, &one_forward)
-            .map_err(|e| format!("cannot write {}: {e}", forward_path.display()))?;
-        let start = Instant::now();
-        let output = psql_script(&psql, &forward_path, &with_dbname(&ctx.target_conn, &name)).await?;
-        let psql_one_ms = t.add("psql_one_change", start);
-        if !output.status.success() {
-            return Err(format!(
-                "psql -f {} (one change) failed ({}): {}",
-                forward_path.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            ));
-        }
+        let psql_one_ms = psql_script(&psql, &forward_path, &one_forward, &conn, &mut t, "psql_one_change").await?;
         ctx.drop_db(&name).await?;
         ctx.log(&format!(
             "{run}: apply {:.1} s, psql {:.1} s; one change: apply {:.2} s, psql {:.2} s",
