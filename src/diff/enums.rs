@@ -3,6 +3,7 @@
 
 use super::{Change, CompositeRecast, DomainRecast, TypeUse, comment, owner, paired, privileges};
 use crate::catalog::{Catalog, Column, EnumType, ObjectId, QualifiedName, is_user_defined_type};
+use aho_corasick::{AhoCorasick, MatchKind};
 use std::collections::{HashMap, HashSet};
 
 pub fn enums(current: &Catalog, desired: &Catalog, out: &mut Vec<Change>) {
@@ -83,14 +84,24 @@ fn needs_recreate<'a>(
     if gaining.is_empty() {
         return recreate;
     }
-    // One vectorized substring search per type (few types change at once).
-    let finders: Vec<memchr::memmem::Finder<'_>> = gaining
-        .iter()
-        .map(|(_, type_name, _)| memchr::memmem::Finder::new(type_name.as_bytes()))
-        .collect();
+    // One pass over each expression tells whether it may name any gaining
+    // type (a search per type made the diff of 25 such types at 5,000
+    // tables spend most of its time here); only the few that may are
+    // searched type by type. The pass looks for the types' own names, after
+    // the dot: their schemas' names are in most expressions (every index
+    // definition), which would leave the automaton's prefilter (a vectorized
+    // one, for leftmost matching) nothing to skip.
+    let searcher = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(gaining.iter().map(|(name, _, _)| crate::sql::ident(&name.name)))
+        .ok();
     for_each_expression(after, |expr| {
-        for ((name, _, added), finder) in gaining.iter().zip(&finders) {
-            if finder.find(expr.as_bytes()).is_some() && added.iter().any(|label| expr.contains(label)) {
+        // Without the automaton (it could not be built), every expression.
+        if searcher.as_ref().is_some_and(|s| !s.is_match(expr)) {
+            return;
+        }
+        for (name, type_name, added) in &gaining {
+            if expr.contains(type_name.as_str()) && added.iter().any(|label| expr.contains(label)) {
                 recreate.insert((*name).clone());
             }
         }
