@@ -384,3 +384,57 @@ fn an_end_state_other_than_the_plans_is_not_committed() {
         support::drop_db(&db).await;
     });
 }
+
+/// The end state is read from what the transaction changed; a read that
+/// does not lead to the plan's end state is never trusted alone. Given a
+/// starting point that lacks a table the transaction never touches (as a
+/// fault in the partial read would), the whole catalog is read again: it
+/// agrees, and what the partial read missed is reported. Where the whole
+/// read disagrees too, nothing is reported as missed: the steps are wrong.
+#[test]
+fn a_partial_end_state_read_that_disagrees_is_checked_by_a_whole_read() {
+    use converge::apply::{read_end, read_end_state, read_start};
+    use converge::catalog::Fingerprint;
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("safety_partial_end").await;
+        support::load(
+            &db,
+            "CREATE TABLE changed (id int);\nCREATE TABLE untouched (id int);\n",
+        )
+        .await
+        .unwrap();
+        let options = converge::pipeline::Options::default();
+        let client = db.connect().await.unwrap();
+        client.batch_execute("BEGIN").await.unwrap();
+        let before = read_start(&client, &db, &options).await.unwrap();
+        let start = Fingerprint::of_catalog(&before.catalog);
+        client
+            .batch_execute("ALTER TABLE public.changed ADD COLUMN note text")
+            .await
+            .unwrap();
+        let (whole, _) = read_end(&client, None, &options).await.unwrap();
+        let expected = Fingerprint::of_catalog(&whole);
+
+        let sound = read_end_state(&client, Some(before.clone()), &expected, &options)
+            .await
+            .unwrap();
+        assert_eq!(sound.fingerprint, expected);
+        assert!(sound.missed.is_none(), "{:?}", sound.missed);
+
+        let mut faulty = before.clone();
+        faulty.catalog.tables.retain(|name, _| name.name != "untouched");
+        let checked = read_end_state(&client, Some(faulty.clone()), &expected, &options)
+            .await
+            .unwrap();
+        assert_eq!(checked.fingerprint, expected, "the whole read is the end state");
+        let missed = checked.missed.expect("the partial read's miss is reported");
+        assert!(missed.contains("untouched"), "{missed}");
+
+        let refused = read_end_state(&client, Some(faulty), &start, &options).await.unwrap();
+        assert_eq!(refused.fingerprint, expected, "read whole");
+        assert!(refused.missed.is_none(), "{:?}", refused.missed);
+        client.batch_execute("ROLLBACK").await.unwrap();
+        support::drop_db(&db).await;
+    });
+}
