@@ -36,13 +36,14 @@ pub const ENV_CACHE: &str = "CONVERGE_CACHE";
 /// postcard body; 4: indexes and key constraints record their partitions'
 /// attached indexes; 5: those fields always written, as postcard needs; 6:
 /// the catalog holds aggregates and tables their inheritance parents; 7:
-/// a compact source map; 8: boxed identities, storage as a keyword.)
+/// a compact source map; 8: boxed identities, storage as a keyword; 9:
+/// dependencies as a list of objects and edges between their positions.)
 ///
 /// postcard is not self-describing: every field of every type must be
 /// written, so catalog types must not use `skip_serializing_if` (an entry
 /// would not read back). The fixtures test round-trips every fixture's
 /// desired catalog through the cache to hold that.
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
 
 /// What a cached snapshot depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

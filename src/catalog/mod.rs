@@ -11,6 +11,7 @@
 
 mod aggregates;
 pub mod canonical;
+mod dependencies;
 mod filter;
 mod fingerprint;
 mod ids;
@@ -22,6 +23,7 @@ mod routines;
 mod types;
 
 pub use aggregates::*;
+pub use dependencies::{Dependencies, Dependency, DependencyKind, DependencyRef};
 pub use filter::Filter;
 pub use fingerprint::Fingerprint;
 pub use ids::{ObjectId, QualifiedName};
@@ -184,116 +186,6 @@ impl Catalog {
     }
 }
 
-/// How strongly one object depends on another, as `pg_depend` records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum DependencyKind {
-    /// The dependent must go before the referenced object can (`n`).
-    Normal,
-    /// The dependent is dropped together with the referenced object (`a`).
-    Auto,
-    /// The dependent is part of the referenced object's implementation (`i`).
-    Internal,
-    /// Found by converge in a function body, where PostgreSQL records
-    /// nothing: an ordering preference, never a reason to drop.
-    Reference,
-}
-
-/// One edge: `from` needs `to`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Dependency {
-    pub from: ObjectId,
-    pub to: ObjectId,
-    pub kind: DependencyKind,
-}
-
-/// All dependencies between the objects of one catalog.
-///
-/// A sorted list without repeats rather than a tree: the edges from one
-/// object are one range of it, found by binary search, and a list costs
-/// neither a node per handful of edges nor, when it is built from 100,000
-/// `pg_depend` rows or read back from the cache, a second copy of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dependencies {
-    /// In order (`from`, then `to`, then kind), each edge once, none from an
-    /// object to itself.
-    #[serde(deserialize_with = "edges_in_order")]
-    edges: Vec<Dependency>,
-}
-
-/// The edges as written (in order, when converge wrote them), put in order
-/// if they are not.
-fn edges_in_order<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Dependency>, D::Error> {
-    Ok(Dependencies::from_edges(Vec::<Dependency>::deserialize(deserializer)?).edges)
-}
-
-impl Dependencies {
-    /// The set of these edges, in any order, repeats and edges from an
-    /// object to itself left out.
-    pub fn from_edges(mut edges: Vec<Dependency>) -> Dependencies {
-        if !edges.is_sorted_by(|a, b| a < b) {
-            // Runs already in order (as `pg_depend` is read in halves) are
-            // merged, not sorted again.
-            edges.sort();
-            edges.dedup();
-        }
-        edges.retain(|e| e.from != e.to);
-        Dependencies { edges }
-    }
-
-    pub fn insert(&mut self, from: ObjectId, to: ObjectId, kind: DependencyKind) {
-        if from != to {
-            let edge = Dependency { from, to, kind };
-            if let Err(at) = self.edges.binary_search(&edge) {
-                self.edges.insert(at, edge);
-            }
-        }
-    }
-
-    /// Every edge, in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Dependency> {
-        self.edges.iter()
-    }
-
-    pub fn len(&self) -> usize {
-        self.edges.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.edges.is_empty()
-    }
-
-    /// Keeps only the edges `keep` says to.
-    pub fn retain(&mut self, keep: impl FnMut(&Dependency) -> bool) {
-        self.edges.retain(keep);
-    }
-
-    /// Adds the edges of `other`.
-    pub fn merge(&mut self, other: Dependencies) {
-        let mut edges = std::mem::take(&mut self.edges);
-        edges.extend(other.edges);
-        *self = Dependencies::from_edges(edges);
-    }
-
-    /// The edges from `from`, in order: one range of the list, which is
-    /// ordered by `from` first.
-    pub fn from<'a>(&'a self, from: &'a ObjectId) -> impl Iterator<Item = &'a Dependency> + 'a {
-        let first = self.edges.partition_point(|e| &e.from < from);
-        self.edges[first..].iter().take_while(move |e| &e.from == from)
-    }
-
-    pub fn contains_edge(&self, from: &ObjectId, to: &ObjectId) -> bool {
-        self.from(from).any(|e| &e.to == to)
-    }
-}
-
-impl<'a> IntoIterator for &'a Dependencies {
-    type Item = &'a Dependency;
-    type IntoIter = std::slice::Iter<'a, Dependency>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.edges.iter()
-    }
-}
-
 /// What introspection returns: the catalog, its dependencies and the server.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -325,76 +217,5 @@ impl TableStats {
     /// Known to hold no rows: analyzed, and empty then.
     pub fn known_empty(&self) -> bool {
         self.rows == Some(0) && self.bytes == 0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_edges_from_an_object_are_exactly_those_it_is_the_source_of() {
-        let table = |n: &str| ObjectId::Table(QualifiedName::new("public", n));
-        let mut deps = Dependencies::default();
-        deps.insert(table("b"), ObjectId::Schema("public".into()), DependencyKind::Normal);
-        deps.insert(table("b"), table("a"), DependencyKind::Auto);
-        deps.insert(table("b"), table("c"), DependencyKind::Reference);
-        deps.insert(table("a"), table("c"), DependencyKind::Normal);
-        deps.insert(table("c"), table("b"), DependencyKind::Normal);
-        deps.insert(ObjectId::Schema(String::new()), table("b"), DependencyKind::Normal);
-        let b = table("b");
-        let from_b: Vec<&Dependency> = deps.from(&b).collect();
-        let expected: Vec<&Dependency> = deps.edges.iter().filter(|e| e.from == b).collect();
-        assert_eq!(from_b, expected);
-        assert_eq!(from_b.len(), 3);
-        assert_eq!(deps.from(&ObjectId::Schema(String::new())).count(), 1);
-        let z = table("z");
-        assert_eq!(deps.from(&z).count(), 0);
-    }
-
-    #[test]
-    fn a_list_of_edges_is_kept_as_their_set() {
-        let table = |n: &str| ObjectId::Table(QualifiedName::new("public", n));
-        let edge = |from: &str, to: &str| Dependency {
-            from: table(from),
-            to: table(to),
-            kind: DependencyKind::Normal,
-        };
-        let deps = Dependencies::from_edges(vec![edge("c", "a"), edge("a", "b"), edge("c", "a"), edge("b", "b")]);
-        let mut inserted = Dependencies::default();
-        for (from, to) in [("a", "b"), ("c", "a"), ("b", "b"), ("c", "a")] {
-            inserted.insert(table(from), table(to), DependencyKind::Normal);
-        }
-        assert_eq!(deps, inserted);
-        assert_eq!(deps.iter().collect::<Vec<_>>(), [&edge("a", "b"), &edge("c", "a")]);
-        assert!(deps.contains_edge(&table("c"), &table("a")));
-        assert!(!deps.contains_edge(&table("a"), &table("c")));
-        let mut merged = Dependencies::from_edges(vec![edge("c", "a")]);
-        merged.merge(Dependencies::from_edges(vec![edge("a", "b"), edge("c", "a")]));
-        assert_eq!(merged, deps);
-    }
-
-    #[test]
-    fn edges_read_back_in_bulk_are_the_set_written() {
-        let column = |t: u32, c: u32| ObjectId::Column(QualifiedName::new("s", format!("t{t}")), format!("c{c}"));
-        let mut deps = Dependencies::default();
-        for i in 0..500u32 {
-            let (t, c) = ((i * 7919) % 13, (i * 31) % 5);
-            let kind = [DependencyKind::Normal, DependencyKind::Auto][(i % 2) as usize];
-            let to = ObjectId::Table(QualifiedName::new("s", format!("t{}", (t + 1) % 13)));
-            deps.insert(column(t, c), to, kind);
-        }
-        assert!(deps.edges.len() > 100);
-        let bytes = postcard::to_allocvec(&deps).unwrap();
-        let read: Dependencies = postcard::from_bytes(&bytes).unwrap();
-        assert_eq!(read, deps);
-        let json: Dependencies = serde_json::from_str(&serde_json::to_string(&deps).unwrap()).unwrap();
-        assert_eq!(json, deps);
-        // Written out of order (by hand), they still make the same set.
-        let mut edges: Vec<&Dependency> = deps.edges.iter().collect();
-        edges.reverse();
-        let reversed: Dependencies =
-            serde_json::from_str(&format!("{{\"edges\":{}}}", serde_json::to_string(&edges).unwrap())).unwrap();
-        assert_eq!(reversed, deps);
     }
 }

@@ -423,7 +423,7 @@ impl Kept<'_> {
 /// Replaces the edges of what changed with `fresh` (read again, with every
 /// function body's references found again).
 fn merge_dependencies(dependencies: &mut Dependencies, fresh: Dependencies, kept: &Kept) {
-    dependencies.retain(|e| e.kind != DependencyKind::Reference && kept.from(&e.from));
+    dependencies.retain(|e| e.kind != DependencyKind::Reference && kept.from(e.from));
     dependencies.merge(fresh);
 }
 

@@ -117,9 +117,8 @@ pub(crate) fn dependencies(rows: Vec<DepRow>, oids: &Oids, catalog: &Catalog) ->
             _ => None,
         }
     };
-    // The rows are translated in two halves on two threads, each sorted
-    // there; the set is then built from both at once (inserting 100,000
-    // edges one by one compares identities far more often than sorting).
+    // The rows are translated in two halves on two threads, each made a
+    // set there (each identity kept once); the two sets are then merged.
     let translate = |rows: &[DepRow]| {
         let mut edges: Vec<Dependency> = Vec::with_capacity(rows.len());
         let mut insert = |from: ObjectId, to: ObjectId, kind: DependencyKind| {
@@ -155,8 +154,7 @@ pub(crate) fn dependencies(rows: Vec<DepRow>, oids: &Oids, catalog: &Catalog) ->
             };
             insert(from, to, kind);
         }
-        edges.sort();
-        edges
+        Dependencies::from_edges(edges)
     };
     let references = || {
         let mut references = Vec::new();
@@ -175,7 +173,7 @@ pub(crate) fn dependencies(rows: Vec<DepRow>, oids: &Oids, catalog: &Catalog) ->
         references
     };
     let (first, second) = rows.split_at(rows.len() / 2);
-    let (mut edges, mut more, mut references) = std::thread::scope(|scope| {
+    let (mut dependencies, second, references) = std::thread::scope(|scope| {
         // Translated here after the first half if no thread can be had.
         let second_half = std::thread::Builder::new().spawn_scoped(scope, || translate(second));
         let (first, references) = (translate(first), references());
@@ -185,11 +183,7 @@ pub(crate) fn dependencies(rows: Vec<DepRow>, oids: &Oids, catalog: &Catalog) ->
         };
         (first, second, references)
     });
-    // Two sorted runs and a few more edges: putting them in order merges
-    // the runs.
-    edges.reserve_exact(more.len() + references.len());
-    edges.append(&mut more);
-    drop(more);
-    edges.append(&mut references);
-    Ok(Dependencies::from_edges(edges))
+    dependencies.merge(second);
+    dependencies.merge(Dependencies::from_edges(references));
+    Ok(dependencies)
 }

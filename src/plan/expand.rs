@@ -11,7 +11,7 @@
 //! dependents PostgreSQL cannot carry through `ALTER COLUMN ... TYPE`:
 //! generated columns. Other columns are recast in place by their own changes.
 
-use crate::catalog::{Catalog, Column, Dependency, DependencyKind, ObjectId, QualifiedName, Snapshot};
+use crate::catalog::{Catalog, Column, DependencyKind, DependencyRef, ObjectId, QualifiedName, Snapshot};
 use crate::diff::Change;
 use foldhash::{HashMap, HashSet};
 use std::collections::{BTreeMap, BTreeSet};
@@ -234,11 +234,11 @@ where
     'a: 's,
 {
     // Each edge's sketch, taken once for all the passes.
-    let edges: Vec<(u64, &'a Dependency)> = current
+    let edges: Vec<(u64, DependencyRef<'a>)> = current
         .deps
         .iter()
         .filter(|e| e.kind != DependencyKind::Reference)
-        .map(|e| (sketch(&e.to), e))
+        .map(|e| (sketch(e.to), e))
         .collect();
     let mut found: HashMap<&'a ObjectId, Vec<&'a ObjectId>> = HashMap::default();
     let mut searched: HashSet<&'s ObjectId> = HashSet::default();
@@ -247,10 +247,10 @@ where
         let sketches: HashSet<u64> = frontier.iter().map(|id| sketch(id)).collect();
         let mut next: HashSet<&'s ObjectId> = HashSet::default();
         for &(sketched, e) in &edges {
-            if sketches.contains(&sketched) && frontier.contains(&e.to) {
-                found.entry(&e.to).or_default().push(&e.from);
-                if !frontier.contains(&e.from) && !searched.contains(&e.from) {
-                    next.insert(&e.from);
+            if sketches.contains(&sketched) && frontier.contains(e.to) {
+                found.entry(e.to).or_default().push(e.from);
+                if !frontier.contains(e.from) && !searched.contains(e.from) {
+                    next.insert(e.from);
                 }
             }
         }
@@ -446,7 +446,7 @@ mod tests {
         }
         let mut whole: HashMap<&ObjectId, Vec<&ObjectId>> = HashMap::default();
         for e in current.deps.iter().filter(|e| e.kind != DependencyKind::Reference) {
-            whole.entry(&e.to).or_default().push(&e.from);
+            whole.entry(e.to).or_default().push(e.from);
         }
         let start = [table(150), column(7, "id")];
         let found = dependents_reachable(&current, start.iter());

@@ -64,7 +64,7 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
     for id in keys_of([&creates, &alters]) {
         let needers: Vec<usize> = [lookup(&creates, id), lookup(&alters, id)].concat();
         for e in desired.from(id).filter(|e| e.kind != DependencyKind::Reference) {
-            let providers = [lookup(&creates, &e.to), lookup(&alters, &e.to)].concat();
+            let providers = [lookup(&creates, e.to), lookup(&alters, e.to)].concat();
             for &p in &providers {
                 for &n in &needers {
                     must_run(p, n);
@@ -79,13 +79,13 @@ pub fn edges(nodes: &[Node<'_>], current: &Dependencies, desired: &Dependencies)
         let dropping = lookup(&drops, id);
         for e in current.from(id).filter(|e| e.kind != DependencyKind::Reference) {
             let altering = match alters.get(id) {
-                Some(altering) if !desired.contains_edge(id, &e.to) => altering.clone(),
+                Some(altering) if !desired.contains_edge(id, e.to) => altering.clone(),
                 _ => Vec::new(),
             };
             if dropping.is_empty() && altering.is_empty() {
                 continue;
             }
-            let targets = [lookup(&drops, &e.to), lookup(&alters, &e.to)].concat();
+            let targets = [lookup(&drops, e.to), lookup(&alters, e.to)].concat();
             for &t in &targets {
                 for &s in dropping.iter().chain(altering.iter()) {
                     must_run(s, t);
@@ -212,7 +212,7 @@ fn inheritance(
         .iter()
         .chain(desired)
         .filter(|e| e.kind == DependencyKind::Normal)
-        .filter_map(|e| match (&e.from, &e.to) {
+        .filter_map(|e| match (e.from, e.to) {
             (ObjectId::Table(child), ObjectId::Table(parent)) => Some((child, parent)),
             _ => None,
         })
@@ -322,7 +322,7 @@ fn reference_pairs(steps: &HashMap<&ObjectId, Vec<usize>>, deps: &Dependencies, 
     for from in keys_of([steps]) {
         for e in deps.from(from).filter(|e| e.kind == DependencyKind::Reference) {
             for &a in &steps[from] {
-                for &b in steps.get(&e.to).into_iter().flatten() {
+                for &b in steps.get(e.to).into_iter().flatten() {
                     if a != b {
                         each(a, b);
                     }

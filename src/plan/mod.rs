@@ -383,10 +383,10 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<(ObjectId, 
                 }
                 _ => return None,
             };
-            let edges: Vec<&crate::catalog::Dependency> = current.deps.from(&probe).collect();
+            let edges: Vec<crate::catalog::DependencyRef<'_>> = current.deps.from(&probe).collect();
             edges.iter().find_map(|e| {
                 let automatic = matches!(e.kind, DependencyKind::Auto | DependencyKind::Internal);
-                let j = *dropped_by.get(&e.to)?;
+                let j = *dropped_by.get(e.to)?;
                 // PostgreSQL drops it with `e.to` only if nothing else it
                 // depends on goes first: a foreign key whose referenced
                 // column is dropped by another step (a column changing to a
@@ -396,7 +396,7 @@ fn implied_drops(drafts: &[Draft], current: &Snapshot) -> Vec<Option<(ObjectId, 
                 let blocked = edges.iter().any(|other| {
                     !matches!(other.kind, DependencyKind::Auto | DependencyKind::Internal)
                         && dropped_by
-                            .get(&other.to)
+                            .get(other.to)
                             .is_some_and(|&k| k != i && k != j && matches!(drafts[k].change, Change::DropColumn { .. }))
                 });
                 (automatic && j != i && !blocked).then(|| (e.to.clone(), j))

@@ -66,8 +66,9 @@ pub const KEPT_PREFIX: &str = "converge_shadow_kept_";
 /// Layout of the record file and of the kept snapshot (postcard, not
 /// self-describing: a catalog type that changes how it is written changes
 /// this); records of another layout are not used. (3: columns' storage
-/// written as an enum.)
-const FORMAT: u32 = 3;
+/// written as an enum; 4: dependencies as a list of objects and edges
+/// between their positions.)
+const FORMAT: u32 = 4;
 
 /// Advisory lock key (in the kept database) held while a process uses it.
 const LOCK_KEY: i64 = 0x636f_6e76_7368_6477; // "convshdw"
