@@ -155,16 +155,10 @@ impl Dependencies {
         Dependencies { objects, links }
     }
 
+    /// Adds one edge; rebuilds the set, so bulk edges go through
+    /// `from_edges`.
     pub fn insert(&mut self, from: ObjectId, to: ObjectId, kind: DependencyKind) {
         self.merge(Dependencies::from_edges(vec![Dependency { from, to, kind }]));
-    }
-
-    fn edge(&self, l: &Link) -> DependencyRef<'_> {
-        DependencyRef {
-            from: &self.objects[l.from as usize],
-            to: &self.objects[l.to as usize],
-            kind: l.kind,
-        }
     }
 
     /// Every edge, in order.
@@ -186,13 +180,7 @@ impl Dependencies {
     /// Keeps only the edges `keep` says to (and the objects they name).
     pub fn retain(&mut self, mut keep: impl FnMut(DependencyRef<'_>) -> bool) {
         let objects = &self.objects;
-        self.links.retain(|l| {
-            keep(DependencyRef {
-                from: &objects[l.from as usize],
-                to: &objects[l.to as usize],
-                kind: l.kind,
-            })
-        });
+        self.links.retain(|l| keep(view(objects, l)));
         let mut named = vec![false; self.objects.len()];
         for l in &self.links {
             named[l.from as usize] = true;
@@ -274,11 +262,20 @@ impl Dependencies {
             }
             Err(_) => 0..0,
         };
-        self.links[range].iter().map(|l| self.edge(l))
+        self.links[range].iter().map(|l| view(&self.objects, l))
     }
 
     pub fn contains_edge(&self, from: &ObjectId, to: &ObjectId) -> bool {
         self.from(from).any(|e| e.to == to)
+    }
+}
+
+/// The edge `l` with its ends in `objects`.
+fn view<'a>(objects: &'a [ObjectId], l: &Link) -> DependencyRef<'a> {
+    DependencyRef {
+        from: &objects[l.from as usize],
+        to: &objects[l.to as usize],
+        kind: l.kind,
     }
 }
 
@@ -304,12 +301,7 @@ impl<'a> Iterator for Iter<'a> {
     type Item = DependencyRef<'a>;
 
     fn next(&mut self) -> Option<DependencyRef<'a>> {
-        let l = self.links.next()?;
-        Some(DependencyRef {
-            from: &self.objects[l.from as usize],
-            to: &self.objects[l.to as usize],
-            kind: l.kind,
-        })
+        self.links.next().map(|l| view(self.objects, l))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
