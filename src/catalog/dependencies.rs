@@ -210,6 +210,10 @@ impl Dependencies {
     /// order (each identity moved, not copied), and the edges of both
     /// renumbered into it.
     pub fn merge(&mut self, other: Dependencies) {
+        if self.objects.is_empty() {
+            *self = other;
+            return;
+        }
         let mine = std::mem::take(&mut self.objects);
         let (mut rank_mine, mut rank_theirs) = (vec![0u32; mine.len()], vec![0u32; other.objects.len()]);
         let mut objects = Vec::with_capacity(mine.len() + other.objects.len());
@@ -243,10 +247,24 @@ impl Dependencies {
             to: rank[l.to as usize],
             kind: l.kind,
         };
-        let mut links: Vec<Link> = self.links.iter().map(|l| renumber(l, &rank_mine)).collect();
-        links.extend(other.links.iter().map(|l| renumber(l, &rank_theirs)));
-        links.sort_unstable();
-        links.dedup();
+        // The ranks keep the order of each list's objects, so each list of
+        // edges stays in order renumbered: the two are merged in one pass.
+        let mut links: Vec<Link> = Vec::with_capacity(self.links.len() + other.links.len());
+        let mut a = self.links.iter().map(|l| renumber(l, &rank_mine)).peekable();
+        let mut b = other.links.iter().map(|l| renumber(l, &rank_theirs)).peekable();
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some(x), Some(y)) if y < x => b.next(),
+                (Some(_), _) => a.next(),
+                (None, Some(_)) => b.next(),
+            };
+            if let Some(link) = next
+                && links.last() != Some(&link)
+            {
+                links.push(link);
+            }
+        }
         *self = Dependencies { objects, links };
     }
 
@@ -411,6 +429,43 @@ mod tests {
             .cloned()
             .collect();
         assert_eq!(merged, Dependencies::from_edges(rest));
+    }
+
+    #[test]
+    fn sets_merged_chunk_by_chunk_equal_the_set_of_all_their_edges() {
+        // As the dependencies query's rows are translated: chunk by chunk,
+        // each chunk's set merged into the set so far; the same edges and
+        // objects recur across chunks.
+        use DependencyKind::*;
+        let kinds = [Normal, Auto, Internal, Reference];
+        let mut state = 7u64;
+        let mut next = move |below: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % below
+        };
+        let all: Vec<Dependency> = (0..3_000)
+            .map(|_| {
+                let (from, to) = (next(400), next(400));
+                edge(&format!("t{from}"), &format!("t{to}"), kinds[next(4) as usize])
+            })
+            .filter(|e| e.from != e.to)
+            .collect();
+        let at_once = Dependencies::from_edges(all.clone());
+        for chunk in [1, 7, 256, 1_000, 5_000] {
+            let mut merged = Dependencies::default();
+            for part in all.chunks(chunk) {
+                merged.merge(Dependencies::from_edges(part.to_vec()));
+            }
+            assert_eq!(merged, at_once, "chunks of {chunk}");
+            let mut backwards = Dependencies::default();
+            for part in all.rchunks(chunk) {
+                backwards.merge(Dependencies::from_edges(part.to_vec()));
+            }
+            assert_eq!(backwards, at_once, "chunks of {chunk}, last first");
+        }
+        assert!(at_once.len() < all.len(), "some edges recur");
     }
 
     #[test]

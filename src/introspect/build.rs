@@ -123,7 +123,7 @@ fn aggregate(r: &Row) -> Result<Aggregate, DbError> {
 /// `columns` gives the decoded rows of the columns query (`column_rows`),
 /// which may be decoded on another thread meanwhile.
 pub(crate) fn catalog(
-    rows: &Rows,
+    rows: &mut Rows,
     role: &str,
     columns: impl FnOnce() -> Result<Vec<RelationColumns>, DbError>,
 ) -> Result<(Catalog, Oids), DbError> {
@@ -328,7 +328,7 @@ pub(crate) fn catalog(
     // Relations with columns: oid → identity, for the columns query.
     let mut tables_by_oid: HashMap<u32, QualifiedName> = HashMap::default();
     let mut views_by_oid: HashMap<u32, QualifiedName> = HashMap::default();
-    for r in rows.get("tables") {
+    for r in &rows.take("tables") {
         let oid: u32 = get(r, 0, "table")?;
         let q = qname(r, 2, 3, "table")?;
         oids.classes
@@ -381,7 +381,7 @@ pub(crate) fn catalog(
             },
         );
     }
-    for r in rows.get("views") {
+    for r in &rows.take("views") {
         let oid: u32 = get(r, 0, "view")?;
         let q = qname(r, 2, 3, "view")?;
         let materialized = get::<String>(r, 4, "view")? == "m";
@@ -461,7 +461,7 @@ pub(crate) fn catalog(
             t.columns = columns;
         }
     }
-    for r in rows.get("constraints") {
+    for r in &rows.take("constraints") {
         let relid: u32 = get(r, 1, "constraint")?;
         let Some(table_name) = tables_by_oid.get(&relid) else {
             continue;
@@ -513,7 +513,7 @@ pub(crate) fn catalog(
     }
     // (parent index oid, the attached index) in the order they are read.
     let mut attached: Vec<(u32, IndexPartition)> = Vec::new();
-    for r in rows.get("indexes") {
+    for r in &rows.take("indexes") {
         let relid: u32 = get(r, 3, "index")?;
         let Some(relation) = tables_by_oid.get(&relid).or_else(|| views_by_oid.get(&relid)) else {
             continue;
@@ -597,7 +597,7 @@ pub(crate) fn catalog(
             k.partitions.sort();
         }
     }
-    for r in rows.get("functions") {
+    for r in &rows.take("functions") {
         let q = qname(r, 1, 2, "function")?;
         let args: String = get(r, 4, "function")?;
         let id = ObjectId::Function(q.clone(), args.clone());

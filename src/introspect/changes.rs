@@ -286,7 +286,7 @@ pub async fn reread_changes(
         by_name: by_name.into_iter().collect(),
     };
     let column_rows = rows.take("columns");
-    let (partial, oids) = build::catalog(&rows, &server.role, || build::column_rows(column_rows))?;
+    let (partial, oids) = build::catalog(&mut rows, &server.role, || build::column_rows(column_rows))?;
     let fresh_stats = stats::table_stats(rows.get("table statistics"))?;
 
     // What was read again, and what changed whether or not it was read

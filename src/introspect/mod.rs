@@ -404,20 +404,22 @@ fn assemble(fetched: Vec<Fetched>, server: ServerFacts) -> Result<Snapshot, DbEr
     // the other objects.
     let built = std::thread::scope(|scope| {
         let columns = scope.spawn(move || build::by_relation(columns));
-        build::catalog(&rows, &server.role, || {
+        build::catalog(&mut rows, &server.role, || {
             Ok(columns.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         })
     });
     let (catalog, oids) = built?;
     crate::timings::record("introspection: build: objects", started);
-    let started = std::time::Instant::now();
-    let deps = deps::dependencies(dependency_rows, &oids, &catalog)?;
-    crate::timings::record("introspection: build: dependencies", started);
     let stats = stats::table_stats(rows.get("table statistics"))?;
     // Freeing some 100,000 rows and OID entries takes tens of milliseconds
     // that nothing waits for: done on the side (if no thread can be had,
-    // the refused closure drops them here).
-    let _ = std::thread::Builder::new().spawn(move || drop((rows, oids)));
+    // the refused closure drops them here). The rows go before the
+    // dependencies are built, which is when the most is held.
+    let _ = std::thread::Builder::new().spawn(move || drop(rows));
+    let started = std::time::Instant::now();
+    let deps = deps::dependencies(dependency_rows, &oids, &catalog)?;
+    crate::timings::record("introspection: build: dependencies", started);
+    let _ = std::thread::Builder::new().spawn(move || drop(oids));
     Ok(Snapshot {
         catalog,
         deps,
