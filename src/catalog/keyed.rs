@@ -55,7 +55,6 @@ keyed_by!(EnumType, QualifiedName, name);
 keyed_by!(Sequence, QualifiedName, name);
 keyed_by!(Table, QualifiedName, name);
 keyed_by!(Index, QualifiedName, name);
-keyed_by!(Constraint, String, name);
 keyed_by!(Domain, QualifiedName, name);
 keyed_by!(CompositeType, QualifiedName, name);
 keyed_by!(RangeType, QualifiedName, name);

@@ -10,6 +10,7 @@
 //! sides.
 
 mod aggregates;
+mod by_name;
 pub mod canonical;
 mod dependencies;
 mod filter;
@@ -23,6 +24,7 @@ mod routines;
 mod types;
 
 pub use aggregates::*;
+pub use by_name::{ByName, Named};
 pub use dependencies::{Dependencies, Dependency, DependencyKind, DependencyRef};
 pub use filter::Filter;
 pub use fingerprint::Fingerprint;
@@ -134,7 +136,11 @@ impl Catalog {
         for (q, t) in &self.tables {
             ids.insert(ObjectId::Table(q.clone()));
             ids.extend(t.columns.iter().map(|c| ObjectId::Column(q.clone(), c.name.clone())));
-            ids.extend(t.constraints.keys().map(|n| ObjectId::Constraint(q.clone(), n.clone())));
+            ids.extend(
+                t.constraints
+                    .keys()
+                    .map(|n| ObjectId::Constraint(q.clone(), n.to_string())),
+            );
         }
         ids.extend(self.indexes.keys().map(|q| ObjectId::Index(q.clone())));
         ids.extend(self.domains.keys().map(|q| ObjectId::Type(q.clone())));

@@ -1,10 +1,10 @@
 //! The object kinds of the catalog, one struct each, public fields, no logic
 //! beyond small accessors.
 
+use super::by_name::{ByName, Named};
 use super::ids::QualifiedName;
 use super::privileges::Acl;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
@@ -232,6 +232,12 @@ pub struct Constraint {
     pub partitions: Vec<IndexPartition>,
 }
 
+impl Named for Constraint {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// How a partition attaches to its partitioned table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionOf {
@@ -248,8 +254,7 @@ pub struct Table {
     /// In the table's column order.
     #[serde(serialize_with = "super::canonical::serialize_by_name")]
     pub columns: Vec<Column>,
-    #[serde(with = "super::keyed")]
-    pub constraints: BTreeMap<String, Constraint>,
+    pub constraints: ByName<Constraint>,
     /// `PARTITION BY ...` as `pg_get_partkeydef` prints it (`RANGE (created_at)`).
     pub partition_key: Option<String>,
     pub partition_of: Option<PartitionOf>,

@@ -86,8 +86,8 @@ pub fn with_left_parents(current: &Catalog, desired: &Catalog) -> Option<Catalog
                 c.inherited = false;
             }
         }
-        for (name, k) in t.constraints.iter_mut().filter(|(_, k)| k.inherited) {
-            if !parents.iter().any(|p| p.constraints.contains_key(name)) {
+        for k in t.constraints.values_mut().filter(|k| k.inherited) {
+            if !parents.iter().any(|p| p.constraints.contains_key(&k.name)) {
                 k.inherited = false;
             }
         }

@@ -118,8 +118,16 @@ pub(crate) fn paired<'a, K: Ord, V>(
     a: &'a BTreeMap<K, V>,
     b: &'a BTreeMap<K, V>,
 ) -> impl Iterator<Item = (Option<&'a V>, Option<&'a V>)> + 'a {
-    let mut ia = a.iter().peekable();
-    let mut ib = b.iter().peekable();
+    paired_in_order(a.iter(), b.iter())
+}
+
+/// `paired` over two lists of (key, value) pairs, each in key order.
+pub(crate) fn paired_in_order<'a, K: Ord, V: 'a>(
+    a: impl Iterator<Item = (K, &'a V)> + 'a,
+    b: impl Iterator<Item = (K, &'a V)> + 'a,
+) -> impl Iterator<Item = (Option<&'a V>, Option<&'a V>)> + 'a {
+    let mut ia = a.peekable();
+    let mut ib = b.peekable();
     std::iter::from_fn(move || match (ia.peek(), ib.peek()) {
         (None, None) => None,
         (Some(_), None) => ia.next().map(|(_, v)| (Some(v), None)),

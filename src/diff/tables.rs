@@ -1,6 +1,6 @@
 //! Tables, their columns and their constraints.
 
-use super::{Change, comment, inheritance, owner, paired, privileges};
+use super::{Change, comment, inheritance, owner, paired, paired_in_order, privileges};
 use crate::catalog::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -214,7 +214,7 @@ fn table(
         }
     }
 
-    for pair in paired(&a.constraints, &b.constraints) {
+    for pair in paired_in_order(a.constraints.iter(), b.constraints.iter()) {
         match pair {
             // A partition's copies of its parent's constraints come and go
             // with the parent's, and with ATTACH and DETACH.

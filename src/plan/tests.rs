@@ -42,27 +42,21 @@ fn constraint(name: &str, kind: ConstraintKind, definition: &str, references: Op
 /// Table `name` (id, other_id) with a primary key and, optionally, a foreign
 /// key `other_id` → `references`(id).
 fn table(name: &str, references: Option<&str>) -> Table {
-    let mut constraints = std::collections::BTreeMap::new();
-    constraints.insert(
-        format!("{name}_pkey"),
-        constraint(
-            &format!("{name}_pkey"),
-            ConstraintKind::PrimaryKey,
-            "PRIMARY KEY (id)",
-            None,
-        ),
-    );
+    let mut constraints = ByName::default();
+    constraints.insert(constraint(
+        &format!("{name}_pkey"),
+        ConstraintKind::PrimaryKey,
+        "PRIMARY KEY (id)",
+        None,
+    ));
     if let Some(r) = references {
         let fk = format!("{name}_other_id_fkey");
-        constraints.insert(
-            fk.clone(),
-            constraint(
-                &fk,
-                ConstraintKind::ForeignKey,
-                &format!("FOREIGN KEY (other_id) REFERENCES public.{r}(id)"),
-                Some(r),
-            ),
-        );
+        constraints.insert(constraint(
+            &fk,
+            ConstraintKind::ForeignKey,
+            &format!("FOREIGN KEY (other_id) REFERENCES public.{r}(id)"),
+            Some(r),
+        ));
     }
     Table {
         name: q(name),
@@ -251,15 +245,12 @@ fn the_same_inputs_give_the_same_plan() {
 fn changing_a_primary_key_recreates_the_foreign_keys_that_use_it() {
     let current = snapshot(vec![table("orders", Some("users")), table("users", None)], vec![]);
     let mut users = table("users", None);
-    users.constraints.insert(
-        "users_pkey".into(),
-        constraint(
-            "users_pkey",
-            ConstraintKind::PrimaryKey,
-            "PRIMARY KEY (id) DEFERRABLE",
-            None,
-        ),
-    );
+    users.constraints.insert(constraint(
+        "users_pkey",
+        ConstraintKind::PrimaryKey,
+        "PRIMARY KEY (id) DEFERRABLE",
+        None,
+    ));
     let desired = snapshot(vec![table("orders", Some("users")), users], vec![]);
     let p = plan(&current, &desired);
     assert_eq!(
