@@ -232,6 +232,8 @@ fn bad_input_is_an_error_with_its_location() {
     let err = text(&o.stderr);
     assert!(err.contains("t.sql:2:8"), "{err}");
     assert!(err.contains("TABEL"), "{err}");
+    // The line itself, from the file read again once the plan failed.
+    assert!(err.contains("CREATE TABEL broken (id int);"), "{err}");
 
     let schema = schema_dir(&[("t.sql", "CREATE TABLE ok (id int);\nINSERT INTO ok VALUES (1);\n")]);
     let o = converge(

@@ -19,6 +19,15 @@ impl Fingerprint {
         Fingerprint(hex::encode(Sha256::digest(bytes)))
     }
 
+    /// `of_bytes` of the parts one after the other, without joining them.
+    pub fn of_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Fingerprint {
+        let mut hasher = Sha256::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        Fingerprint(hex::encode(hasher.finalize()))
+    }
+
     /// The sha256 of the catalog's canonical JSON, hashed as it is written
     /// (a catalog of thousands of tables is megabytes of JSON).
     pub fn of_catalog(catalog: &Catalog) -> Fingerprint {
@@ -61,6 +70,13 @@ impl fmt::Display for Fingerprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_are_fingerprinted_as_the_bytes_they_make_together() {
+        let parts: [&[u8]; 4] = [b"schema.sql", b"\0", b"", b"create table t ();"];
+        assert_eq!(Fingerprint::of_parts(parts), Fingerprint::of_bytes(&parts.concat()));
+        assert_ne!(Fingerprint::of_parts(parts), Fingerprint::of_bytes(b"schema.sql"));
+    }
 
     #[test]
     fn the_fingerprint_is_the_sha256_of_the_canonical_json() {

@@ -361,7 +361,21 @@ pub async fn make_plan(settings: &Resolved, context: &Context, output: &mut Outp
             });
         }
     };
-    crate::pipeline::plan_sources(sources.clone(), &target, &shadow, context.janitor(), &settings.options)
+    // The files' text is not held while the plan is made (~7 MB at 5,000
+    // tables, held at the plan's peak memory). Only problems found in the
+    // files show it, so they read the files again: the same files, or the
+    // problems are shown without their text.
+    let digest = sources.digest();
+    crate::pipeline::plan_sources(sources, &target, &shadow, context.janitor(), &settings.options)
         .await
-        .map_err(|e| report::pipeline(output, e, &sources))
+        .map_err(|e| {
+            let text = match &e {
+                PipelineError::Source(_) => crate::source::Sources::read(&settings.schema)
+                    .ok()
+                    .filter(|again| again.digest() == digest)
+                    .unwrap_or_default(),
+                _ => crate::source::Sources::default(),
+            };
+            report::pipeline(output, e, &text)
+        })
 }

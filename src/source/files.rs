@@ -74,14 +74,28 @@ impl Sources {
     /// sha256 over every file's path and text, in path order: the identity of
     /// the desired state as written.
     pub fn fingerprint(&self) -> crate::catalog::Fingerprint {
-        let mut bytes = Vec::new();
+        let lengths: Vec<[u8; 8]> = self.files.iter().map(|f| (f.text.len() as u64).to_le_bytes()).collect();
+        crate::catalog::Fingerprint::of_parts(
+            self.files
+                .iter()
+                .zip(&lengths)
+                .flat_map(|(f, length)| [f.path.as_bytes(), &[0u8][..], &length[..], f.text.as_bytes()]),
+        )
+    }
+
+    /// A quick 64-bit digest of every file's path and text, to tell whether
+    /// the files read again are the ones read before (not a fingerprint: it
+    /// is not kept, nor meant to identify files to anyone).
+    pub fn digest(&self) -> u64 {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = foldhash::fast::FixedState::with_seed(0).build_hasher();
         for f in &self.files {
-            bytes.extend_from_slice(f.path.as_bytes());
-            bytes.push(0);
-            bytes.extend_from_slice(&(f.text.len() as u64).to_le_bytes());
-            bytes.extend_from_slice(f.text.as_bytes());
+            hasher.write(f.path.as_bytes());
+            hasher.write_u8(0);
+            hasher.write_usize(f.text.len());
+            hasher.write(f.text.as_bytes());
         }
-        crate::catalog::Fingerprint::of_bytes(&bytes)
+        hasher.finish()
     }
 }
 
