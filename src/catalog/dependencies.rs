@@ -80,7 +80,15 @@ impl TryFrom<Stored> for Dependencies {
     type Error = String;
 
     fn try_from(stored: Stored) -> Result<Dependencies, String> {
-        let Stored { objects, links } = stored;
+        let Stored {
+            mut objects,
+            mut links,
+        } = stored;
+        // Read into lists grown by doubling (a reader preallocates little for
+        // a length it cannot trust): up to twice their size, ~6 MB more at
+        // 5,000 tables for as long as the catalog is held.
+        objects.shrink_to_fit();
+        links.shrink_to_fit();
         let count = objects.len();
         let in_range = |i: u32| (i as usize) < count;
         if !objects.is_sorted_by(|a, b| a < b)
