@@ -80,10 +80,7 @@ impl TryFrom<Stored> for Dependencies {
     type Error = String;
 
     fn try_from(stored: Stored) -> Result<Dependencies, String> {
-        let Stored {
-            mut objects,
-            mut links,
-        } = stored;
+        let Stored { mut objects, mut links } = stored;
         // Read into lists grown by doubling (a reader preallocates little for
         // a length it cannot trust): up to twice their size, ~6 MB more at
         // 5,000 tables for as long as the catalog is held.

@@ -418,9 +418,10 @@ fn assemble(fetched: Vec<Fetched>, server: ServerFacts) -> Result<Snapshot, DbEr
     let (catalog, oids) = built?;
     crate::timings::record("introspection: build: objects", started);
     let stats = stats::table_stats(rows.get("table statistics"))?;
-    // Freeing some 100,000 rows and OID entries takes tens of milliseconds
-    // that nothing waits for: done on the side (if no thread can be had,
-    // the refused closure drops them here). The rows go before the
+    // Freeing the rows left (the big queries' were freed as they were
+    // built) and, after the dependencies, some 100,000 OID entries takes
+    // time that nothing waits for: done on the side (if no thread can be
+    // had, the refused closure drops them here). The rows go before the
     // dependencies are built, which is when the most is held.
     let _ = std::thread::Builder::new().spawn(move || drop(rows));
     let started = std::time::Instant::now();
