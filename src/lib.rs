@@ -9,6 +9,7 @@
 //! verified transaction (`apply`). `cli` is the thin edge that turns arguments
 //! into calls and outcomes into exit codes.
 
+pub mod allocator;
 pub mod apply;
 pub mod backup;
 pub mod cache;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     converge::timings::start();
-    one_malloc_arena();
+    converge::allocator::one_arena();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -45,21 +45,4 @@ fn main() -> ExitCode {
     let status = runtime.block_on(run(cli, &mut output));
     let _ = std::io::Write::write_all(output.err, converge::timings::report().as_bytes());
     ExitCode::from(status as u8)
-}
-
-/// Makes glibc's allocator keep one heap for all threads (before any thread
-/// starts). By default each thread that allocates gets an arena of its own,
-/// and memory freed in one is reused only by the threads allocating there:
-/// a plan reads rows on the runtime's threads, frees them, then builds the
-/// catalog and its dependencies on others, so the freed rows were held
-/// besides the new objects (at 5,000 tables, peak memory 252 MiB with its
-/// own arenas, 236 MiB with one; the threads rarely allocate at the same
-/// time, so the shared lock costs no measurable time).
-fn one_malloc_arena() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `mallopt` only sets an allocator parameter; it is called
-    // before this process starts any thread.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
 }

@@ -141,6 +141,8 @@ impl SizeResult {
 }
 
 fn main() -> ExitCode {
+    // Memory is measured as `converge` allocates it.
+    converge::allocator::one_arena();
     let args = Args::parse();
     let result = match args.one {
         Some(n) => child_main(&args, n),
