@@ -219,6 +219,7 @@ async fn converge_case(
     cache_round_trip(&desired_snapshot, &source_map).map_err(|e| format!("{name}: {e}"))?;
     kept_shadow(name, old, &desired, &desired_snapshot).await?;
     let before: Snapshot = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
+    parked_round_trip(&before).map_err(|e| format!("{name}: {e}"))?;
     let before_dump = support::canonical::dump(target).await?;
 
     let uncastable = uncastable_types(target, &before, &desired_snapshot)
@@ -398,6 +399,21 @@ fn cache_round_trip(snapshot: &Snapshot, source_map: &SourceMap) -> Result<(), S
         Some(read) if read == entry => Ok(()),
         Some(_) => Err("the desired catalog read back from the cache differs from the one stored".into()),
         None => Err("the desired catalog stored in the cache does not read back".into()),
+    }
+}
+
+/// The target's snapshot encoded while a cold plan waits for its desired
+/// state (`pipeline::parked`) decodes to the same snapshot, table statistics
+/// included: the plan must see exactly what was read.
+fn parked_round_trip(snapshot: &Snapshot) -> Result<(), String> {
+    use converge::pipeline::parked::Parked;
+    match Parked::park(snapshot.clone()) {
+        Parked::Held(_) => Err("the target's snapshot could not be encoded to wait for the desired state".into()),
+        parked => match parked.unpark() {
+            Ok(read) if read == *snapshot => Ok(()),
+            Ok(_) => Err("the target's snapshot, encoded and decoded, differs from the one read".into()),
+            Err(e) => Err(format!("the target's snapshot, encoded, does not decode: {e}")),
+        },
     }
 }
 

@@ -1,6 +1,8 @@
 //! The planning pipeline end to end: desired files → shadow → both snapshots
 //! → diff → plan. `plan` and `apply` both start here.
 
+pub mod parked;
+
 use crate::cache::{CacheKey, CachedDesired, DesiredCache};
 use crate::catalog::{Fingerprint, Snapshot};
 use crate::db::{DbError, Endpoint};
@@ -11,6 +13,7 @@ use crate::render::PlanFingerprints;
 use crate::shadow::{Janitor, ShadowError, desired_snapshot};
 use crate::source::{Desired, SourceMap, Sources};
 use crate::timings;
+use parked::Parked;
 use std::time::Instant;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +27,10 @@ pub enum PipelineError {
     Target(DbError),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// Work moved off the runtime's threads was cancelled: the process is
+    /// shutting down.
+    #[error("interrupted while {0}")]
+    Interrupted(&'static str),
 }
 
 /// What a plan converges beyond the defaults.
@@ -404,15 +411,52 @@ pub async fn plan_sources(
     janitor: &Janitor,
     options: &Options,
 ) -> Result<Planned, PipelineError> {
+    // The target, read first, waits encoded if the desired state is long to
+    // come (`parked`).
+    let (ready, desired_ready) = tokio::sync::oneshot::channel::<()>();
     let (desired, current) = futures_util::future::join(
-        read_desired_sources_storing(sources, shadow_server, janitor),
-        read_target(target),
+        async {
+            let desired = read_desired_sources_storing(sources, shadow_server, janitor).await;
+            let _ = ready.send(());
+            desired
+        },
+        async {
+            let current = read_target(target).await?;
+            Ok::<_, PipelineError>(match tokio::time::timeout(parked::HELD_FOR, desired_ready).await {
+                Ok(_) => Parked::Held(current),
+                Err(_) => {
+                    let started = Instant::now();
+                    let parked = on_the_side("encoding the target's catalog", move || Parked::park(current)).await?;
+                    timings::record("the target's catalog encoded while the desired state is read", started);
+                    parked
+                }
+            })
+        },
     )
     .await;
     let (desired, storing) = desired?;
     // A new cache entry is written while the plan is made.
     let planned = async {
-        let current = current?;
+        let current = match current? {
+            Parked::Held(current) => current,
+            parked => match on_the_side("decoding the target's catalog", move || {
+                let started = Instant::now();
+                let current = parked.unpark();
+                timings::record("the target's catalog decoded", started);
+                current
+            })
+            .await?
+            {
+                Ok(current) => current,
+                Err(e) => {
+                    eprintln!(
+                        "warning: the target's catalog, encoded while the desired state was read, does not decode \
+                         ({e}); it is read again. This is a fault in converge: please report it"
+                    );
+                    read_target(target).await?
+                }
+            },
+        };
         let uncastable = Asked::start(target, builtin_type_changes(&current, &desired.snapshot));
         let known = desired.entry.as_ref().and_then(|e| e.desired_fingerprint(options));
         let recorded = known.is_some();
@@ -432,6 +476,22 @@ pub async fn plan_sources(
     .await;
     storing.wait().await;
     planned
+}
+
+/// Runs CPU work (`what`) off the runtime's threads, so that the work
+/// joined with it goes on meanwhile. A panic there is a bug that must not pass
+/// unseen; the work is cancelled only when the runtime shuts down.
+async fn on_the_side<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PipelineError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => Ok(value),
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => Err(PipelineError::Interrupted(what)),
+        },
+    }
 }
 
 /// Type pairs (from, to) of the planned column type changes that PostgreSQL
