@@ -15,7 +15,6 @@ use super::files::SourceFile;
 use crate::diagnostic::{Code, Diagnostic, Span, char_to_byte};
 use aho_corasick::AhoCorasick;
 use pg_query::NodeEnum;
-use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -218,8 +217,15 @@ fn split_scanned<T: Send>(
 }
 
 /// Parses each piece of `text` (a slice of it, with the range from its first
-/// token to its last when already found) on every core, but those `known`
-/// has the answer for.
+/// token to its last when already found), but those `known` has the answer
+/// for.
+///
+/// On one thread: the parse trees are thousands of small allocations made
+/// and freed, and `converge` keeps one allocator arena (`allocator`), whose
+/// lock two parsing threads contend for. At 5,000 tables the desired files
+/// parsed on two threads in 4.4–4.5 s, on one in 3.3–3.8 s with less CPU
+/// (2.0 s on two threads with an arena per thread, at ~100 MB more peak
+/// memory for the plan).
 fn parse_pieces<T: Send>(
     file: &SourceFile,
     text: &str,
@@ -231,7 +237,7 @@ fn parse_pieces<T: Send>(
     /// why it does not parse (`None`: only comments).
     type Parsed<T> = Option<(Range<usize>, Result<Vec<T>, String>)>;
     let parsed: Vec<Parsed<T>> = located
-        .par_iter()
+        .iter()
         .map(|(piece, tokens)| {
             let offset = offset_in(text, piece);
             let found = known(piece);
