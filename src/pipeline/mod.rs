@@ -423,7 +423,7 @@ pub async fn plan_sources(
         async {
             let current = read_target(target).await?;
             Ok::<_, PipelineError>(match tokio::time::timeout(parked::HELD_FOR, desired_ready).await {
-                Ok(_) => Parked::Held(current),
+                Ok(_) => Parked::Held(Box::new(current)),
                 Err(_) => {
                     let started = Instant::now();
                     let parked = on_the_side("encoding the target's catalog", move || Parked::park(current)).await?;
@@ -438,7 +438,7 @@ pub async fn plan_sources(
     // A new cache entry is written while the plan is made.
     let planned = async {
         let current = match current? {
-            Parked::Held(current) => current,
+            Parked::Held(current) => *current,
             parked => match on_the_side("decoding the target's catalog", move || {
                 let started = Instant::now();
                 let current = parked.unpark();

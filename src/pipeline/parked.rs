@@ -23,7 +23,7 @@ pub const HELD_FOR: Duration = Duration::from_millis(500);
 
 /// A snapshot, as it was read or encoded.
 pub enum Parked {
-    Held(Snapshot),
+    Held(Box<Snapshot>),
     Encoded {
         body: Vec<u8>,
         /// Not serialized with the catalog (see `Snapshot::stats`).
@@ -44,7 +44,7 @@ impl Parked {
             }
             Err(_) => {
                 snapshot.stats = stats;
-                Parked::Held(snapshot)
+                Parked::Held(Box::new(snapshot))
             }
         }
     }
@@ -53,7 +53,7 @@ impl Parked {
     /// in converge: the caller reads the target again).
     pub fn unpark(self) -> Result<Snapshot, String> {
         match self {
-            Parked::Held(snapshot) => Ok(snapshot),
+            Parked::Held(snapshot) => Ok(*snapshot),
             Parked::Encoded { body, stats } => {
                 let mut snapshot: Snapshot = postcard::from_bytes(&body).map_err(|e| e.to_string())?;
                 snapshot.stats = stats;
