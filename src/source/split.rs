@@ -59,11 +59,11 @@ pub fn parse_file(file: &SourceFile) -> Result<Vec<ParsedStatement>, Vec<Diagnos
 /// `previous` is where the file's last version was cut (`Cuts`): only what
 /// changed since is split again. The cuts of this version are returned when
 /// the parser cut it (not for text that needed the scanner).
-pub fn parse_file_with<T: Send>(
+pub fn parse_file_with<T>(
     file: &SourceFile,
     previous: Option<&Cuts>,
-    known: impl Fn(&str) -> Option<(T, Range<usize>)> + Sync,
-    each: impl Fn(&NodeEnum) -> T + Sync,
+    known: impl Fn(&str) -> Option<(T, Range<usize>)>,
+    each: impl Fn(&NodeEnum) -> T,
 ) -> Result<ParsedFile<T>, Vec<Diagnostic>> {
     let text = file.text.as_str();
     if text.contains('\0') {
@@ -107,10 +107,10 @@ fn split_whole<'t>(text: &'t str, previous: Option<&Cuts>) -> Option<Vec<&'t str
 /// `parse_file_with` for text that may hold psql meta-commands, `COPY` data
 /// or syntax errors: the whole file is scanned first, and split with the
 /// scanner where the parser fails.
-fn split_scanned<T: Send>(
+fn split_scanned<T>(
     file: &SourceFile,
-    known: impl Fn(&str) -> Option<(T, Range<usize>)> + Sync,
-    each: impl Fn(&NodeEnum) -> T + Sync,
+    known: impl Fn(&str) -> Option<(T, Range<usize>)>,
+    each: impl Fn(&NodeEnum) -> T,
 ) -> Result<Vec<ParsedStatement<T>>, Vec<Diagnostic>> {
     let text = file.text.as_str();
     let tokens = match pg_query::scan(text) {
@@ -223,15 +223,15 @@ fn split_scanned<T: Send>(
 /// On one thread: the parse trees are thousands of small allocations made
 /// and freed, and `converge` keeps one allocator arena (`allocator`), whose
 /// lock two parsing threads contend for. At 5,000 tables the desired files
-/// parsed on two threads in 4.4–4.5 s, on one in 3.3–3.8 s with less CPU
+/// parsed on two threads in 4.4–4.8 s, on one in 3.3–3.8 s with less CPU
 /// (2.0 s on two threads with an arena per thread, at ~100 MB more peak
 /// memory for the plan).
-fn parse_pieces<T: Send>(
+fn parse_pieces<T>(
     file: &SourceFile,
     text: &str,
     located: Vec<(&str, Option<Range<usize>>)>,
-    known: impl Fn(&str) -> Option<(T, Range<usize>)> + Sync,
-    each: impl Fn(&NodeEnum) -> T + Sync,
+    known: impl Fn(&str) -> Option<(T, Range<usize>)>,
+    each: impl Fn(&NodeEnum) -> T,
 ) -> Result<Vec<ParsedStatement<T>>, Vec<Diagnostic>> {
     /// A piece's token range and what its statements were made into, or
     /// why it does not parse (`None`: only comments).
