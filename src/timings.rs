@@ -37,6 +37,14 @@ pub fn record(phase: &str, started: Instant) {
     }
 }
 
+/// Notes a fact about the command's course that explains its timings (why
+/// a read was whole rather than partial, say).
+pub fn note(text: &str) {
+    if *ENABLED && let Ok(mut lines) = LINES.lock() {
+        lines.push(format!("timing: note: {text}"));
+    }
+}
+
 /// The process's peak resident memory so far, in KiB (`VmHWM`; Linux only,
 /// else nothing).
 fn peak_memory() -> Option<u64> {

@@ -529,6 +529,7 @@ pub async fn read_end(
             Err(why) => why,
         },
     };
+    timings::note(&format!("the end state is read whole: {why}"));
     let after = crate::introspect::introspect_in_transaction(client).await?;
     Ok((normalize(after.catalog, options), EndRead::Whole(why)))
 }
