@@ -304,7 +304,9 @@ impl DesiredCache {
     }
 
     /// Replaces the classified statements, atomically.
-    pub fn put_known_statements(&self, known: &KnownStatements) -> std::io::Result<()> {
+    /// `known` is a `KnownStatements`, or a `source::LearnedView` that
+    /// serializes as one.
+    pub fn put_known_statements(&self, known: &impl Serialize) -> std::io::Result<()> {
         let body = postcard::to_stdvec(known).map_err(std::io::Error::other)?;
         let header = StatementsHeader::for_this_build(Fingerprint::of_bytes(&body))
             .ok_or_else(|| std::io::Error::other("the running executable has no modification time"))?;
@@ -314,17 +316,26 @@ impl DesiredCache {
     /// Writes `header` as a JSON line then `body` to `name`, replacing any
     /// file atomically (a temporary file in the same directory, renamed).
     fn write_entry(&self, name: &str, header: &impl Serialize, body: &[u8]) -> std::io::Result<()> {
-        let mut bytes = serde_json::to_vec(header).map_err(std::io::Error::other)?;
-        bytes.push(b'\n');
-        bytes.extend_from_slice(body);
-        self.write_file(name, &bytes)
+        let mut line = serde_json::to_vec(header).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        // Written one after the other: the body (~12 MB at 5,000 tables)
+        // is not copied behind the header first.
+        self.write_parts(name, &[&line, body])
     }
 
     /// Writes `bytes` to `name`, replacing any file atomically.
     fn write_file(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.write_parts(name, &[bytes])
+    }
+
+    /// Writes `parts`, one after the other, to `name`, replacing any file
+    /// atomically (a temporary file in the same directory, renamed).
+    fn write_parts(&self, name: &str, parts: &[&[u8]]) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-        std::io::Write::write_all(&mut file, bytes)?;
+        for part in parts {
+            std::io::Write::write_all(&mut file, part)?;
+        }
         file.persist(self.dir.join(name)).map_err(|e| e.error)?;
         Ok(())
     }

@@ -243,11 +243,14 @@ async fn read_desired_sources_storing(
     let started = Instant::now();
     // Statement texts parsed before are not parsed again.
     let known = cache.as_ref().map(DesiredCache::known_statements).unwrap_or_default();
-    let (desired, now_known) = Desired::from_sources_known(sources, &known).map_err(PipelineError::Source)?;
-    drop(known);
+    let (desired, learned) = Desired::from_sources_known(sources, known).map_err(PipelineError::Source)?;
+    // Shared with the write of what the parse learned, which borrows the
+    // statements' classifications instead of copying them.
+    let desired = std::sync::Arc::new(desired);
     let remember = cache.clone().map(|cache| {
+        let desired = desired.clone();
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = cache.put_known_statements(&now_known) {
+            if let Err(e) = cache.put_known_statements(&learned.view(&desired)) {
                 eprintln!(
                     "warning: cannot write the parsed statements to the cache in {}: {e}",
                     cache.dir().display()
@@ -265,6 +268,9 @@ async fn read_desired_sources_storing(
         source_map: SourceMap::of(&desired),
         entry: None,
     };
+    // The statements go now (or when the write of what the parse learned
+    // ends), not after the cache entry is encoded.
+    drop(desired);
     let storing = match (cache, key) {
         (Some(cache), Some(key)) => {
             let started = Instant::now();

@@ -17,7 +17,7 @@ mod split;
 
 pub use classify::{Key, StatementInfo};
 pub use files::{SourceFile, Sources};
-pub use known::KnownStatements;
+pub use known::{KnownStatements, Learned, LearnedView};
 pub use source_map::SourceMap;
 
 use crate::catalog::{Fingerprint, ObjectId};
@@ -94,35 +94,29 @@ impl Desired {
     }
 
     pub fn from_sources(sources: Sources) -> Result<Desired, Vec<Diagnostic>> {
-        Desired::parse(sources, &KnownStatements::default(), false).map(|(desired, _)| desired)
+        Desired::parse(sources, KnownStatements::default(), false).map(|(desired, _)| desired)
     }
 
     /// `from_sources`, taking what `known` says of the statement texts it
-    /// holds instead of parsing them again; also returns what is known of
-    /// this desired state's statements, for next time.
-    pub fn from_sources_known(
-        sources: Sources,
-        known: &KnownStatements,
-    ) -> Result<(Desired, KnownStatements), Vec<Diagnostic>> {
+    /// holds instead of parsing them again (moved out of it); also returns
+    /// what is known of this desired state's statements, for next time
+    /// (`Learned::view` with the `Desired` is the new `KnownStatements`).
+    pub fn from_sources_known(sources: Sources, known: KnownStatements) -> Result<(Desired, Learned), Vec<Diagnostic>> {
         Desired::parse(sources, known, true)
     }
 
-    fn parse(
-        sources: Sources,
-        known: &KnownStatements,
-        remember: bool,
-    ) -> Result<(Desired, KnownStatements), Vec<Diagnostic>> {
+    fn parse(sources: Sources, known: KnownStatements, remember: bool) -> Result<(Desired, Learned), Vec<Diagnostic>> {
         let mut problems = Vec::new();
         let mut statements = Vec::new();
-        let mut now_known = KnownStatements::default();
+        let mut learned = Learned::default();
+        let known = std::cell::RefCell::new(known);
         for (file_index, file) in sources.files.iter().enumerate() {
-            // Statements are classified as they are parsed, on every core,
-            // then taken in file order: lines are counted once, from one
-            // statement to the next.
-            let known_before = known;
-            let known = |text: &str| known_before.get(text).map(|(info, tokens)| (Ok(info.clone()), tokens));
-            let previous = known_before.cuts(&file.path);
-            let parsed = match split::parse_file_with(file, previous, known, |node| {
+            // Statements are classified as they are parsed, then taken in
+            // file order: lines are counted once, from one statement to the
+            // next.
+            let previous = known.borrow_mut().take_cuts(&file.path);
+            let known = |text: &str| known.borrow_mut().take(text).map(|(info, tokens)| (Ok(info), tokens));
+            let parsed = match split::parse_file_with(file, previous.as_ref(), known, |node| {
                 classify::classify(node).map(|mut info| {
                     info.source_sql = definitions::source_definitions(node);
                     info
@@ -130,7 +124,7 @@ impl Desired {
             }) {
                 Ok((parsed, cuts)) => {
                     if let (true, Some(cuts)) = (remember, cuts) {
-                        now_known.set_cuts(&file.path, cuts);
+                        learned.set_cuts(&file.path, cuts);
                     }
                     parsed
                 }
@@ -147,7 +141,7 @@ impl Desired {
                     Ok(info) => {
                         if remember && stmt.alone {
                             let tokens = stmt.start - stmt.piece.start..stmt.end - stmt.piece.start;
-                            now_known.insert(&file.text[stmt.piece.clone()], info.clone(), tokens);
+                            learned.insert(&file.text[stmt.piece.clone()], statements.len(), tokens);
                         }
                         if let Some(d) = reserved(&info, span.clone()) {
                             problems.push(d);
@@ -186,10 +180,11 @@ impl Desired {
             })
             .collect();
         let order = order::load_order(&nodes, &default_privilege_positions(&statements));
+        learned.reorder(&order);
         let mut slots: Vec<Option<Statement>> = statements.into_iter().map(Some).collect();
         let statements: Vec<Statement> = order.into_iter().filter_map(|i| slots[i].take()).collect();
         let desired = Desired { sources, statements };
-        Ok((desired, now_known))
+        Ok((desired, learned))
     }
 
     /// The text of a statement.
@@ -382,19 +377,21 @@ mod tests {
         let sources = |text: &str| Sources::from_texts([("a.sql".to_string(), text.to_string())]);
         let before = "create schema app;\n-- the orders\ncreate table app.orders (id int primary key);\n\
             create view app.v as select id from app.orders;\ncomment on table app.orders is 'o';\n";
-        let (_, known) = Desired::from_sources_known(sources(before), &KnownStatements::default()).unwrap();
+        let (first, learned) = Desired::from_sources_known(sources(before), KnownStatements::default()).unwrap();
+        assert_eq!(learned.len(), 4);
+        let known = learned.view(&first).to_known();
         assert_eq!(known.len(), 4);
         let after = before.replace("(id int primary key)", "(id int primary key, note text)");
-        let (incremental, known_after) = Desired::from_sources_known(sources(&after), &known).unwrap();
+        let (incremental, learned_after) = Desired::from_sources_known(sources(&after), known).unwrap();
         let fresh = Desired::from_sources(sources(&after)).unwrap();
         assert_eq!(summary(&incremental), summary(&fresh));
-        assert_eq!(known_after.len(), 4);
+        assert_eq!(learned_after.len(), 4);
     }
 
     #[test]
     fn a_known_statement_text_is_not_parsed_again() {
         let sources = |text: &str| Sources::from_texts([("a.sql".to_string(), text.to_string())]);
-        let (other, _) = Desired::from_sources_known(sources("create table b (id int);"), &KnownStatements::default())
+        let (other, _) = Desired::from_sources_known(sources("create table b (id int);"), KnownStatements::default())
             .map(|(d, k)| (d.statements[0].info.clone(), k))
             .unwrap();
         let mut known = KnownStatements::default();
@@ -402,7 +399,7 @@ mod tests {
         let piece = pg_query::split_with_parser(text).unwrap()[0];
         let tokens = piece.find("create").unwrap()..piece.find(')').unwrap() + 1;
         known.insert(piece, other.clone(), tokens.clone());
-        let (desired, _) = Desired::from_sources_known(sources(text), &known).unwrap();
+        let (desired, _) = Desired::from_sources_known(sources(text), known).unwrap();
         assert_eq!(desired.statements[0].info, other, "the known answer is taken as it is");
         assert_eq!(
             (desired.statements[0].start, desired.statements[0].end),
