@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     converge::timings::start();
-    converge::allocator::one_arena();
+    converge::allocator::configure();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

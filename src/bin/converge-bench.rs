@@ -142,7 +142,7 @@ impl SizeResult {
 
 fn main() -> ExitCode {
     // Memory is measured as `converge` allocates it.
-    converge::allocator::one_arena();
+    converge::allocator::configure();
     let args = Args::parse();
     let result = match args.one {
         Some(n) => child_main(&args, n),
