@@ -221,11 +221,11 @@ fn split_scanned<T>(
 /// for.
 ///
 /// On one thread: the parse trees are thousands of small allocations made
-/// and freed, and `converge` keeps one allocator arena (`allocator`), whose
-/// lock two parsing threads contend for. At 5,000 tables the desired files
-/// parsed on two threads in 4.4–4.8 s, on one in 3.3–3.8 s with less CPU
-/// (2.0 s on two threads with an arena per thread, at ~100 MB more peak
-/// memory for the plan).
+/// and freed. With glibc's allocator kept to one arena, two threads
+/// contended for its lock (at 5,000 tables 4.4–4.8 s on two threads, 3.3–3.8
+/// s on one); with mimalloc (`allocator`), two threads parse in 1.66–1.73 s
+/// and one in 1.92–1.96 s, for ~0.5 s more CPU (user and system), which a
+/// cold plan's read of the target shares the 2 cores with.
 fn parse_pieces<T>(
     file: &SourceFile,
     text: &str,
