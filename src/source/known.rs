@@ -42,17 +42,7 @@ impl KnownStatements {
     }
 
     /// What the statement `text` (a whole piece) was found to be, and where
-    /// its tokens are in it.
-    pub fn get(&self, text: &str) -> Option<(&StatementInfo, Range<usize>)> {
-        if self.by_text.is_empty() {
-            return None;
-        }
-        self.by_text
-            .get(&Self::key(text))
-            .map(|known| (&known.info, known.tokens.clone()))
-    }
-
-    /// `get`, taking the answer out of the set: a parse moves what it reuses
+    /// its tokens are in it, taken out of the set: a parse moves what it reuses
     /// into its statements instead of copying it (at 5,000 tables the set
     /// holds ~30,000 classifications), so a text seen twice in one parse is
     /// parsed again the second time.
@@ -69,18 +59,10 @@ impl KnownStatements {
         self.by_text.insert(Self::key(text), Known { info, tokens });
     }
 
-    /// Where the file at `path` was cut when it was last parsed.
-    pub fn cuts(&self, path: &str) -> Option<&Cuts> {
-        self.cuts.get(path)
-    }
-
-    /// `cuts`, taken out of the set.
+    /// Where the file at `path` was cut when it was last parsed, taken out
+    /// of the set.
     pub fn take_cuts(&mut self, path: &str) -> Option<Cuts> {
         self.cuts.remove(path)
-    }
-
-    pub fn set_cuts(&mut self, path: &str, cuts: Cuts) {
-        self.cuts.insert(path.to_string(), cuts);
     }
 
     pub fn len(&self) -> usize {
@@ -307,6 +289,6 @@ mod tests {
         assert!(info.creates.iter().any(|k| format!("{k:?}").contains("app")));
         assert!(known.take(piece).is_none(), "taken out of the set");
         assert!(known.take_cuts("a.sql").is_some());
-        assert!(known.cuts("a.sql").is_none());
+        assert!(!known.cuts.contains_key("a.sql"));
     }
 }
