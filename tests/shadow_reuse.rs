@@ -2,7 +2,9 @@
 //! generated workload of the benchmark's kind (`../shared/bench/gen_schema.py`
 //! when it is there, else an equivalent one generated here): for its whole
 //! change set, and for single statement changes. Every fixture is checked
-//! the same way by `tests/fixtures.rs` (old.sql, then new.sql).
+//! the same way by `tests/fixtures.rs` (old.sql, then new.sql). And a
+//! desired state given away to the load (which frees its classifications
+//! before loading, as a plan does) loads what a lent one does.
 
 mod support;
 
@@ -17,6 +19,7 @@ fn main() {
     let trials = vec![
         Trial::test("workload/change_set", workload_change_set),
         Trial::test("workload/single_statement_changes", workload_single_changes),
+        Trial::test("workload/given_away_loads_the_same", workload_given_away),
     ];
     libtest_mimic::run(&args, trials).exit();
 }
@@ -177,6 +180,34 @@ fn workload_change_set() -> Result<(), Failed> {
         .await;
         case.drop().await;
         result
+    })
+    .map_err(Failed::from)
+}
+
+/// A plan gives its parsed desired state away to the shadow load, which
+/// keeps only the statements' texts: the snapshot must be the one a lent
+/// desired state (whole) gives.
+fn workload_given_away() -> Result<(), Failed> {
+    let (_, changed) = workload();
+    let changed = desired("changed", &changed)?;
+    let rt = support::runtime();
+    rt.block_on(async {
+        let lent = fresh_snapshot(&support::admin(), &changed, &Janitor::default())
+            .await
+            .map_err(|e| format!("changed.sql lent does not load: {e}"))?;
+        let given = fresh_snapshot(&support::admin(), changed.clone(), &Janitor::default())
+            .await
+            .map_err(|e| format!("changed.sql given away does not load: {e}"))?;
+        if lent.catalog.tables.is_empty() {
+            return Err("the workload loaded no table".to_string());
+        }
+        if !given.catalog.same_as(&lent.catalog) || given.deps != lent.deps {
+            return Err(format!(
+                "a desired state given away loads another snapshot than a lent one:\n{}",
+                converge::apply::differences(&given.catalog, &lent.catalog)
+            ));
+        }
+        Ok(())
     })
     .map_err(Failed::from)
 }

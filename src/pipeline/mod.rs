@@ -244,33 +244,42 @@ async fn read_desired_sources_storing(
     // Statement texts parsed before are not parsed again.
     let known = cache.as_ref().map(DesiredCache::known_statements).unwrap_or_default();
     let (desired, learned) = Desired::from_sources_known(sources, known).map_err(PipelineError::Source)?;
-    // Shared with the write of what the parse learned, which borrows the
-    // statements' classifications instead of copying them.
+    timings::record("desired state: parse", started);
+    // What the parse learned is written on the side while the source map is
+    // taken (and the shadow server started if it has to be): both need the
+    // statements' classifications, which the shadow load then frees.
     let desired = std::sync::Arc::new(desired);
     let remember = cache.clone().map(|cache| {
         let desired = desired.clone();
-        tokio::task::spawn_blocking(move || {
+        on_the_side("writing the parsed statements to the cache", move || {
+            let started = Instant::now();
+            // A write that fails only costs a full parse next time.
             if let Err(e) = cache.put_known_statements(&learned.view(&desired)) {
                 eprintln!(
                     "warning: cannot write the parsed statements to the cache in {}: {e}",
                     cache.dir().display()
                 );
             }
+            timings::record("desired state: write the parsed statements", started);
         })
     });
-    timings::record("desired state: parse", started);
-    let server = shadow_server.endpoint().await?;
     let started = Instant::now();
-    let snapshot = shadow_snapshot(&desired, &server, shadow_server.owned_by_converge(), janitor).await?;
+    let source_map = SourceMap::of(&desired);
+    timings::record("desired state: source map", started);
+    let server = shadow_server.endpoint().await?;
+    if let Some(remember) = remember {
+        remember.await?;
+    }
+    let started = Instant::now();
+    // Given away: only its texts are kept for the load, and they go once
+    // loaded, before the shadow is read back (`shadow::ToLoad`).
+    let snapshot = shadow_snapshot(desired, &server, shadow_server.owned_by_converge(), janitor).await?;
     timings::record("desired state: shadow load and read", started);
     let mut state = DesiredState {
         snapshot,
-        source_map: SourceMap::of(&desired),
+        source_map,
         entry: None,
     };
-    // The statements go now (or when the write of what the parse learned
-    // ends), not after the cache entry is encoded.
-    drop(desired);
     let storing = match (cache, key) {
         (Some(cache), Some(key)) => {
             let started = Instant::now();
@@ -298,10 +307,6 @@ async fn read_desired_sources_storing(
         }
         _ => Storing(None),
     };
-    if let Some(remember) = remember {
-        // A write that did not finish only costs a full parse next time.
-        let _ = remember.await;
-    }
     Ok((state, storing))
 }
 
@@ -339,7 +344,7 @@ pub async fn read_desired(
 }
 
 async fn shadow_snapshot(
-    desired: &Desired,
+    desired: impl Into<crate::shadow::ToLoad<'_>>,
     shadow_server: &Endpoint,
     own_server: bool,
     janitor: &Janitor,
@@ -484,19 +489,23 @@ pub async fn plan_sources(
     planned
 }
 
-/// Runs CPU work (`what`) off the runtime's threads, so that the work
-/// joined with it goes on meanwhile. A panic there is a bug that must not pass
-/// unseen; the work is cancelled only when the runtime shuts down.
-async fn on_the_side<T: Send + 'static>(
+/// Starts CPU work (`what`) off the runtime's threads at once, so that the
+/// work joined with it, or done before the returned future is awaited,
+/// goes on meanwhile. A panic there is a bug that must not pass unseen; the
+/// work is cancelled only when the runtime shuts down.
+fn on_the_side<T: Send + 'static>(
     what: &'static str,
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, PipelineError> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(value) => Ok(value),
-        Err(e) => match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(_) => Err(PipelineError::Interrupted(what)),
-        },
+) -> impl Future<Output = Result<T, PipelineError>> {
+    let task = tokio::task::spawn_blocking(work);
+    async move {
+        match task.await {
+            Ok(value) => Ok(value),
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => Err(PipelineError::Interrupted(what)),
+            },
+        }
     }
 }
 

@@ -118,24 +118,84 @@ impl Shadow {
 /// (`reuse`: on converge's `own_server` unless `CONVERGE_SHADOW_REUSE=off`,
 /// elsewhere only with `CONVERGE_SHADOW_REUSE=on`), else a fresh database,
 /// which is kept for next time or dropped before this returns.
+///
+/// `desired` may be given by value (see `ToLoad`).
 pub async fn desired_snapshot(
     server: &Endpoint,
-    desired: &Desired,
+    desired: impl Into<ToLoad<'_>>,
     own_server: bool,
     janitor: &Janitor,
 ) -> Result<Snapshot, ShadowError> {
+    let desired = desired.into();
     if let Some(kept) = reuse::Kept::from_env(server, own_server) {
         return Ok(kept.desired_snapshot(desired, janitor).await?.0);
     }
     fresh_snapshot(server, desired, janitor).await
 }
 
+/// The desired state a shadow is loaded with. Given by value (or shared, as
+/// an `Arc` no one else holds by then), it is of use to the load only: its
+/// statements' classifications are freed before the load
+/// (`Desired::forget_classifications`; the caller takes what it needs of
+/// them first) and the rest once loaded, before the database is read back,
+/// so that a big desired state is not held beside the rows read (of the
+/// shadow, and of the target read meanwhile).
+pub enum ToLoad<'a> {
+    Borrowed(&'a Desired),
+    Given(Arc<Desired>),
+}
+
+impl<'a> From<&'a Desired> for ToLoad<'a> {
+    fn from(desired: &'a Desired) -> Self {
+        ToLoad::Borrowed(desired)
+    }
+}
+
+impl From<Desired> for ToLoad<'_> {
+    fn from(desired: Desired) -> Self {
+        ToLoad::Given(Arc::new(desired))
+    }
+}
+
+impl From<Arc<Desired>> for ToLoad<'_> {
+    fn from(desired: Arc<Desired>) -> Self {
+        ToLoad::Given(desired)
+    }
+}
+
+impl ToLoad<'_> {
+    pub fn get(&self) -> &Desired {
+        match self {
+            ToLoad::Borrowed(d) => d,
+            ToLoad::Given(d) => d,
+        }
+    }
+
+    /// Frees the classifications of a desired state given away (still
+    /// shared, it is left whole).
+    fn keep_texts_only(&mut self) {
+        if let ToLoad::Given(d) = self
+            && let Some(d) = Arc::get_mut(d)
+        {
+            d.forget_classifications();
+        }
+    }
+}
+
 /// Loads the desired statements into a fresh shadow database on `server`,
-/// reads it back and drops it.
-pub async fn fresh_snapshot(server: &Endpoint, desired: &Desired, janitor: &Janitor) -> Result<Snapshot, ShadowError> {
+/// reads it back and drops it. A `desired` given by value goes once loaded
+/// (see `ToLoad`).
+pub async fn fresh_snapshot(
+    server: &Endpoint,
+    desired: impl Into<ToLoad<'_>>,
+    janitor: &Janitor,
+) -> Result<Snapshot, ShadowError> {
+    let mut desired = desired.into();
+    desired.keep_texts_only();
     let shadow = Shadow::create(server, janitor).await?;
     let result = async {
-        shadow.load(desired).await?;
+        shadow.load(desired.get()).await?;
+        drop(desired);
         Ok::<_, ShadowError>(introspect_endpoint(&shadow.endpoint()).await?)
     }
     .await;

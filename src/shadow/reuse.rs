@@ -25,7 +25,7 @@
 //! asked for), and never with `CONVERGE_CACHE=off`.
 
 use super::incremental::{Delta, Name, Recorded, record};
-use super::{Janitor, Shadow, ShadowError, load};
+use super::{Janitor, Shadow, ShadowError, ToLoad, load};
 use crate::catalog::{Fingerprint, Snapshot};
 use crate::db::{DbError, Endpoint, query_error};
 use crate::introspect::introspect;
@@ -187,16 +187,21 @@ impl Kept {
 
     /// The desired snapshot, from the kept database brought up to date when
     /// that is provably the same as a full load, else from a full load in a
-    /// fresh database that then becomes the kept one.
+    /// fresh database that then becomes the kept one. A `desired` given by
+    /// value keeps only its texts once recorded, and goes once a full load
+    /// has loaded it (see `ToLoad`; an update that cannot go on needs it for
+    /// the full load).
     pub async fn desired_snapshot(
         &self,
-        desired: &Desired,
+        desired: impl Into<ToLoad<'_>>,
         janitor: &Janitor,
     ) -> Result<(Snapshot, Obtained), ShadowError> {
+        let mut desired = desired.into();
         let started = Instant::now();
-        let statements = record(desired);
+        let statements = record(desired.get());
+        desired.keep_texts_only();
         timings::record("kept shadow: record the statements", started);
-        let reason = match self.update(desired, &statements).await {
+        let reason = match self.update(desired.get(), &statements).await {
             Ok(Ok((snapshot, obtained))) => {
                 verbose(&format!("{obtained:?}"));
                 return Ok((snapshot, obtained));
@@ -213,21 +218,24 @@ impl Kept {
     /// reads it, as a plan would): for the tests and the benchmark, which
     /// start updates from a known state.
     pub async fn prime(&self, desired: &Desired, janitor: &Janitor) -> Result<(), ShadowError> {
-        self.full_load(desired, record(desired), janitor).await.map(|_| ())
+        self.full_load(desired.into(), record(desired), janitor)
+            .await
+            .map(|_| ())
     }
 
     /// Loads every statement into a fresh database, reads it, and keeps it
     /// in place of the kept one (or drops it when that fails: the snapshot
-    /// is still right).
+    /// is still right). A `desired` given by value goes once loaded.
     async fn full_load(
         &self,
-        desired: &Desired,
+        desired: ToLoad<'_>,
         statements: Vec<Recorded>,
         janitor: &Janitor,
     ) -> Result<Snapshot, ShadowError> {
         let shadow = Shadow::create(&self.server, janitor).await?;
         let result = async {
-            shadow.load(desired).await?;
+            shadow.load(desired.get()).await?;
+            drop(desired);
             let mut client = shadow.endpoint().connect().await?;
             let snapshot = introspect(&mut client).await?;
             Ok::<_, ShadowError>((snapshot, server_identity(&client).await?))

@@ -272,6 +272,17 @@ impl Desired {
     pub fn fingerprint(&self) -> Fingerprint {
         self.sources.fingerprint()
     }
+
+    /// Frees what each statement was found to be (`StatementInfo`: what it
+    /// creates, references and defines), keeping its text and place: all
+    /// that loading it into a shadow database needs. What needs the classifications (the
+    /// source map, the kept shadow's record, the known statements written
+    /// to the cache) must be taken first.
+    pub fn forget_classifications(&mut self) {
+        for statement in &mut self.statements {
+            statement.info = StatementInfo::default();
+        }
+    }
 }
 
 impl SourceText for Desired {
