@@ -104,8 +104,8 @@ pub fn touched_relations(plan: &Plan, current: &Catalog) -> BTreeSet<QualifiedNa
     names
 }
 
-/// The sessions (other than this one) holding a lock on one of `relations`
-/// in a transaction open for at least `min_age`.
+/// The sessions holding a lock on one of `relations` in a transaction open
+/// for at least `min_age`, asked on a connection of its own.
 pub async fn blockers(
     target: &Endpoint,
     relations: &BTreeSet<QualifiedName>,
@@ -114,7 +114,20 @@ pub async fn blockers(
     if relations.is_empty() {
         return Ok(Vec::new());
     }
-    let client = target.connect().await?;
+    blockers_on(&target.connect().await?, relations, min_age).await
+}
+
+/// `blockers`, asked on `client`: the session of `client` is never one
+/// (an apply asks on its own connection, inside its transaction, so that
+/// what its reads hold there is not taken for another session's).
+pub async fn blockers_on(
+    client: &impl tokio_postgres::GenericClient,
+    relations: &BTreeSet<QualifiedName>,
+    min_age: Duration,
+) -> Result<Vec<Blocker>, DbError> {
+    if relations.is_empty() {
+        return Ok(Vec::new());
+    }
     let (schemas, names): (Vec<String>, Vec<String>) =
         relations.iter().map(|q| (q.schema.clone(), q.name.clone())).unzip();
     let rows = client

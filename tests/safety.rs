@@ -2,11 +2,13 @@
 //! estimates, data checks that find the rows a step would fail on before
 //! anything runs, and the pre-flight refusal when another session holds a
 //! lock on a table the plan changes; the verification of the end state
-//! before commit. Every refusal leaves the database as it was.
+//! before commit. Every refusal leaves the database as it was. A reviewed
+//! plan applied without a question runs the same checks inside the apply,
+//! on the starting point its drift check reads.
 
 mod support;
 
-use support::bin::{converge, schema_dir, text};
+use support::bin::{converge, converge_with, schema_dir, text};
 use support::query_i64;
 
 #[test]
@@ -84,6 +86,137 @@ fn orphan_rows_are_reported_before_anything_runs() {
             query_i64(&db, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey'").await,
             1
         );
+        support::drop_db(&db).await;
+    });
+}
+
+/// `apply --plan DIR --yes` reads the target once: its pre-flight and data
+/// checks run inside the apply, after the drift check and before the first
+/// step, on the catalog the drift check read; a refusal there rolls back and
+/// is recorded in the history. The apply's own connection is no blocker.
+#[test]
+fn a_reviewed_plans_checks_run_inside_the_apply() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("safety_reviewed").await;
+        support::load(
+            &db,
+            r#"
+            CREATE TABLE customers (id int PRIMARY KEY);
+            CREATE TABLE orders (id int PRIMARY KEY, customer_id int, note text);
+            INSERT INTO customers VALUES (1), (2);
+            INSERT INTO orders VALUES (1, 1, 'a'), (2, 99, 'b'), (3, 2, 'c');
+            "#,
+        )
+        .await
+        .unwrap();
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let schema = schema_dir(&[(
+            "s.sql",
+            r#"
+            CREATE TABLE customers (id int PRIMARY KEY);
+            CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers (id), note text);
+            "#,
+        )]);
+        let plans = tempfile::tempdir().unwrap();
+        let plan_dir = plans.path().join("fk");
+        let plan = plan_dir.to_str().unwrap();
+        let o = converge(
+            &[
+                "plan",
+                "--url",
+                &url,
+                "--dev-url",
+                &admin,
+                "--schema",
+                schema.path().to_str().unwrap(),
+                "--out",
+                plan,
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let before = support::canonical::dump(&db).await.unwrap();
+        let apply = [
+            "apply",
+            "--url",
+            &url,
+            "--plan",
+            plan,
+            "--yes",
+            "--allow-hazards",
+            "long-lock",
+            "--blocker-age",
+            "0",
+        ];
+
+        // The orphan is found inside the apply: one read of the target, the
+        // drift check's.
+        let o = converge_with(&apply, None, &[("CONVERGE_TIMINGS", "1")]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains("1 step would fail on rows already in the target"), "{err}");
+        assert!(err.contains("e.g. (id)=(2): (customer_id)=(99)"), "{err}");
+        assert!(err.contains("apply: check the starting point"), "{err}");
+        assert!(err.contains("apply: the caller's checks before the steps"), "{err}");
+        assert!(!err.contains("timing: read the target"), "no read of its own: {err}");
+        assert!(!err.contains("step 1/"), "no step ran: {err}");
+        assert_eq!(
+            support::canonical::dump(&db).await.unwrap(),
+            before,
+            "a refused apply changes nothing"
+        );
+        assert_eq!(
+            query_i64(
+                &db,
+                "SELECT count(*) FROM converge.history \
+                 WHERE outcome = 'refused' AND error LIKE 'refused to apply: 1 step would fail on rows%'"
+            )
+            .await,
+            1,
+            "the refused attempt is recorded"
+        );
+
+        // A session that has held a lock on orders for a second blocks it.
+        support::load(&db, "DELETE FROM orders WHERE customer_id = 99;")
+            .await
+            .unwrap();
+        let blocker = db.connect().await.unwrap();
+        blocker
+            .batch_execute("BEGIN; SELECT count(*) FROM orders;")
+            .await
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let mut blocked = apply;
+        blocked[9] = "1"; // --blocker-age
+        let o = converge(&blocked, None);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains("1 session holds locks on tables the plan changes"),
+            "{err}"
+        );
+        assert!(err.contains("holds public.orders (AccessShareLock)"), "{err}");
+        assert_eq!(
+            query_i64(&db, "SELECT count(*) FROM converge.history WHERE outcome = 'refused'").await,
+            2
+        );
+        blocker.batch_execute("COMMIT").await.unwrap();
+
+        // Nothing in the way, it applies, though every transaction counts as
+        // old enough: the apply's own does not block it.
+        let o = converge(&apply, None);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert_eq!(
+            query_i64(
+                &db,
+                "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey'"
+            )
+            .await,
+            1
+        );
+        drop(blocker);
         support::drop_db(&db).await;
     });
 }

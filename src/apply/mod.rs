@@ -2,7 +2,9 @@
 //!
 //! One transaction: a transaction-scoped advisory lock (two applies never
 //! interleave); a check that the target still is what the plan was made
-//! against (its catalog fingerprint and server major version); every step; a
+//! against (its catalog fingerprint and server major version); the caller's
+//! own checks of that starting point (`Observer::before_steps`: `apply
+//! --plan`'s pre-flight and data checks); every step; a
 //! fresh introspection of the target inside the same transaction (what the
 //! steps changed, merged into the starting point: `read_end`), whose
 //! fingerprint must be the plan's desired one; the history row; commit. Any
@@ -51,6 +53,10 @@ pub enum ApplyError {
     /// A statement failed; the transaction was rolled back.
     #[error("{}", .0)]
     Statement(Box<FailedStatement>),
+    /// The caller's checks before the first step (`Observer::before_steps`)
+    /// refused, or could not run; they reported why. Nothing ran.
+    #[error("{summary}")]
+    BeforeSteps { refused: bool, summary: String },
     /// The steps ran but the result does not equal the desired catalog; the
     /// transaction was rolled back.
     #[error(
@@ -140,7 +146,10 @@ impl ApplyError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            ApplyError::Refused(_) | ApplyError::Drift { .. } | ApplyError::ServerVersion { .. }
+            ApplyError::Refused(_)
+                | ApplyError::Drift { .. }
+                | ApplyError::ServerVersion { .. }
+                | ApplyError::BeforeSteps { refused: true, .. }
         )
     }
 }
@@ -227,6 +236,32 @@ pub struct Retry {
     pub message: String,
 }
 
+/// What the caller of `execute` is told, and asked, as an apply goes.
+pub trait Observer {
+    /// Inside the apply (in its transaction, or for an online plan right
+    /// after the drift check), once the target is known to be what the plan
+    /// was made against and before the first step: the caller's own checks
+    /// of that starting point `start` (normalized as the plan's catalogs
+    /// are), with `client` the apply's connection. An error refuses the
+    /// apply; nothing has run.
+    fn before_steps(
+        &mut self,
+        client: &tokio_postgres::Client,
+        start: &Catalog,
+    ) -> impl Future<Output = Result<(), ApplyError>> {
+        let _ = (client, start);
+        async { Ok(()) }
+    }
+
+    /// Before each step (and each new attempt of it).
+    fn step(&mut self, step: &StepStarted<'_>) {
+        let _ = step;
+    }
+}
+
+/// Nothing to tell or ask.
+impl Observer for () {}
+
 /// Applies `planned` to `target` (see the module comment).
 pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions) -> Result<Applied, ApplyError> {
     let document = planned.document();
@@ -238,16 +273,16 @@ pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions)
         plan_source: None,
         backup: None,
     };
-    execute(target, &request, options, &mut |_| {}).await
+    execute(target, &request, options, &mut ()).await
 }
 
-/// Applies a plan document to `target` (see the module comment), calling
-/// `progress` before each step.
+/// Applies a plan document to `target` (see the module comment), asking
+/// `observer` before the first step and telling it of each.
 pub async fn execute(
     target: &Endpoint,
     request: &Request<'_>,
     options: &ApplyOptions,
-    progress: &mut dyn FnMut(&StepStarted<'_>),
+    observer: &mut impl Observer,
 ) -> Result<Applied, ApplyError> {
     let document = request.document;
     let refused = refused_steps(document, &options.allowed);
@@ -267,9 +302,9 @@ pub async fn execute(
     // transaction) run in groups.
     let grouped = document.options.online || document.steps.iter().any(|s| !s.transactional);
     let outcome = if grouped {
-        online::run(&mut client, target, request, options, started, progress).await
+        online::run(&mut client, target, request, options, started, observer).await
     } else {
-        run(&mut client, target, request, options, started, progress).await
+        run(&mut client, target, request, options, started, observer).await
     };
     let phase = Instant::now();
     // The end state's fingerprint, and its canonical JSON for the history row.
@@ -371,16 +406,16 @@ fn end_state(catalog: &Catalog) -> (Fingerprint, String) {
     )
 }
 
-/// Opens the transaction, checks the starting point, runs the steps and
-/// verifies the end state. Leaves the transaction open on success; the caller
-/// commits.
+/// Opens the transaction, checks the starting point, asks the observer,
+/// runs the steps and verifies the end state. Leaves the transaction open on
+/// success; the caller commits.
 async fn run(
     client: &mut tokio_postgres::Client,
     target: &Endpoint,
     request: &Request<'_>,
     options: &ApplyOptions,
     started: Instant,
-    progress: &mut dyn FnMut(&StepStarted<'_>),
+    observer: &mut impl Observer,
 ) -> Result<(Fingerprint, String), ApplyError> {
     let document = request.document;
     client
@@ -399,6 +434,10 @@ async fn run(
     let phase = Instant::now();
     let before = check_start(client, target, document).await?;
     timings::record("apply: check the starting point", phase);
+    let phase = Instant::now();
+    let checked = observer.before_steps(client, &before.catalog).await;
+    timings::record("apply: the caller's checks before the steps", phase);
+    checked?;
     set_timeouts(client, options, true).await?;
 
     // Statements taken from the desired files resolve names as they did when
@@ -410,7 +449,7 @@ async fn run(
     let total = document.steps.len();
     let phase = Instant::now();
     for step in &document.steps {
-        progress(&StepStarted {
+        observer.step(&StepStarted {
             index: step.index,
             total,
             description: &step.description,

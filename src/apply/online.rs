@@ -16,7 +16,7 @@
 //! next plan finishes the change (or drops what an interrupted concurrent
 //! index build left behind).
 
-use super::{ApplyError, ApplyOptions, LOCK_KEY, Request, Retry, StepStarted, run_statement};
+use super::{ApplyError, ApplyOptions, LOCK_KEY, Observer, Request, Retry, StepStarted, run_statement};
 use crate::catalog::Fingerprint;
 use crate::db::{Endpoint, query_error};
 use crate::pipeline::normalize;
@@ -38,7 +38,7 @@ pub(super) async fn run(
     request: &Request<'_>,
     options: &ApplyOptions,
     started: Instant,
-    progress: &mut dyn FnMut(&StepStarted<'_>),
+    observer: &mut impl Observer,
 ) -> Result<(Fingerprint, String), ApplyError> {
     let document = request.document;
     client
@@ -53,7 +53,10 @@ pub(super) async fn run(
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .map_err(query_error("cannot begin the transaction"))?;
-    let checked = super::check_start(client, target, document).await.map(drop);
+    let checked = match super::check_start(client, target, document).await {
+        Ok(before) => observer.before_steps(client, &before.catalog).await,
+        Err(e) => Err(e),
+    };
     client
         .batch_execute("COMMIT")
         .await
@@ -76,7 +79,7 @@ pub(super) async fn run(
             options,
             total,
             started,
-            progress: &mut *progress,
+            progress: &mut |s| observer.step(s),
         };
         let result = match group.transaction {
             Some(_) => run.transaction(&group, steps).await,

@@ -3,7 +3,9 @@
 use super::report;
 use super::settings::{Resolved, common_flags};
 use super::{ApplyArgs, Context, ExitStatus, Output};
-use crate::apply::{ApplyError, ApplyOptions, BackupRecord, Kind, Request, StepStarted, execute, refused_steps};
+use crate::apply::{
+    ApplyError, ApplyOptions, BackupRecord, Kind, Observer, Request, StepStarted, execute, refused_steps,
+};
 use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::db::Endpoint;
@@ -63,31 +65,42 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
         return report_refusal(output, &refusals);
     }
     // Pre-flight and data checks, against the catalog the plan starts from.
+    // A reviewed plan's starting point is read from the target: when nothing
+    // is asked before applying and nothing backed up, the checks run inside
+    // the apply on the starting point its drift check reads there (one read
+    // of the target instead of two); else on a read of their own, before the
+    // question.
+    let checks_in_apply = planned.is_none()
+        && settings.backup_dir.is_none()
+        && confirmed_up_front(args.yes, args.confirm.as_deref(), &settings);
     let read_plan;
     let read_current;
-    let (plan, current) = match planned.as_ref() {
-        Some(p) => (&p.plan, &p.current.catalog),
-        None => {
+    let checked_before = match (planned.as_ref(), checks_in_apply) {
+        (Some(p), _) => Some((&p.plan, &p.current.catalog)),
+        (None, true) => None,
+        (None, false) => {
             read_current = match crate::pipeline::read_target(&target).await {
                 Ok(s) => normalize(s.catalog, &document.options),
                 Err(e) => return report::error(output, e),
             };
             read_plan = document.plan();
-            (&read_plan, &read_current)
+            Some((&read_plan, &read_current))
         }
     };
-    if let Some(status) = super::safety::before_apply(&args.safety, &target, plan, current, output).await {
+    if let Some((plan, current)) = checked_before
+        && let Some(status) = super::safety::before_apply(&args.safety, &target, None, plan, current, output).await
+    {
         return status;
     }
     if let Err(status) = confirm(args.yes, args.confirm.as_deref(), &settings, &document, &target, output) {
         return status;
     }
-    let backup = match &settings.backup_dir {
-        Some(dir) => match backup(&target, &document, current, dir, output).await {
+    let backup = match (&settings.backup_dir, checked_before) {
+        (Some(dir), Some((_, current))) => match backup(&target, &document, current, dir, output).await {
             Ok(b) => b,
             Err(status) => return status,
         },
-        None => None,
+        _ => None,
     };
     let plan_source = args.plan.as_ref().map(|d| d.display().to_string());
     let request = Request {
@@ -99,20 +112,44 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
         backup: backup.as_ref(),
     };
     let options = settings.apply_options(!args.no_history);
-    run_request(&target, &request, &options, output, "Applied").await
+    let checks = checks_in_apply.then(|| ChecksInApply {
+        args: &args.safety,
+        target: &target,
+        plan: document.plan(),
+    });
+    run_request(&target, &request, &options, output, "Applied", checks).await
 }
 
-/// Runs a request with progress reports and reports its outcome; shared by
-/// `apply` and `rollback`.
+/// Whether `confirm` lets the apply go without asking: `--yes`, or for a
+/// protected environment `--confirm` with its name.
+fn confirmed_up_front(yes: bool, confirm_env: Option<&str>, settings: &Resolved) -> bool {
+    let env = settings.env.as_deref().unwrap_or("default");
+    match settings.protected {
+        true => confirm_env == Some(env),
+        false => yes,
+    }
+}
+
+/// The pre-flight and data checks of a reviewed plan, run inside the apply
+/// on the starting point it has checked (see `run`).
+pub struct ChecksInApply<'a> {
+    args: &'a super::safety::SafetyArgs,
+    target: &'a Endpoint,
+    plan: crate::plan::Plan,
+}
+
+/// Runs a request with progress reports (and `checks` before its first
+/// step) and reports its outcome; shared by `apply` and `rollback`.
 pub async fn run_request(
     target: &Endpoint,
     request: &Request<'_>,
     options: &ApplyOptions,
     output: &mut Output<'_>,
     done: &str,
+    checks: Option<ChecksInApply<'_>>,
 ) -> ExitStatus {
-    let mut progress = Progress::new(output);
-    let result = execute(target, request, options, &mut |s| progress.step(s)).await;
+    let mut progress = Progress::new(output, checks);
+    let result = execute(target, request, options, &mut progress).await;
     progress.finish();
     match result {
         Ok(applied) => {
@@ -132,6 +169,9 @@ pub async fn run_request(
             ExitStatus::Success
         }
         Err(ApplyError::Refused(refusals)) => report_refusal(output, &refusals),
+        // The checks reported it themselves.
+        Err(ApplyError::BeforeSteps { refused: true, .. }) => ExitStatus::Refused,
+        Err(ApplyError::BeforeSteps { refused: false, .. }) => ExitStatus::Failure,
         Err(e) if e.is_refusal() => {
             let _ = writeln!(output.err, "error: {e}");
             ExitStatus::Refused
@@ -151,19 +191,17 @@ pub fn confirm(
     output: &mut Output<'_>,
 ) -> Result<(), ExitStatus> {
     let env = settings.env.as_deref().unwrap_or("default");
-    if settings.protected {
-        if let Some(given) = confirm_env {
-            if given == env {
-                return Ok(());
-            }
-            let _ = writeln!(
-                output.err,
-                "error: refused: --confirm {given} does not name the environment being changed (`{env}`)"
-            );
-            return Err(ExitStatus::Refused);
-        }
-    } else if yes {
+    if confirmed_up_front(yes, confirm_env, settings) {
         return Ok(());
+    }
+    if settings.protected
+        && let Some(given) = confirm_env
+    {
+        let _ = writeln!(
+            output.err,
+            "error: refused: --confirm {given} does not name the environment being changed (`{env}`)"
+        );
+        return Err(ExitStatus::Refused);
     }
     if !output.interactive {
         let how = if settings.protected {
@@ -246,15 +284,53 @@ async fn backup(
 
 /// Progress of a running apply: one line rewritten in place on a terminal,
 /// plain log lines otherwise; statements too with `-v`; nothing with `-q`.
-struct Progress<'o, 'a> {
+/// And the checks to run before its first step, if any.
+struct Progress<'o, 'a, 'c> {
     output: &'o mut Output<'a>,
     live: bool,
+    checks: Option<ChecksInApply<'c>>,
 }
 
-impl<'o, 'a> Progress<'o, 'a> {
-    fn new(output: &'o mut Output<'a>) -> Self {
+impl Observer for Progress<'_, '_, '_> {
+    async fn before_steps(&mut self, client: &tokio_postgres::Client, start: &Catalog) -> Result<(), ApplyError> {
+        let Some(checks) = &self.checks else {
+            return Ok(());
+        };
+        // Reported as they are found; the first line also says why in the
+        // history row of the refused attempt.
+        let mut report = Vec::new();
+        let status = {
+            let mut sink = std::io::sink();
+            let mut out = Output {
+                out: &mut sink,
+                err: &mut report,
+                ..*self.output
+            };
+            super::safety::before_apply(checks.args, checks.target, Some(client), &checks.plan, start, &mut out).await
+        };
+        let _ = self.output.err.write_all(&report);
+        match status {
+            None => Ok(()),
+            Some(status) => {
+                let report = String::from_utf8_lossy(&report);
+                let first = report.lines().next().unwrap_or_default();
+                Err(ApplyError::BeforeSteps {
+                    refused: status == ExitStatus::Refused,
+                    summary: first.strip_prefix("error: ").unwrap_or(first).to_string(),
+                })
+            }
+        }
+    }
+
+    fn step(&mut self, s: &StepStarted<'_>) {
+        Progress::step(self, s);
+    }
+}
+
+impl<'o, 'a, 'c> Progress<'o, 'a, 'c> {
+    fn new(output: &'o mut Output<'a>, checks: Option<ChecksInApply<'c>>) -> Self {
         let live = output.err_terminal && !output.verbose && !output.quiet;
-        Progress { output, live }
+        Progress { output, live, checks }
     }
 
     fn step(&mut self, s: &StepStarted<'_>) {

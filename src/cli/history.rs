@@ -222,6 +222,7 @@ pub async fn rollback(args: &RollbackArgs, context: &Context, output: &mut Outpu
         &options,
         output,
         &format!("Rolled back #{}:", row.id),
+        None,
     )
     .await
 }

@@ -1,6 +1,8 @@
 //! The checks `apply` runs after the hazard check and before it changes
 //! anything: pre-flight (sessions that would block the apply) and data checks
-//! (rows that would make a step fail). Either refuses with exit 3.
+//! (rows that would make a step fail). Either refuses with exit 3. A
+//! reviewed plan applied without a question runs them inside the apply, on
+//! the starting point its drift check reads (`cli::apply`).
 
 use super::{ExitStatus, Output};
 use crate::catalog::Catalog;
@@ -25,17 +27,25 @@ pub struct SafetyArgs {
     pub skip_data_checks: bool,
 }
 
-/// Pre-flight, then data checks. `Some(status)` when the apply must not start.
+/// Pre-flight, then data checks. `Some(status)` when the apply must not
+/// start. `apply_client`: the apply's own connection, when they run inside
+/// the apply (the pre-flight then asks on it).
 pub async fn before_apply(
     args: &SafetyArgs,
     target: &Endpoint,
+    apply_client: Option<&tokio_postgres::Client>,
     plan: &Plan,
     current: &Catalog,
     output: &mut Output<'_>,
 ) -> Option<ExitStatus> {
     if !args.ignore_blockers {
         let relations = crate::preflight::touched_relations(plan, current);
-        match crate::preflight::blockers(target, &relations, Duration::from_secs(args.blocker_age)).await {
+        let min_age = Duration::from_secs(args.blocker_age);
+        let found = match apply_client {
+            Some(client) => crate::preflight::blockers_on(client, &relations, min_age).await,
+            None => crate::preflight::blockers(target, &relations, min_age).await,
+        };
+        match found {
             Ok(blockers) if blockers.is_empty() => {}
             Ok(blockers) => {
                 let _ = writeln!(
