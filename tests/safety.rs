@@ -119,21 +119,12 @@ fn a_reviewed_plans_checks_run_inside_the_apply() {
             CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers (id), note text);
             "#,
         )]);
+        let schema_path = schema.path().to_str().unwrap();
         let plans = tempfile::tempdir().unwrap();
         let plan_dir = plans.path().join("fk");
         let plan = plan_dir.to_str().unwrap();
         let o = converge(
-            &[
-                "plan",
-                "--url",
-                &url,
-                "--dev-url",
-                &admin,
-                "--schema",
-                schema.path().to_str().unwrap(),
-                "--out",
-                plan,
-            ],
+            &["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--out", plan],
             None,
         );
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -171,11 +162,30 @@ fn a_reviewed_plans_checks_run_inside_the_apply() {
             query_i64(
                 &db,
                 "SELECT count(*) FROM converge.history \
-                 WHERE outcome = 'refused' AND error LIKE 'refused to apply: 1 step would fail on rows%'"
+                 WHERE outcome = 'refused' AND error = 'refused to apply: 1 step would fail on rows already in the target'"
             )
             .await,
             1,
             "the refused attempt is recorded"
+        );
+
+        // An online plan (groups, each in a transaction of its own) runs them
+        // after its drift check, before its first group.
+        let online_dir = plans.path().join("fk-online");
+        let online = online_dir.to_str().unwrap();
+        let o = converge(
+            &["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--online", "--out", online],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let o = converge(&["apply", "--url", &url, "--plan", online, "--yes", "--allow-hazards", "all"], None);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains("1 step would fail on rows already in the target"), "{err}");
+        assert_eq!(support::canonical::dump(&db).await.unwrap(), before, "a refused apply changes nothing");
+        assert_eq!(
+            query_i64(&db, "SELECT count(*) FROM converge.history WHERE outcome = 'refused'").await,
+            2
         );
 
         // A session that has held a lock on orders for a second blocks it.
@@ -200,7 +210,7 @@ fn a_reviewed_plans_checks_run_inside_the_apply() {
         assert!(err.contains("holds public.orders (AccessShareLock)"), "{err}");
         assert_eq!(
             query_i64(&db, "SELECT count(*) FROM converge.history WHERE outcome = 'refused'").await,
-            2
+            3
         );
         blocker.batch_execute("COMMIT").await.unwrap();
 

@@ -316,7 +316,11 @@ impl Observer for Progress<'_, '_, '_> {
                 let first = report.lines().next().unwrap_or_default();
                 Err(ApplyError::BeforeSteps {
                     refused: status == ExitStatus::Refused,
-                    summary: first.strip_prefix("error: ").unwrap_or(first).to_string(),
+                    summary: first
+                        .strip_prefix("error: ")
+                        .unwrap_or(first)
+                        .trim_end_matches(':')
+                        .to_string(),
                 })
             }
         }
