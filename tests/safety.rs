@@ -11,31 +11,26 @@ mod support;
 use support::bin::{converge, converge_with, schema_dir, text};
 use support::query_i64;
 
+/// Customers and their orders, no foreign key between them yet.
+const ORDERS: &str = "CREATE TABLE customers (id int PRIMARY KEY);
+CREATE TABLE orders (id int PRIMARY KEY, customer_id int, note text);
+INSERT INTO customers VALUES (1), (2);";
+
+/// The desired state of `ORDERS`: a foreign key from orders to customers.
+const ORDERS_WITH_FOREIGN_KEY: &str = "CREATE TABLE customers (id int PRIMARY KEY);
+CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers (id), note text);";
+
 #[test]
 fn orphan_rows_are_reported_before_anything_runs() {
     let rt = support::runtime();
     rt.block_on(async {
         let db = support::fresh_db("safety_orphans").await;
-        support::load(
-            &db,
-            r#"
-            CREATE TABLE customers (id int PRIMARY KEY);
-            CREATE TABLE orders (id int PRIMARY KEY, customer_id int, note text);
-            INSERT INTO customers VALUES (1), (2);
-            INSERT INTO orders VALUES (1, 1, 'a'), (2, 99, 'b'), (3, 98, 'c'), (4, NULL, 'd'), (5, 2, 'e');
-            "#,
-        )
-        .await
-        .unwrap();
+        support::load(&db, &format!("{ORDERS}\nINSERT INTO orders VALUES (1, 1, 'a'), (2, 99, 'b'), (3, 98, 'c'), (4, NULL, 'd'), (5, 2, 'e');"))
+            .await
+            .unwrap();
         let url = support::url(&db.dbname());
         let admin = support::url("postgres");
-        let schema = schema_dir(&[(
-            "s.sql",
-            r#"
-            CREATE TABLE customers (id int PRIMARY KEY);
-            CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers (id), note text);
-            "#,
-        )]);
+        let schema = schema_dir(&[("s.sql", ORDERS_WITH_FOREIGN_KEY)]);
         let schema_path = schema.path().to_str().unwrap();
         let before = support::canonical::dump(&db).await.unwrap();
 
@@ -99,26 +94,12 @@ fn a_reviewed_plans_checks_run_inside_the_apply() {
     let rt = support::runtime();
     rt.block_on(async {
         let db = support::fresh_db("safety_reviewed").await;
-        support::load(
-            &db,
-            r#"
-            CREATE TABLE customers (id int PRIMARY KEY);
-            CREATE TABLE orders (id int PRIMARY KEY, customer_id int, note text);
-            INSERT INTO customers VALUES (1), (2);
-            INSERT INTO orders VALUES (1, 1, 'a'), (2, 99, 'b'), (3, 2, 'c');
-            "#,
-        )
-        .await
-        .unwrap();
+        support::load(&db, &format!("{ORDERS}\nINSERT INTO orders VALUES (1, 1, 'a'), (2, 99, 'b'), (3, 2, 'c');"))
+            .await
+            .unwrap();
         let url = support::url(&db.dbname());
         let admin = support::url("postgres");
-        let schema = schema_dir(&[(
-            "s.sql",
-            r#"
-            CREATE TABLE customers (id int PRIMARY KEY);
-            CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers (id), note text);
-            "#,
-        )]);
+        let schema = schema_dir(&[("s.sql", ORDERS_WITH_FOREIGN_KEY)]);
         let schema_path = schema.path().to_str().unwrap();
         let plans = tempfile::tempdir().unwrap();
         let plan_dir = plans.path().join("fk");
