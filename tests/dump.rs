@@ -17,7 +17,7 @@ mod support;
 
 use converge::db::Endpoint;
 use converge::dump::{DumpFile, DumpOptions};
-use converge::pipeline::{Options, plan, read_target};
+use converge::pipeline::{Options, TargetRead, plan, read_target};
 use converge::plan::Allowed;
 use converge::shadow::Janitor;
 use converge::source::Desired;
@@ -90,7 +90,7 @@ async fn converge_to(db: &Endpoint, paths: &[PathBuf], manage_owners: bool) -> R
         manage_owners,
         ..Default::default()
     };
-    let planned = plan(desired, db, &support::admin(), &janitor, &options).await;
+    let planned = plan(desired, db, &support::admin(), &janitor, &options, TargetRead::Catalog).await;
     janitor.cleanup().await;
     let planned = planned.map_err(|e| format!("plan: {e:?}"))?;
     let apply_options = converge::apply::ApplyOptions {

@@ -7,7 +7,7 @@
 mod support;
 
 use converge::diagnostic::{Code, SourceText, line_column, render_text};
-use converge::pipeline::{PipelineError, plan};
+use converge::pipeline::{PipelineError, TargetRead, plan};
 use converge::shadow::Janitor;
 use converge::source::{Desired, Sources};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -60,7 +60,7 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
             support::load(&target, old).await?;
         }
         let before = support::canonical::dump(&target).await?;
-        let result = plan(desired, &target, &support::admin(), &Janitor::default(), &Default::default()).await;
+        let result = plan(desired, &target, &support::admin(), &Janitor::default(), &Default::default(), TargetRead::Catalog).await;
         let after = support::canonical::dump(&target).await?;
         support::drop_db(&target).await;
         if before != after {

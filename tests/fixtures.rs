@@ -5,7 +5,9 @@
 //! 2. plan a second time from the same inputs: the SQL must be byte-identical;
 //!    the desired catalog read back from the desired-catalog cache must equal
 //!    the one the shadow gave;
-//! 3. apply;
+//! 3. apply, starting from the plan's own read of the target (its catalog
+//!    rows have not changed since: the apply must see that and not read it
+//!    again);
 //! 4. (a) the result equals a database built from new.sql directly, both by
 //!    converge's catalog and by an independent canonical dump;
 //! 5. (b) a second plan is empty;
@@ -26,7 +28,7 @@
 mod support;
 
 use converge::catalog::Snapshot;
-use converge::pipeline::{plan_snapshots, read_desired, read_target, uncastable_types};
+use converge::pipeline::{TargetRead, plan_snapshots, read_desired, read_target, read_target_for, uncastable_types};
 use converge::plan::Allowed;
 use converge::render::{forward_sql, rollback_sql};
 use converge::shadow::{Janitor, Obtained, Reread};
@@ -50,7 +52,17 @@ static END_WHOLE: AtomicUsize = AtomicUsize::new(0);
 
 fn main() {
     let args = Arguments::from_args();
-    let trials = cases()
+    let cases = cases();
+    // Every case's roles exist before any case runs: a role created while
+    // another case is between its plan and its apply changes a row the
+    // apply's check of its starting point counts (`pg_roles`), and that
+    // case would read its target again (step 3).
+    let roles: Vec<String> = cases.iter().flat_map(|dir| roles_of(dir)).collect();
+    if let Err(e) = support::runtime().block_on(support::create_roles(&roles)) {
+        eprintln!("error: cannot create the fixtures' roles: {e}");
+        std::process::exit(101);
+    }
+    let trials = cases
         .into_iter()
         .map(|dir| {
             let name = case_name(&dir);
@@ -131,6 +143,17 @@ fn case_name(dir: &Path) -> String {
     format!("{group}/{case}")
 }
 
+/// The roles a case needs (its `roles.txt`, one per line).
+fn roles_of(dir: &Path) -> Vec<String> {
+    read(dir, "roles.txt")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn read(dir: &Path, file: &str) -> Option<String> {
     std::fs::read_to_string(dir.join(file)).ok()
 }
@@ -147,13 +170,7 @@ fn run_case(dir: &Path) -> Result<(), Failed> {
         .or_else(|| read(dir, "new.sql"))
         .unwrap_or_default();
     let data = read(dir, "data.sql");
-    let roles: Vec<String> = read(dir, "roles.txt")
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
+    let roles = roles_of(dir);
     let rt = support::runtime();
     let result = rt.block_on(async {
         support::create_roles(&roles).await?;
@@ -218,14 +235,16 @@ async fn converge_case(
         .map_err(|e| format!("{name}: shadow: {e:?}"))?;
     cache_round_trip(&desired_snapshot, &source_map).map_err(|e| format!("{name}: {e}"))?;
     kept_shadow(name, old, &desired, &desired_snapshot).await?;
-    let before: Snapshot = read_target(target).await.map_err(|e| format!("{name}: {e}"))?;
+    let (before, before_rows): (Snapshot, _) = read_target_for(target, TargetRead::ToApply)
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
     parked_round_trip(&before).map_err(|e| format!("{name}: {e}"))?;
     let before_dump = support::canonical::dump(target).await?;
 
     let uncastable = uncastable_types(target, &before, &desired_snapshot)
         .await
         .map_err(|e| format!("{name}: {e}"))?;
-    let planned = plan_snapshots(
+    let mut planned = plan_snapshots(
         &source_map,
         desired_snapshot.clone(),
         before.clone(),
@@ -233,6 +252,7 @@ async fn converge_case(
         &options,
     )
     .map_err(|e| format!("{name}: {e}"))?;
+    planned.current_rows = before_rows;
     let again = plan_snapshots(
         &source_map,
         desired_snapshot.clone(),
@@ -254,9 +274,14 @@ async fn converge_case(
         record_history: true,
         ..Default::default()
     };
-    converge::apply::apply(target, &planned, &apply_options)
+    let applied = converge::apply::apply(target, &planned, &apply_options)
         .await
         .map_err(|e| format!("{name}: apply failed: {e}\n\nforward SQL:\n{forward}"))?;
+    if applied.start != converge::apply::StartingPoint::PlansRead {
+        return Err(format!(
+            "{name}: the apply read its starting point again, though no catalog row changed since the plan read it"
+        ));
+    }
 
     // (a) the target now equals a database built from new.sql; with a
     // filter, in what the filter keeps, and everything else is untouched

@@ -4,7 +4,8 @@
 //! lock on a table the plan changes; the verification of the end state
 //! before commit. Every refusal leaves the database as it was. A reviewed
 //! plan applied without a question runs the same checks inside the apply,
-//! on the starting point its drift check reads.
+//! on the starting point its drift check reads; a plan made now starts from
+//! its own read of the target when no catalog row changed since.
 
 mod support;
 
@@ -478,7 +479,15 @@ fn an_end_state_other_than_the_plans_is_not_committed() {
         )]))
         .unwrap();
         let janitor = converge::shadow::Janitor::default();
-        let planned = converge::pipeline::plan(desired, &db, &support::admin(), &janitor, &Default::default()).await;
+        let planned = converge::pipeline::plan(
+            desired,
+            &db,
+            &support::admin(),
+            &janitor,
+            &Default::default(),
+            converge::pipeline::TargetRead::ToApply,
+        )
+        .await;
         janitor.cleanup().await;
         let mut planned = planned.unwrap();
         let step = planned
@@ -515,6 +524,87 @@ fn an_end_state_other_than_the_plans_is_not_committed() {
 /// fault in the partial read would), the whole catalog is read again: it
 /// agrees, and what the partial read missed is reported. Where the whole
 /// read disagrees too, nothing is reported as missed: the steps are wrong.
+/// A plan made to be applied now (`converge apply`, `TargetRead::ToApply`)
+/// gives the apply its own read of the target, with the versions of the
+/// catalog's rows: when none changed, the apply starts from that read
+/// without reading the catalog again, even after VACUUM and ANALYZE (which
+/// write their statistics in place). A temporary table another session
+/// holds changes catalog rows outside what converge reads: the apply reads
+/// the target again, finds it as planned, and applies. A column added
+/// meanwhile is drift: refused, nothing run.
+#[test]
+fn a_plan_made_now_starts_from_its_own_read_unless_a_catalog_row_changed() {
+    use converge::apply::{ApplyError, ApplyOptions, StartingPoint};
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("safety_known_start").await;
+        let schema = "CREATE TABLE customers (id int PRIMARY KEY, name text);\n";
+        support::load(&db, &format!("{schema}INSERT INTO customers VALUES (1, 'a');\n"))
+            .await
+            .unwrap();
+        let janitor = converge::shadow::Janitor::default();
+        let plan = || async {
+            let desired = converge::source::Desired::from_sources(converge::source::Sources::from_texts([(
+                "schema.sql".to_string(),
+                format!("{schema}ALTER TABLE customers ADD COLUMN note text;\n"),
+            )]))
+            .unwrap();
+            let planned = converge::pipeline::plan(
+                desired,
+                &db,
+                &support::admin(),
+                &janitor,
+                &Default::default(),
+                converge::pipeline::TargetRead::ToApply,
+            )
+            .await
+            .unwrap();
+            assert!(
+                planned.current_rows.is_some(),
+                "a plan to apply reads the rows' versions"
+            );
+            planned
+        };
+        let options = ApplyOptions {
+            allowed: converge::plan::Allowed::parse(&["all".into()]).unwrap(),
+            record_history: false,
+            ..Default::default()
+        };
+        let notes = "SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.customers'::regclass \
+                     AND attname = 'note' AND NOT attisdropped";
+
+        let planned = plan().await;
+        support::load(&db, "VACUUM ANALYZE customers;").await.unwrap();
+        let applied = converge::apply::apply(&db, &planned, &options).await.unwrap();
+        assert_eq!(applied.start, StartingPoint::PlansRead);
+        assert_eq!(query_i64(&db, notes).await, 1);
+
+        support::load(&db, "ALTER TABLE customers DROP COLUMN note;")
+            .await
+            .unwrap();
+        let planned = plan().await;
+        let other = db.connect().await.unwrap();
+        other.batch_execute("CREATE TEMP TABLE scratch (x int)").await.unwrap();
+        let applied = converge::apply::apply(&db, &planned, &options).await.unwrap();
+        assert_eq!(applied.start, StartingPoint::ReadAgain);
+        assert_eq!(query_i64(&db, notes).await, 1);
+        drop(other);
+
+        support::load(&db, "ALTER TABLE customers DROP COLUMN note;")
+            .await
+            .unwrap();
+        let planned = plan().await;
+        support::load(&db, "ALTER TABLE customers ADD COLUMN email text;")
+            .await
+            .unwrap();
+        let error = converge::apply::apply(&db, &planned, &options).await.unwrap_err();
+        assert!(matches!(error, ApplyError::Drift { .. }), "{error}");
+        assert_eq!(query_i64(&db, notes).await, 0, "nothing ran");
+        janitor.cleanup().await;
+        support::drop_db(&db).await;
+    });
+}
+
 #[test]
 fn a_partial_end_state_read_that_disagrees_is_checked_by_a_whole_read() {
     use converge::apply::{read_end, read_end_state, read_start};

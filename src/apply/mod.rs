@@ -2,7 +2,9 @@
 //!
 //! One transaction: a transaction-scoped advisory lock (two applies never
 //! interleave); a check that the target still is what the plan was made
-//! against (its catalog fingerprint and server major version); the caller's
+//! against (its catalog fingerprint and server major version; for a plan
+//! made now, when the versions of the catalog's rows have not changed since
+//! the plan read it, that read: see `introspect::RowVersions`); the caller's
 //! own checks of that starting point (`Observer::before_steps`: `apply
 //! --plan`'s pre-flight and data checks); every step; a
 //! fresh introspection of the target inside the same transaction (what the
@@ -139,6 +141,37 @@ pub struct Applied {
     pub steps: usize,
     pub catalog_after: Fingerprint,
     pub elapsed: Duration,
+    /// How the apply knew its starting point.
+    pub start: StartingPoint,
+}
+
+/// How an apply knew the catalog it started from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartingPoint {
+    /// The plan's own read of it (`Request::start`): no catalog row had
+    /// changed since.
+    PlansRead,
+    /// Read inside the apply, and its fingerprint compared with the plan's.
+    ReadAgain,
+}
+
+/// The target as a plan made now read it, and the versions of its catalog
+/// rows in that read: the catalog the plan document's current fingerprint
+/// was made from, normalized by its options, as `Planned` holds it.
+pub struct KnownStart {
+    pub snapshot: Snapshot,
+    pub rows: crate::introspect::RowVersions,
+}
+
+impl KnownStart {
+    /// What a plan made now read of its target, when it read the versions
+    /// of the rows too (`pipeline::TargetRead::ToApply`).
+    pub fn of(current: Snapshot, current_rows: Option<crate::introspect::RowVersions>) -> Option<KnownStart> {
+        current_rows.map(|rows| KnownStart {
+            snapshot: current,
+            rows,
+        })
+    }
 }
 
 impl ApplyError {
@@ -209,6 +242,9 @@ pub struct Request<'a> {
     /// The plan directory, for `apply --plan`.
     pub plan_source: Option<&'a str>,
     pub backup: Option<&'a BackupRecord>,
+    /// The starting point as the plan read it, for a plan made now: used
+    /// when no catalog row has changed since, instead of a read.
+    pub start: Option<KnownStart>,
 }
 
 /// A step about to run, for progress reports.
@@ -262,7 +298,9 @@ pub trait Observer {
 /// Nothing to tell or ask.
 impl Observer for () {}
 
-/// Applies `planned` to `target` (see the module comment).
+/// Applies `planned` to `target` (see the module comment). What the plan
+/// read of the target is copied to be the starting point when its rows
+/// have not changed since (see `KnownStart`).
 pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions) -> Result<Applied, ApplyError> {
     let document = planned.document();
     let request = Request {
@@ -272,18 +310,24 @@ pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions)
         environment: None,
         plan_source: None,
         backup: None,
+        start: planned.current_rows.as_ref().map(|rows| KnownStart {
+            snapshot: planned.current.clone(),
+            rows: rows.clone(),
+        }),
     };
-    execute(target, &request, options, &mut ()).await
+    execute(target, request, options, &mut ()).await
 }
 
 /// Applies a plan document to `target` (see the module comment), asking
 /// `observer` before the first step and telling it of each.
 pub async fn execute(
     target: &Endpoint,
-    request: &Request<'_>,
+    mut request: Request<'_>,
     options: &ApplyOptions,
     observer: &mut impl Observer,
 ) -> Result<Applied, ApplyError> {
+    let known = request.start.take();
+    let request = &request;
     let document = request.document;
     let refused = refused_steps(document, &options.allowed);
     if !refused.is_empty() {
@@ -302,14 +346,14 @@ pub async fn execute(
     // transaction) run in groups.
     let grouped = document.options.online || document.steps.iter().any(|s| !s.transactional);
     let outcome = if grouped {
-        online::run(&mut client, target, request, options, started, observer).await
+        online::run(&mut client, target, request, known, options, started, observer).await
     } else {
-        run(&mut client, target, request, options, started, observer).await
+        run(&mut client, target, request, known, options, started, observer).await
     };
     let phase = Instant::now();
     // The end state's fingerprint, and its canonical JSON for the history row.
     let (outcome, after) = match outcome {
-        Ok((fingerprint, json)) => (Ok(fingerprint.clone()), Some((fingerprint, json))),
+        Ok((fingerprint, json, start)) => (Ok((fingerprint.clone(), start)), Some((fingerprint, json))),
         Err(e) => (Err(e), None),
     };
     let error = outcome.as_ref().err().map(|e| e.to_string());
@@ -335,7 +379,7 @@ pub async fn execute(
         backup_sha256: request.backup.map(|b| b.sha256.as_str()),
     };
     match outcome {
-        Ok(catalog_after) => {
+        Ok((catalog_after, start)) => {
             // Still inside the transaction `run` left open.
             let id = async {
                 let id = if options.record_history {
@@ -360,6 +404,7 @@ pub async fn execute(
                     steps,
                     catalog_after,
                     elapsed: started.elapsed(),
+                    start,
                 }),
                 Err(e) => {
                     let _ = client.batch_execute("ROLLBACK").await;
@@ -413,10 +458,11 @@ async fn run(
     client: &mut tokio_postgres::Client,
     target: &Endpoint,
     request: &Request<'_>,
+    known: Option<KnownStart>,
     options: &ApplyOptions,
     started: Instant,
     observer: &mut impl Observer,
-) -> Result<(Fingerprint, String), ApplyError> {
+) -> Result<(Fingerprint, String, StartingPoint), ApplyError> {
     let document = request.document;
     client
         .batch_execute("BEGIN")
@@ -432,7 +478,7 @@ async fn run(
         .map_err(query_error("cannot set client_min_messages"))?;
 
     let phase = Instant::now();
-    let before = check_start(client, target, document).await?;
+    let (before, start) = check_start(client, target, document, known).await?;
     timings::record("apply: check the starting point", phase);
     let phase = Instant::now();
     let checked = observer.before_steps(client, &before.catalog).await;
@@ -494,27 +540,37 @@ async fn run(
             ),
         }));
     }
-    Ok((fingerprint, json))
+    Ok((fingerprint, json, start))
 }
 
 /// Refuses when the target is not what the plan was made against: another
 /// server major version, or another catalog (drift). Runs in the caller's
 /// transaction on `target`, before it changes anything (so a big catalog is
-/// read on several connections sharing its snapshot). Returns what it read
-/// (`read_start`), from which the end state is read (`read_end`).
+/// read on several connections sharing its snapshot). Returns the starting
+/// point, from which the end state is read (`read_end`): `known` when the
+/// versions of the catalog's rows are still those it was read with (no
+/// catalog row can have changed: see `introspect::RowVersions`), else what
+/// it read (`read_start`).
 async fn check_start(
     client: &tokio_postgres::Client,
     target: &Endpoint,
     document: &PlanDocument,
-) -> Result<Snapshot, ApplyError> {
-    let before = read_start(client, target, &document.options).await?;
-    let found_major = before.server_version / 10000;
-    if found_major != document.server_major {
-        return Err(ApplyError::ServerVersion {
-            planned: document.server_major,
-            found: found_major,
-        });
+    known: Option<KnownStart>,
+) -> Result<(Snapshot, StartingPoint), ApplyError> {
+    if let Some(known) = known {
+        let rows = crate::introspect::read_row_versions(client).await?;
+        if rows == known.rows {
+            check_server(known.snapshot.server_version, document)?;
+            return Ok((known.snapshot, StartingPoint::PlansRead));
+        }
+        timings::note(&format!(
+            "the target's catalog rows changed since the plan read them ({} -> {}): it is read again",
+            known.rows.short(),
+            rows.short()
+        ));
     }
+    let before = read_start(client, target, &document.options).await?;
+    check_server(before.server_version, document)?;
     let found = Fingerprint::of_catalog(&before.catalog);
     if found != document.fingerprints.current_catalog {
         return Err(ApplyError::Drift {
@@ -522,7 +578,19 @@ async fn check_start(
             found: found.short().to_string(),
         });
     }
-    Ok(before)
+    Ok((before, StartingPoint::ReadAgain))
+}
+
+/// Refuses a plan made against another major version than `server_version`.
+fn check_server(server_version: i32, document: &PlanDocument) -> Result<(), ApplyError> {
+    let found_major = server_version / 10000;
+    if found_major != document.server_major {
+        return Err(ApplyError::ServerVersion {
+            planned: document.server_major,
+            found: found_major,
+        });
+    }
+    Ok(())
 }
 
 /// The target as a transaction that has changed nothing yet sees it, its

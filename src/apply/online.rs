@@ -16,7 +16,9 @@
 //! next plan finishes the change (or drops what an interrupted concurrent
 //! index build left behind).
 
-use super::{ApplyError, ApplyOptions, LOCK_KEY, Observer, Request, Retry, StepStarted, run_statement};
+use super::{
+    ApplyError, ApplyOptions, KnownStart, LOCK_KEY, Observer, Request, Retry, StartingPoint, StepStarted, run_statement,
+};
 use crate::catalog::Fingerprint;
 use crate::db::{Endpoint, query_error};
 use crate::pipeline::normalize;
@@ -36,10 +38,11 @@ pub(super) async fn run(
     client: &mut Client,
     target: &Endpoint,
     request: &Request<'_>,
+    known: Option<KnownStart>,
     options: &ApplyOptions,
     started: Instant,
     observer: &mut impl Observer,
-) -> Result<(Fingerprint, String), ApplyError> {
+) -> Result<(Fingerprint, String, StartingPoint), ApplyError> {
     let document = request.document;
     client
         .batch_execute("SET client_min_messages = warning")
@@ -53,15 +56,15 @@ pub(super) async fn run(
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .map_err(query_error("cannot begin the transaction"))?;
-    let checked = match super::check_start(client, target, document).await {
-        Ok(before) => observer.before_steps(client, &before.catalog).await,
+    let checked = match super::check_start(client, target, document, known).await {
+        Ok((before, start)) => observer.before_steps(client, &before.catalog).await.map(|()| start),
         Err(e) => Err(e),
     };
     client
         .batch_execute("COMMIT")
         .await
         .map_err(query_error("cannot end the transaction of the drift check"))?;
-    checked?;
+    let start = checked?;
     // Statements taken from the desired files resolve names as they did when
     // the shadow database loaded them.
     client
@@ -116,7 +119,7 @@ pub(super) async fn run(
                 ),
             }));
         }
-        Ok((fingerprint, json))
+        Ok((fingerprint, json, start))
     }
     .await;
     verified.map_err(|error| ApplyError::Partial {

@@ -25,7 +25,7 @@ use converge::cluster::{Cluster, ClusterOptions, SUPERUSER};
 use converge::db::Endpoint;
 use converge::diagnostic::{Diagnostic, line_column};
 use converge::introspect::introspect_endpoint_counted;
-use converge::pipeline::{self, Options, PipelineError, Planned};
+use converge::pipeline::{self, Options, PipelineError, Planned, TargetRead};
 use converge::plan::Allowed;
 use converge::render::{PlanDocument, PlanFingerprints, forward_sql, rollback_sql};
 use converge::shadow::{Janitor, Kept, Shadow, ShadowError};
@@ -307,7 +307,7 @@ fn render_main(files: &[PathBuf], format: Format) -> Result<(), String> {
 }
 
 /// Columns of the table: (phase name, header).
-const COLUMNS: [(&str, &str); 17] = [
+const COLUMNS: [(&str, &str); 18] = [
     ("load_base", "load base"),
     ("parse", "parse"),
     ("shadow_load", "shadow load"),
@@ -319,6 +319,7 @@ const COLUMNS: [(&str, &str); 17] = [
     ("render", "render"),
     ("plan_cold", "plan cold"),
     ("plan_warm", "plan warm"),
+    ("plan_to_apply", "plan to apply"),
     ("shadow_one_change", "shadow one change"),
     ("plan_one_change", "plan one change"),
     ("apply", "apply"),
@@ -389,12 +390,15 @@ fn markdown(report: &Report) -> String {
          in it; *introspect*: `introspect_endpoint_counted` (connections included), *queries* is the number of \
          statements it sends; *shadow drop*: `Shadow::drop`; *order*: `plan::build` (it renders each step's SQL); \
          *render*: forward and rollback scripts and plan.json; *plan cold/warm*: `pipeline::plan_sources` \
-         from the files, first and second time in the process; *shadow one change*: the kept shadow \
+         from the files, first and second time in the process; *plan to apply*: a third time, as `converge \
+         apply` plans: with the versions of the target's catalog rows (`TargetRead::ToApply`), the plan \
+         the apply below applies; *shadow one change*: the kept shadow \
          database (loaded with changed.sql first, not measured) brought to changed.sql with one more column \
          in one table (`Kept::desired_snapshot`, introspection included); *plan one change*: \
          `pipeline::plan_sources` with that file, parse included (a cache miss: the kept shadow is updated \
          incrementally); the kept shadow is used in these two phases only; *apply*: `apply::apply` (lock, drift \
-         check, steps, verification, history row) on a fresh copy of the target; *psql apply*: the \
+         check, steps, verification, history row) on a fresh copy of the target (a copy's catalog rows \
+         are the target's: the drift check finds them unchanged and starts from the plan's read); *psql apply*: the \
          same forward.sql with `psql --single-transaction` on another copy; *apply one change*: that \
          copy, now at changed.sql, planned towards the one-change file (from the cache, not measured) and \
          the one-step plan applied the same way (its verification reads what the transaction changed); \
@@ -906,10 +910,17 @@ fn one_statement_change(desired: &Path) -> Result<OneChange, String> {
     })
 }
 
-/// `pipeline::plan_sources` from the file at `path` against `target`.
-async fn plan_file(ctx: &Ctx<'_>, path: &Path, target: &Endpoint, options: &Options) -> Result<Planned, String> {
+/// `pipeline::plan_sources` from the file at `path` against `target`,
+/// reading it as `read` says.
+async fn plan_file(
+    ctx: &Ctx<'_>,
+    path: &Path,
+    target: &Endpoint,
+    options: &Options,
+    read: TargetRead,
+) -> Result<Planned, String> {
     let sources = read_sources(path)?;
-    pipeline::plan_sources(sources, target, &ctx.shadow_server, &ctx.janitor, options)
+    pipeline::plan_sources(sources, target, &ctx.shadow_server, &ctx.janitor, options, read)
         .await
         .map_err(pipeline_text)
 }
@@ -998,19 +1009,26 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         }
         let can_reset = reset_hwm();
         let start = Instant::now();
-        let planned = plan_file(ctx, &w.desired, &target, &options).await?;
+        let planned = plan_file(ctx, &w.desired, &target, &options, TargetRead::Catalog).await?;
         let cold = t.add("plan_cold", start);
         if can_reset {
             plan_peak = plan_peak.max(vm_hwm_kib());
         }
         drop(planned);
         let start = Instant::now();
-        let planned: Planned = plan_file(ctx, &w.desired, &target, &options).await?;
+        let planned: Planned = plan_file(ctx, &w.desired, &target, &options, TargetRead::Catalog).await?;
         let warm = t.add("plan_warm", start);
+        drop(planned);
+        // As `converge apply` plans: the versions of the target's catalog
+        // rows read too, for the apply below.
+        let start = Instant::now();
+        let planned: Planned = plan_file(ctx, &w.desired, &target, &options, TargetRead::ToApply).await?;
+        let to_apply = t.add("plan_to_apply", start);
         ctx.log(&format!(
-            "{run}: plan cold {:.1} s, warm {:.1} s",
+            "{run}: plan cold {:.1} s, warm {:.1} s, to apply {:.1} s",
             cold / 1000.0,
-            warm / 1000.0
+            warm / 1000.0,
+            to_apply / 1000.0
         ));
 
         // One statement changed: the kept shadow database, first loaded with
@@ -1036,7 +1054,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             let (_, how) = kept.desired_snapshot(&back, &ctx.janitor).await.map_err(shadow_text)?;
             ctx.log(&format!("{run}: and back: {how:?}"));
             let start = Instant::now();
-            let planned = plan_file(ctx, &one_change.path, &target, &options).await?;
+            let planned = plan_file(ctx, &one_change.path, &target, &options, TargetRead::Catalog).await?;
             let ms = t.add("plan_one_change", start);
             drop(planned);
             ctx.log(&format!("{run}: plan after one statement changed {:.1} s", ms / 1000.0));
@@ -1164,7 +1182,7 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         // Then one statement changed: the copy, now at changed.sql, planned
         // towards one_change.sql (its desired catalog from the cache the
         // one-change plan wrote; not measured), and that plan applied.
-        let one = plan_file(ctx, &one_change.path, &copy, &options).await?;
+        let one = plan_file(ctx, &one_change.path, &copy, &options, TargetRead::ToApply).await?;
         let start = Instant::now();
         let applied = apply(&copy, &one, &apply_options).await;
         let apply_one_ms = t.add("apply_one_change", start);

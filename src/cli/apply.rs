@@ -4,12 +4,12 @@ use super::report;
 use super::settings::{Resolved, common_flags};
 use super::{ApplyArgs, Context, ExitStatus, Output};
 use crate::apply::{
-    ApplyError, ApplyOptions, BackupRecord, Kind, Observer, Request, StepStarted, execute, refused_steps,
+    ApplyError, ApplyOptions, BackupRecord, Kind, KnownStart, Observer, Request, StepStarted, execute, refused_steps,
 };
 use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::db::Endpoint;
-use crate::pipeline::{PipelineError, Planned, normalize};
+use crate::pipeline::{PipelineError, Planned, TargetRead, normalize};
 use crate::render::{PlanDocument, summary_of};
 use std::io::BufRead;
 
@@ -49,7 +49,7 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
             }
             Err(e) => return report::error(output, e),
         },
-        None => match make_plan(&settings, context, output).await {
+        None => match make_plan(&settings, context, output, TargetRead::ToApply).await {
             Ok(p) => (p.document(), Some(p)),
             Err(status) => return status,
         },
@@ -103,13 +103,24 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
         _ => None,
     };
     let plan_source = args.plan.as_ref().map(|d| d.display().to_string());
+    // A plan made now gives the apply what it read of the target.
+    let (desired, start) = match planned {
+        Some(Planned {
+            desired_snapshot,
+            current,
+            current_rows,
+            ..
+        }) => (Some(desired_snapshot.catalog), KnownStart::of(current, current_rows)),
+        None => (None, None),
+    };
     let request = Request {
         document: &document,
-        desired: planned.as_ref().map(|p| &p.desired_snapshot.catalog),
+        desired: desired.as_ref(),
         kind: Kind::Apply,
         environment: settings.env.as_deref(),
         plan_source: plan_source.as_deref(),
         backup: backup.as_ref(),
+        start,
     };
     let options = settings.apply_options(!args.no_history);
     let checks = checks_in_apply.then(|| ChecksInApply {
@@ -117,7 +128,7 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
         target: &target,
         plan: document.plan(),
     });
-    run_request(&target, &request, &options, output, "Applied", checks).await
+    run_request(&target, request, &options, output, "Applied", checks).await
 }
 
 /// Whether `confirm` lets the apply go without asking: `--yes`, or for a
@@ -142,7 +153,7 @@ pub struct ChecksInApply<'a> {
 /// step) and reports its outcome; shared by `apply` and `rollback`.
 pub async fn run_request(
     target: &Endpoint,
-    request: &Request<'_>,
+    request: Request<'_>,
     options: &ApplyOptions,
     output: &mut Output<'_>,
     done: &str,
@@ -423,7 +434,12 @@ pub fn report_refusal(output: &mut Output<'_>, refusals: &[crate::apply::Refused
 
 /// Reads the desired files and plans against the target (shared by `plan`);
 /// the files are parsed only when the desired-catalog cache does not have them.
-pub async fn make_plan(settings: &Resolved, context: &Context, output: &mut Output<'_>) -> Result<Planned, ExitStatus> {
+pub async fn make_plan(
+    settings: &Resolved,
+    context: &Context,
+    output: &mut Output<'_>,
+    read: TargetRead,
+) -> Result<Planned, ExitStatus> {
     let sources = super::plan::read_sources(&settings.schema, output)?;
     let servers = async {
         let target = context.target(settings.url.as_deref()).await?;
@@ -446,7 +462,7 @@ pub async fn make_plan(settings: &Resolved, context: &Context, output: &mut Outp
     // files show it, so they read the files again: the same files, or the
     // problems are shown without their text.
     let digest = sources.digest();
-    crate::pipeline::plan_sources(sources, &target, &shadow, context.janitor(), &settings.options)
+    crate::pipeline::plan_sources(sources, &target, &shadow, context.janitor(), &settings.options, read)
         .await
         .map_err(|e| {
             let text = match &e {

@@ -214,11 +214,12 @@ pub async fn rollback(args: &RollbackArgs, context: &Context, output: &mut Outpu
         environment: settings.env.as_deref(),
         plan_source: None,
         backup: None,
+        start: None,
     };
     let options = settings.apply_options(true);
     run_request(
         &target,
-        &request,
+        request,
         &options,
         output,
         &format!("Rolled back #{}:", row.id),

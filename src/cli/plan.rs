@@ -16,7 +16,8 @@ pub async fn run(args: &PlanArgs, context: &Context, output: &mut Output<'_>) ->
         Ok(s) => s,
         Err(e) => return report::error(output, e),
     };
-    let planned = match super::apply::make_plan(&settings, context, output).await {
+    let planned = match super::apply::make_plan(&settings, context, output, crate::pipeline::TargetRead::Catalog).await
+    {
         // Both catalogs of a big database are millions of small allocations:
         // the process, which ends after this command, gives them back at
         // once instead of freeing them one by one.

@@ -13,8 +13,10 @@ mod changes;
 mod deps;
 mod parallel;
 mod stats;
+mod versions;
 
 pub use changes::reread_changes;
+pub use versions::{RowVersions, read as read_row_versions};
 
 use crate::catalog::Snapshot;
 use crate::db::{DbError, Endpoint, query_error};
@@ -227,7 +229,16 @@ pub async fn introspect_endpoint(endpoint: &Endpoint) -> Result<Snapshot, DbErro
 /// `introspect_endpoint`, also returning how many queries it sent on all
 /// connections together.
 pub async fn introspect_endpoint_counted(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbError> {
-    parallel::read(endpoint).await
+    let (snapshot, (), sent) = parallel::read(endpoint, async |_| Ok(())).await?;
+    Ok((snapshot, sent))
+}
+
+/// `introspect_endpoint`, with the versions of the catalog's rows in the
+/// same snapshot (`versions`): what an apply of a plan made from this read
+/// compares to know that the target has not changed since.
+pub async fn introspect_endpoint_versioned(endpoint: &Endpoint) -> Result<(Snapshot, RowVersions), DbError> {
+    let (snapshot, versions, _) = parallel::read(endpoint, async |tx| versions::read(tx).await).await?;
+    Ok((snapshot, versions))
 }
 
 /// Reads the database from inside a transaction the caller owns (apply uses

@@ -60,9 +60,14 @@ const LANES: [&[&str]; 3] = [
     ],
 ];
 
-/// Reads the database at `endpoint`; returns the snapshot and the number of
-/// statements sent (transaction control left out).
-pub(super) async fn read(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbError> {
+/// Reads the database at `endpoint`, then runs `also` in the same snapshot
+/// on the first connection; returns the snapshot, what `also` returned and
+/// the number of statements sent (transaction control and `also`'s left
+/// out).
+pub(super) async fn read<T>(
+    endpoint: &Endpoint,
+    also: impl AsyncFnOnce(&tokio_postgres::Transaction<'_>) -> Result<T, DbError>,
+) -> Result<(Snapshot, T, usize), DbError> {
     let mut client = endpoint.connect().await?;
     let tx = client
         .build_transaction()
@@ -71,11 +76,12 @@ pub(super) async fn read(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbErr
         .start()
         .await
         .map_err(query_error("cannot start a read-only transaction"))?;
-    let result = read_in(&tx, endpoint).await?;
+    let (snapshot, sent) = read_in(&tx, endpoint).await?;
+    let more = also(&tx).await?;
     tx.commit()
         .await
         .map_err(query_error("cannot end the read-only transaction"))?;
-    Ok(result)
+    Ok((snapshot, more, sent))
 }
 
 /// `read`, with `tx` (a transaction on `endpoint`, which the caller ends) as

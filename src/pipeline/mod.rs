@@ -7,7 +7,7 @@ use crate::cache::{CacheKey, CachedDesired, DesiredCache};
 use crate::catalog::{Fingerprint, Snapshot};
 use crate::db::{DbError, Endpoint};
 use crate::diagnostic::Diagnostic;
-use crate::introspect::introspect_endpoint;
+use crate::introspect::{RowVersions, introspect_endpoint, introspect_endpoint_versioned};
 use crate::plan::{Plan, PlanError, Uncastable};
 use crate::render::PlanFingerprints;
 use crate::shadow::{Janitor, ShadowError, desired_snapshot};
@@ -54,6 +54,10 @@ pub struct Options {
 pub struct Planned {
     pub desired_snapshot: Snapshot,
     pub current: Snapshot,
+    /// The versions of the target's catalog rows when `current` was read,
+    /// when the plan was made to be applied (`TargetRead::ToApply`): the
+    /// apply then knows the target unchanged without reading it again.
+    pub current_rows: Option<RowVersions>,
     pub plan: Plan,
     pub fingerprints: PlanFingerprints,
     pub options: Options,
@@ -386,41 +390,71 @@ async fn cache_key(files: Fingerprint, shadow_server: &Endpoint) -> Result<Cache
 
 /// Reads the target database.
 pub async fn read_target(target: &Endpoint) -> Result<Snapshot, PipelineError> {
-    let started = Instant::now();
-    let read = introspect_endpoint(target).await.map_err(PipelineError::Target);
-    timings::record("read the target", started);
-    read
+    Ok(read_target_for(target, TargetRead::Catalog).await?.0)
 }
 
-/// Plans the change of the target towards the desired files, parsed.
+/// What a plan reads of the target besides its catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetRead {
+    /// The catalog alone: a plan to be shown or written.
+    Catalog,
+    /// The versions of its rows too (`introspect::RowVersions`, ~60 ms of
+    /// the server's time at 5,000 tables): a plan to be applied now, whose
+    /// apply then knows the target unchanged without reading it again.
+    ToApply,
+}
+
+/// Reads the target database, and the versions of its catalog's rows when
+/// `read` asks for them.
+pub async fn read_target_for(
+    target: &Endpoint,
+    read: TargetRead,
+) -> Result<(Snapshot, Option<RowVersions>), PipelineError> {
+    let started = Instant::now();
+    let snapshot = match read {
+        TargetRead::Catalog => introspect_endpoint(target).await.map(|s| (s, None)),
+        TargetRead::ToApply => introspect_endpoint_versioned(target)
+            .await
+            .map(|(s, rows)| (s, Some(rows))),
+    };
+    timings::record("read the target", started);
+    snapshot.map_err(PipelineError::Target)
+}
+
+/// Plans the change of the target towards the desired files, parsed,
+/// reading the target as `read` says.
 pub async fn plan(
     desired: Desired,
     target: &Endpoint,
     shadow_server: &Endpoint,
     janitor: &Janitor,
     options: &Options,
+    read: TargetRead,
 ) -> Result<Planned, PipelineError> {
     let desired_snapshot = read_desired(&desired, shadow_server, janitor).await?;
-    let current = read_target(target).await?;
+    let (current, rows) = read_target_for(target, read).await?;
     let uncastable = uncastable_types(target, &current, &desired_snapshot).await?;
-    plan_snapshots(
+    let mut planned = plan_snapshots(
         &SourceMap::of(&desired),
         desired_snapshot,
         current,
         &uncastable,
         options,
-    )
+    )?;
+    planned.current_rows = rows;
+    Ok(planned)
 }
 
 /// Plans the change of the target towards the desired files as read (not
 /// parsed): a plan from the desired-catalog cache does not parse them. The
-/// target is read while the desired state is.
+/// target is read while the desired state is, as `read` says.
 pub async fn plan_sources(
     sources: Sources,
     target: &Endpoint,
     shadow_server: &impl ShadowServer,
     janitor: &Janitor,
     options: &Options,
+    read: TargetRead,
 ) -> Result<Planned, PipelineError> {
     // The target, read first, waits encoded if the desired state is long to
     // come (`parked`).
@@ -432,8 +466,8 @@ pub async fn plan_sources(
             desired
         },
         async {
-            let current = read_target(target).await?;
-            Ok::<_, PipelineError>(match tokio::time::timeout(parked::HELD_FOR, desired_ready).await {
+            let (current, rows) = read_target_for(target, read).await?;
+            let parked = match tokio::time::timeout(parked::HELD_FOR, desired_ready).await {
                 Ok(_) => Parked::Held(Box::new(current)),
                 Err(_) => {
                     let started = Instant::now();
@@ -441,15 +475,17 @@ pub async fn plan_sources(
                     timings::record("the target's catalog encoded while the desired state is read", started);
                     parked
                 }
-            })
+            };
+            Ok::<_, PipelineError>((parked, rows))
         },
     )
     .await;
     let (desired, storing) = desired?;
     // A new cache entry is written while the plan is made.
     let planned = async {
-        let current = match current? {
-            Parked::Held(current) => *current,
+        let (current, rows) = current?;
+        let (current, rows) = match current {
+            Parked::Held(current) => (*current, rows),
             parked => match on_the_side("decoding the target's catalog", move || {
                 let started = Instant::now();
                 let current = parked.unpark();
@@ -458,20 +494,21 @@ pub async fn plan_sources(
             })
             .await?
             {
-                Ok(current) => current,
+                Ok(current) => (current, rows),
                 Err(e) => {
                     eprintln!(
                         "warning: the target's catalog, encoded while the desired state was read, does not decode \
                          ({e}); it is read again. This is a fault in converge: please report it"
                     );
-                    read_target(target).await?
+                    // Read again: at another time than the rows' versions.
+                    (read_target(target).await?, None)
                 }
             },
         };
         let uncastable = Asked::start(target, builtin_type_changes(&current, &desired.snapshot));
         let known = desired.entry.as_ref().and_then(|e| e.desired_fingerprint(options));
         let recorded = known.is_some();
-        let planned = plan_snapshots_known(
+        let mut planned = plan_snapshots_known(
             &desired.source_map,
             desired.snapshot,
             current,
@@ -479,6 +516,7 @@ pub async fn plan_sources(
             options,
             known,
         )?;
+        planned.current_rows = rows;
         if let (Some(entry), false) = (&desired.entry, recorded) {
             entry.record_desired_fingerprint(options, &planned.fingerprints.desired_catalog);
         }
@@ -705,6 +743,7 @@ fn plan_snapshots_known(
     Ok(Planned {
         desired_snapshot,
         current,
+        current_rows: None,
         plan,
         fingerprints,
         options: options.clone(),
