@@ -1008,9 +1008,15 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
             }
         }
         let can_reset = reset_hwm();
+        // The phases of the cold plan alone (`CONVERGE_TIMINGS=1`).
+        let _ = converge::timings::report();
         let start = Instant::now();
         let planned = plan_file(ctx, &w.desired, &target, &options, TargetRead::Catalog).await?;
         let cold = t.add("plan_cold", start);
+        let phases = converge::timings::report();
+        if !phases.is_empty() {
+            ctx.log(&format!("{run}: the cold plan's phases:\n{phases}"));
+        }
         if can_reset {
             plan_peak = plan_peak.max(vm_hwm_kib());
         }
