@@ -77,11 +77,22 @@ static QUERY: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The row versions as `client`'s transaction sees them (in a READ
-/// COMMITTED transaction: as of this query).
+/// COMMITTED transaction: as of this query). Without JIT: on a catalog of
+/// some 30,000 tables the query's cost passes `jit_above_cost`, and
+/// compiling would cost more than the query; the setting is put back to the
+/// session's after it (an apply's steps run in that transaction).
 pub async fn read(client: &impl GenericClient) -> Result<RowVersions, DbError> {
     let context = "cannot read the versions of the catalog's rows";
+    client
+        .batch_execute("SET LOCAL jit = off")
+        .await
+        .map_err(query_error(context))?;
     let row = client
         .query_one(QUERY.as_str(), &[])
+        .await
+        .map_err(query_error(context))?;
+    client
+        .batch_execute("SET LOCAL jit TO DEFAULT")
         .await
         .map_err(query_error(context))?;
     Ok(RowVersions(row.try_get(0).map_err(query_error(context))?))
