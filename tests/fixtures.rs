@@ -277,7 +277,7 @@ async fn converge_case(
     let applied = converge::apply::apply(target, &planned, &apply_options)
         .await
         .map_err(|e| format!("{name}: apply failed: {e}\n\nforward SQL:\n{forward}"))?;
-    if applied.start != converge::apply::StartingPoint::PlansRead {
+    if applied.start != converge::apply::StartingPoint::EarlierRead {
         return Err(format!(
             "{name}: the apply read its starting point again, though no catalog row changed since the plan read it"
         ));

@@ -4,8 +4,9 @@
 //! lock on a table the plan changes; the verification of the end state
 //! before commit. Every refusal leaves the database as it was. A reviewed
 //! plan applied without a question runs the same checks inside the apply,
-//! on the starting point its drift check reads; a plan made now starts from
-//! its own read of the target when no catalog row changed since.
+//! on the starting point its drift check reads; a plan made now, or a
+//! reviewed plan's checks made before the apply, leave the apply their read
+//! of the target to start from when no catalog row changed since.
 
 mod support;
 
@@ -209,6 +210,83 @@ fn a_reviewed_plans_checks_run_inside_the_apply() {
             1
         );
         drop(blocker);
+        support::drop_db(&db).await;
+    });
+}
+
+/// A reviewed plan applied with a backup (or after a question) runs its
+/// checks on a read of its own, before the apply; the apply then starts
+/// from that read when no catalog row changed since, and a target that had
+/// drifted from the plan before that read is refused there, before any step.
+#[test]
+fn a_reviewed_plan_with_a_backup_starts_from_the_read_its_checks_made() {
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("safety_backup_start").await;
+        support::load(&db, ORDERS).await.unwrap();
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        let schema = schema_dir(&[("s.sql", ORDERS_WITH_FOREIGN_KEY)]);
+        let plans = tempfile::tempdir().unwrap();
+        let plan_dir = plans.path().join("fk");
+        let plan = plan_dir.to_str().unwrap();
+        let o = converge(
+            &[
+                "plan",
+                "--url",
+                &url,
+                "--dev-url",
+                &admin,
+                "--schema",
+                schema.path().to_str().unwrap(),
+                "--out",
+                plan,
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let backups = tempfile::tempdir().unwrap();
+        let apply = [
+            "apply",
+            "--url",
+            &url,
+            "--plan",
+            plan,
+            "--yes",
+            "--allow-hazards",
+            "all",
+            "--backup",
+            backups.path().to_str().unwrap(),
+        ];
+        let foreign_keys = "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey'";
+
+        support::load(&db, "ALTER TABLE customers ADD COLUMN name text;")
+            .await
+            .unwrap();
+        let o = converge_with(&apply, None, &[("CONVERGE_TIMINGS", "1")]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains("the target changed since the plan was made"), "{err}");
+        assert!(!err.contains("step 1/"), "no step ran: {err}");
+        assert_eq!(
+            err.matches("introspection: queries on").count(),
+            1,
+            "the checks' read only, none in the apply: {err}"
+        );
+        assert_eq!(query_i64(&db, foreign_keys).await, 0);
+
+        support::load(&db, "ALTER TABLE customers DROP COLUMN name;")
+            .await
+            .unwrap();
+        let o = converge_with(&apply, None, &[("CONVERGE_TIMINGS", "1")]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert!(
+            err.contains("the starting point is the read made before the apply: no catalog row changed since"),
+            "{err}"
+        );
+        assert_eq!(err.matches("introspection: queries on").count(), 1, "{err}");
+        assert_eq!(query_i64(&db, foreign_keys).await, 1);
         support::drop_db(&db).await;
     });
 }
@@ -576,7 +654,7 @@ fn a_plan_made_now_starts_from_its_own_read_unless_a_catalog_row_changed() {
         let planned = plan().await;
         support::load(&db, "VACUUM ANALYZE customers;").await.unwrap();
         let applied = converge::apply::apply(&db, &planned, &options).await.unwrap();
-        assert_eq!(applied.start, StartingPoint::PlansRead);
+        assert_eq!(applied.start, StartingPoint::EarlierRead);
         assert_eq!(query_i64(&db, notes).await, 1);
 
         support::load(&db, "ALTER TABLE customers DROP COLUMN note;")

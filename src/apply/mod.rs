@@ -2,9 +2,10 @@
 //!
 //! One transaction: a transaction-scoped advisory lock (two applies never
 //! interleave); a check that the target still is what the plan was made
-//! against (its catalog fingerprint and server major version; for a plan
-//! made now, when the versions of the catalog's rows have not changed since
-//! the plan read it, that read: see `introspect::RowVersions`); the caller's
+//! against (its catalog fingerprint and server major version; when the
+//! target was read just before the apply, by a plan made now or for a
+//! reviewed plan's checks, and the versions of its catalog rows have not
+//! changed since, that read: see `introspect::RowVersions`); the caller's
 //! own checks of that starting point (`Observer::before_steps`: `apply
 //! --plan`'s pre-flight and data checks); every step; a
 //! fresh introspection of the target inside the same transaction (what the
@@ -148,27 +149,44 @@ pub struct Applied {
 /// How an apply knew the catalog it started from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartingPoint {
-    /// The plan's own read of it (`Request::start`): no catalog row had
-    /// changed since.
-    PlansRead,
+    /// A read made before the apply (`Request::start`: the plan's own, or
+    /// one for a reviewed plan's checks): no catalog row had changed since.
+    EarlierRead,
     /// Read inside the apply, and its fingerprint compared with the plan's.
     ReadAgain,
 }
 
-/// The target as a plan made now read it, and the versions of its catalog
-/// rows in that read: the catalog the plan document's current fingerprint
-/// was made from, normalized by its options, as `Planned` holds it.
+/// The target as it was read before the apply, with the versions of its
+/// catalog rows in that read (`pipeline::TargetRead::ToApply`), its catalog
+/// normalized by the plan's options, and that catalog's fingerprint.
 pub struct KnownStart {
     pub snapshot: Snapshot,
     pub rows: crate::introspect::RowVersions,
+    pub fingerprint: Fingerprint,
 }
 
 impl KnownStart {
-    /// What a plan made now read of its target, when it read the versions
-    /// of the rows too (`pipeline::TargetRead::ToApply`).
-    pub fn of(current: Snapshot, current_rows: Option<crate::introspect::RowVersions>) -> Option<KnownStart> {
+    /// What a plan made now read of its target (`Planned::current`, whose
+    /// fingerprint the plan holds), when it read the versions of the rows
+    /// too.
+    pub fn of_plan(
+        current: Snapshot,
+        current_rows: Option<crate::introspect::RowVersions>,
+        fingerprint: Fingerprint,
+    ) -> Option<KnownStart> {
         current_rows.map(|rows| KnownStart {
             snapshot: current,
+            rows,
+            fingerprint,
+        })
+    }
+
+    /// A read of the target made before the apply, its catalog normalized
+    /// as the plan's is: its fingerprint is taken here.
+    pub fn of_read(snapshot: Snapshot, rows: Option<crate::introspect::RowVersions>) -> Option<KnownStart> {
+        rows.map(|rows| KnownStart {
+            fingerprint: Fingerprint::of_catalog(&snapshot.catalog),
+            snapshot,
             rows,
         })
     }
@@ -242,8 +260,9 @@ pub struct Request<'a> {
     /// The plan directory, for `apply --plan`.
     pub plan_source: Option<&'a str>,
     pub backup: Option<&'a BackupRecord>,
-    /// The starting point as the plan read it, for a plan made now: used
-    /// when no catalog row has changed since, instead of a read.
+    /// The target as read just before the apply (a plan made now, a
+    /// reviewed plan's checks): the starting point when no catalog row has
+    /// changed since, instead of a read.
     pub start: Option<KnownStart>,
 }
 
@@ -313,6 +332,7 @@ pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions)
         start: planned.current_rows.as_ref().map(|rows| KnownStart {
             snapshot: planned.current.clone(),
             rows: rows.clone(),
+            fingerprint: planned.fingerprints.current_catalog.clone(),
         }),
     };
     execute(target, request, options, &mut ()).await
@@ -549,8 +569,9 @@ async fn run(
 /// read on several connections sharing its snapshot). Returns the starting
 /// point, from which the end state is read (`read_end`): `known` when the
 /// versions of the catalog's rows are still those it was read with (no
-/// catalog row can have changed: see `introspect::RowVersions`), else what
-/// it read (`read_start`).
+/// catalog row can have changed: see `introspect::RowVersions`), its
+/// fingerprint then compared with the plan's, else what it reads
+/// (`read_start`).
 async fn check_start(
     client: &tokio_postgres::Client,
     target: &Endpoint,
@@ -561,7 +582,14 @@ async fn check_start(
         let rows = crate::introspect::read_row_versions(client).await?;
         if rows == known.rows {
             check_server(known.snapshot.server_version, document)?;
-            return Ok((known.snapshot, StartingPoint::PlansRead));
+            if known.fingerprint != document.fingerprints.current_catalog {
+                return Err(ApplyError::Drift {
+                    expected: document.fingerprints.current_catalog.short().to_string(),
+                    found: known.fingerprint.short().to_string(),
+                });
+            }
+            timings::note("the starting point is the read made before the apply: no catalog row changed since");
+            return Ok((known.snapshot, StartingPoint::EarlierRead));
         }
         timings::note(&format!(
             "the target's catalog rows changed since the plan read them ({} -> {}): it is read again",

@@ -9,7 +9,7 @@ use crate::apply::{
 use crate::catalog::Catalog;
 use crate::config::Settings;
 use crate::db::Endpoint;
-use crate::pipeline::{PipelineError, Planned, TargetRead, normalize};
+use crate::pipeline::{PipelineError, Planned, TargetRead, normalize, read_target_for};
 use crate::render::{PlanDocument, summary_of};
 use std::io::BufRead;
 
@@ -69,22 +69,24 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
     // is asked before applying and nothing backed up, the checks run inside
     // the apply on the starting point its drift check reads there (one read
     // of the target instead of two); else on a read of their own, before the
-    // question.
+    // question, which the apply then starts from if no catalog row changed
+    // meanwhile.
     let checks_in_apply = planned.is_none()
         && settings.backup_dir.is_none()
         && confirmed_up_front(args.yes, args.confirm.as_deref(), &settings);
     let read_plan;
-    let read_current;
+    let mut read_current = None;
     let checked_before = match (planned.as_ref(), checks_in_apply) {
         (Some(p), _) => Some((&p.plan, &p.current.catalog)),
         (None, true) => None,
         (None, false) => {
-            read_current = match crate::pipeline::read_target(&target).await {
-                Ok(s) => normalize(s.catalog, &document.options),
+            let (mut snapshot, rows) = match read_target_for(&target, TargetRead::ToApply).await {
+                Ok(read) => read,
                 Err(e) => return report::error(output, e),
             };
+            snapshot.catalog = normalize(std::mem::take(&mut snapshot.catalog), &document.options);
             read_plan = document.plan();
-            Some((&read_plan, &read_current))
+            Some((&read_plan, &read_current.insert((snapshot, rows)).0.catalog))
         }
     };
     if let Some((plan, current)) = checked_before
@@ -103,15 +105,23 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
         _ => None,
     };
     let plan_source = args.plan.as_ref().map(|d| d.display().to_string());
-    // A plan made now gives the apply what it read of the target.
+    // What was read of the target before (by a plan made now, or for the
+    // checks) is given to the apply.
     let (desired, start) = match planned {
         Some(Planned {
             desired_snapshot,
             current,
             current_rows,
+            fingerprints,
             ..
-        }) => (Some(desired_snapshot.catalog), KnownStart::of(current, current_rows)),
-        None => (None, None),
+        }) => (
+            Some(desired_snapshot.catalog),
+            KnownStart::of_plan(current, current_rows, fingerprints.current_catalog),
+        ),
+        None => (
+            None,
+            read_current.and_then(|(snapshot, rows)| KnownStart::of_read(snapshot, rows)),
+        ),
     };
     let request = Request {
         document: &document,

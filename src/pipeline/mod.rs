@@ -399,8 +399,9 @@ pub enum TargetRead {
     /// The catalog alone: a plan to be shown or written.
     Catalog,
     /// The versions of its rows too (`introspect::RowVersions`, ~60 ms of
-    /// the server's time at 5,000 tables): a plan to be applied now, whose
-    /// apply then knows the target unchanged without reading it again.
+    /// the server's time at 5,000 tables): a read the apply that follows
+    /// starts from (a plan to be applied now, a reviewed plan's checks),
+    /// knowing the target unchanged without reading it again.
     ToApply,
 }
 
