@@ -6,7 +6,7 @@
 mod support;
 
 use std::process::Command;
-use support::bin::{converge, schema_dir, spawn, text};
+use support::bin::{converge, converge_with, schema_dir, spawn, text};
 use support::{query_i64, query_text, wait_for};
 
 const V1: &str = "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);\n";
@@ -358,8 +358,17 @@ fn status_shows_history_and_drift_and_rollback_restores_the_previous_catalog() {
         let o = converge(&["rollback", "--url", &url, "--yes"], None);
         assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
         assert!(text(&o.stderr).contains("data-loss"), "{}", text(&o.stderr));
-        let o = converge(&["rollback", "--url", &url, "--yes", "--allow-hazards", "data-loss,irreversible"], None);
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        // It starts from the read that found the target where the apply
+        // left it (no catalog row changed since): one read of the target.
+        let o = converge_with(
+            &["rollback", "--url", &url, "--yes", "--allow-hazards", "data-loss,irreversible"],
+            None,
+            &[("CONVERGE_TIMINGS", "1")],
+        );
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert!(err.contains("the starting point is the read made before the apply: no catalog row changed since"), "{err}");
+        assert_eq!(err.matches("introspection: queries on").count(), 1, "{err}");
         assert_eq!(support::canonical::dump(&db).await.unwrap(), after_v1, "the catalog of v1 is back");
         assert_eq!(query_i64(&db, "SELECT count(*) FROM customers").await, 1, "and its data stayed");
         assert_eq!(

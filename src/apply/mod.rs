@@ -3,9 +3,10 @@
 //! One transaction: a transaction-scoped advisory lock (two applies never
 //! interleave); a check that the target still is what the plan was made
 //! against (its catalog fingerprint and server major version; when the
-//! target was read just before the apply, by a plan made now or for a
-//! reviewed plan's checks, and the versions of its catalog rows have not
-//! changed since, that read: see `introspect::RowVersions`); the caller's
+//! target was read just before the apply, by a plan made now, for a
+//! reviewed plan's checks or by `rollback`'s check, and the versions of its
+//! catalog rows have not changed since, that read: see
+//! `introspect::RowVersions`); the caller's
 //! own checks of that starting point (`Observer::before_steps`: `apply
 //! --plan`'s pre-flight and data checks); every step; a
 //! fresh introspection of the target inside the same transaction (what the
@@ -261,8 +262,8 @@ pub struct Request<'a> {
     pub plan_source: Option<&'a str>,
     pub backup: Option<&'a BackupRecord>,
     /// The target as read just before the apply (a plan made now, a
-    /// reviewed plan's checks): the starting point when no catalog row has
-    /// changed since, instead of a read.
+    /// reviewed plan's checks, `rollback`'s check): the starting point when
+    /// no catalog row has changed since, instead of a read.
     pub start: Option<KnownStart>,
 }
 

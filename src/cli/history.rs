@@ -6,11 +6,11 @@ use super::report;
 use super::settings::Resolved;
 use super::{Context, ExitStatus, Output, RollbackArgs, StatusArgs};
 use crate::apply::history::{self, Row};
-use crate::apply::{Kind, Request, refused_steps, undo_document};
+use crate::apply::{Kind, KnownStart, Request, refused_steps, undo_document};
 use crate::catalog::{Catalog, Fingerprint};
 use crate::config::Settings;
 use crate::db::Endpoint;
-use crate::pipeline::normalize;
+use crate::pipeline::{TargetRead, normalize, read_target_for};
 use crate::plan::describe;
 use crate::render::PlanDocument;
 
@@ -185,17 +185,20 @@ pub async fn rollback(args: &RollbackArgs, context: &Context, output: &mut Outpu
         Err(e) => return report::error(output, e),
     };
     drop(client);
-    // Refuse early, with the reason, when the target moved on since.
-    let now = match crate::pipeline::read_target(&target).await {
-        Ok(s) => normalize(s.catalog, &original.options),
+    // Refuse early, with the reason, when the target moved on since. The
+    // apply starts from this read if no catalog row changes meanwhile.
+    let (mut now, rows) = match read_target_for(&target, TargetRead::ToApply).await {
+        Ok(read) => read,
         Err(e) => return report::error(output, e),
     };
-    if Fingerprint::of_catalog(&now) != original.fingerprints.desired_catalog {
+    now.catalog = normalize(std::mem::take(&mut now.catalog), &original.options);
+    let fingerprint = Fingerprint::of_catalog(&now.catalog);
+    if fingerprint != original.fingerprints.desired_catalog {
         let _ = writeln!(
             output.err,
             "error: refused: the target is no longer in the state apply #{} left it in, so its rollback SQL may not fit. Changes since:\n{}\nrollback undoes only the last changes converge made; plan the state you want instead",
             row.id,
-            crate::apply::differences(&left, &now)
+            crate::apply::differences(&left, &now.catalog)
         );
         return ExitStatus::Refused;
     }
@@ -214,7 +217,11 @@ pub async fn rollback(args: &RollbackArgs, context: &Context, output: &mut Outpu
         environment: settings.env.as_deref(),
         plan_source: None,
         backup: None,
-        start: None,
+        start: rows.map(|rows| KnownStart {
+            snapshot: now,
+            rows,
+            fingerprint,
+        }),
     };
     let options = settings.apply_options(true);
     run_request(
