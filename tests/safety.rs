@@ -22,6 +22,55 @@ INSERT INTO customers VALUES (1), (2);";
 const ORDERS_WITH_FOREIGN_KEY: &str = "CREATE TABLE customers (id int PRIMARY KEY);
 CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers (id), note text);";
 
+/// A customers table, and (`plan_customers_note`) a plan adding a column.
+const CUSTOMERS: &str = "CREATE TABLE customers (id int PRIMARY KEY, name text);\n";
+
+/// The plan, made to be applied now, from `db` (at `CUSTOMERS`) to
+/// `CUSTOMERS` with a `note` column added.
+async fn plan_customers_note(
+    db: &converge::db::Endpoint,
+    janitor: &converge::shadow::Janitor,
+) -> converge::pipeline::Planned {
+    let desired = converge::source::Desired::from_sources(converge::source::Sources::from_texts([(
+        "schema.sql".to_string(),
+        format!("{CUSTOMERS}ALTER TABLE customers ADD COLUMN note text;\n"),
+    )]))
+    .unwrap();
+    converge::pipeline::plan(
+        desired,
+        db,
+        &support::admin(),
+        janitor,
+        &Default::default(),
+        converge::pipeline::TargetRead::ToApply,
+    )
+    .await
+    .unwrap()
+}
+
+/// Writes the reviewed plan from the database at `url` to
+/// `ORDERS_WITH_FOREIGN_KEY` into `plans/name` (`converge plan --out`, with
+/// `more` flags); returns that directory.
+fn foreign_key_plan(url: &str, plans: &std::path::Path, name: &str, more: &[&str]) -> String {
+    let schema = schema_dir(&[("s.sql", ORDERS_WITH_FOREIGN_KEY)]);
+    let admin = support::url("postgres");
+    let dir = plans.join(name).to_str().unwrap().to_string();
+    let mut args = vec![
+        "plan",
+        "--url",
+        url,
+        "--dev-url",
+        &admin,
+        "--schema",
+        schema.path().to_str().unwrap(),
+    ];
+    args.extend_from_slice(more);
+    args.extend(["--out", dir.as_str()]);
+    let o = converge(&args, None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    dir
+}
+
 #[test]
 fn orphan_rows_are_reported_before_anything_runs() {
     let rt = support::runtime();
@@ -100,17 +149,9 @@ fn a_reviewed_plans_checks_run_inside_the_apply() {
             .await
             .unwrap();
         let url = support::url(&db.dbname());
-        let admin = support::url("postgres");
-        let schema = schema_dir(&[("s.sql", ORDERS_WITH_FOREIGN_KEY)]);
-        let schema_path = schema.path().to_str().unwrap();
         let plans = tempfile::tempdir().unwrap();
-        let plan_dir = plans.path().join("fk");
-        let plan = plan_dir.to_str().unwrap();
-        let o = converge(
-            &["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--out", plan],
-            None,
-        );
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let plan_dir = foreign_key_plan(&url, plans.path(), "fk", &[]);
+        let plan = plan_dir.as_str();
         let before = support::canonical::dump(&db).await.unwrap();
         let apply = [
             "apply",
@@ -154,13 +195,8 @@ fn a_reviewed_plans_checks_run_inside_the_apply() {
 
         // An online plan (groups, each in a transaction of its own) runs them
         // after its drift check, before its first group.
-        let online_dir = plans.path().join("fk-online");
-        let online = online_dir.to_str().unwrap();
-        let o = converge(
-            &["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--online", "--out", online],
-            None,
-        );
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let online_dir = foreign_key_plan(&url, plans.path(), "fk-online", &["--online"]);
+        let online = online_dir.as_str();
         let o = converge(&["apply", "--url", &url, "--plan", online, "--yes", "--allow-hazards", "all"], None);
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(3), "{err}");
@@ -225,26 +261,9 @@ fn a_reviewed_plan_with_a_backup_starts_from_the_read_its_checks_made() {
         let db = support::fresh_db("safety_backup_start").await;
         support::load(&db, ORDERS).await.unwrap();
         let url = support::url(&db.dbname());
-        let admin = support::url("postgres");
-        let schema = schema_dir(&[("s.sql", ORDERS_WITH_FOREIGN_KEY)]);
         let plans = tempfile::tempdir().unwrap();
-        let plan_dir = plans.path().join("fk");
-        let plan = plan_dir.to_str().unwrap();
-        let o = converge(
-            &[
-                "plan",
-                "--url",
-                &url,
-                "--dev-url",
-                &admin,
-                "--schema",
-                schema.path().to_str().unwrap(),
-                "--out",
-                plan,
-            ],
-            None,
-        );
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let plan_dir = foreign_key_plan(&url, plans.path(), "fk", &[]);
+        let plan = plan_dir.as_str();
         let backups = tempfile::tempdir().unwrap();
         let apply = [
             "apply",
@@ -549,25 +568,10 @@ fn an_end_state_other_than_the_plans_is_not_committed() {
     let rt = support::runtime();
     rt.block_on(async {
         let db = support::fresh_db("safety_verify").await;
-        let schema = "CREATE TABLE customers (id int PRIMARY KEY, name text);\n";
-        support::load(&db, schema).await.unwrap();
-        let desired = converge::source::Desired::from_sources(converge::source::Sources::from_texts([(
-            "schema.sql".to_string(),
-            format!("{schema}ALTER TABLE customers ADD COLUMN note text;\n"),
-        )]))
-        .unwrap();
+        support::load(&db, CUSTOMERS).await.unwrap();
         let janitor = converge::shadow::Janitor::default();
-        let planned = converge::pipeline::plan(
-            desired,
-            &db,
-            &support::admin(),
-            &janitor,
-            &Default::default(),
-            converge::pipeline::TargetRead::ToApply,
-        )
-        .await;
+        let mut planned = plan_customers_note(&db, &janitor).await;
         janitor.cleanup().await;
-        let mut planned = planned.unwrap();
         let step = planned
             .plan
             .steps
@@ -616,27 +620,12 @@ fn a_plan_made_now_starts_from_its_own_read_unless_a_catalog_row_changed() {
     let rt = support::runtime();
     rt.block_on(async {
         let db = support::fresh_db("safety_known_start").await;
-        let schema = "CREATE TABLE customers (id int PRIMARY KEY, name text);\n";
-        support::load(&db, &format!("{schema}INSERT INTO customers VALUES (1, 'a');\n"))
+        support::load(&db, &format!("{CUSTOMERS}INSERT INTO customers VALUES (1, 'a');\n"))
             .await
             .unwrap();
         let janitor = converge::shadow::Janitor::default();
         let plan = || async {
-            let desired = converge::source::Desired::from_sources(converge::source::Sources::from_texts([(
-                "schema.sql".to_string(),
-                format!("{schema}ALTER TABLE customers ADD COLUMN note text;\n"),
-            )]))
-            .unwrap();
-            let planned = converge::pipeline::plan(
-                desired,
-                &db,
-                &support::admin(),
-                &janitor,
-                &Default::default(),
-                converge::pipeline::TargetRead::ToApply,
-            )
-            .await
-            .unwrap();
+            let planned = plan_customers_note(&db, &janitor).await;
             assert!(
                 planned.current_rows.is_some(),
                 "a plan to apply reads the rows' versions"

@@ -150,8 +150,9 @@ pub struct Applied {
 /// How an apply knew the catalog it started from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartingPoint {
-    /// A read made before the apply (`Request::start`: the plan's own, or
-    /// one for a reviewed plan's checks): no catalog row had changed since.
+    /// A read made before the apply (`Request::start`: the plan's own, a
+    /// reviewed plan's checks', `rollback`'s): no catalog row had changed
+    /// since.
     EarlierRead,
     /// Read inside the apply, and its fingerprint compared with the plan's.
     ReadAgain,
@@ -330,10 +331,12 @@ pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions)
         environment: None,
         plan_source: None,
         backup: None,
-        start: planned.current_rows.as_ref().map(|rows| KnownStart {
-            snapshot: planned.current.clone(),
-            rows: rows.clone(),
-            fingerprint: planned.fingerprints.current_catalog.clone(),
+        start: planned.current_rows.as_ref().and_then(|rows| {
+            KnownStart::of_plan(
+                planned.current.clone(),
+                Some(rows.clone()),
+                planned.fingerprints.current_catalog.clone(),
+            )
         }),
     };
     execute(target, request, options, &mut ()).await
@@ -583,31 +586,32 @@ async fn check_start(
         let rows = crate::introspect::read_row_versions(client).await?;
         if rows == known.rows {
             check_server(known.snapshot.server_version, document)?;
-            if known.fingerprint != document.fingerprints.current_catalog {
-                return Err(ApplyError::Drift {
-                    expected: document.fingerprints.current_catalog.short().to_string(),
-                    found: known.fingerprint.short().to_string(),
-                });
-            }
+            check_catalog(&known.fingerprint, document)?;
             timings::note("the starting point is the read made before the apply: no catalog row changed since");
             return Ok((known.snapshot, StartingPoint::EarlierRead));
         }
         timings::note(&format!(
-            "the target's catalog rows changed since the plan read them ({} -> {}): it is read again",
+            "the target's catalog rows changed since the read before the apply ({} -> {}): it is read again",
             known.rows.short(),
             rows.short()
         ));
     }
     let before = read_start(client, target, &document.options).await?;
     check_server(before.server_version, document)?;
-    let found = Fingerprint::of_catalog(&before.catalog);
-    if found != document.fingerprints.current_catalog {
+    check_catalog(&Fingerprint::of_catalog(&before.catalog), document)?;
+    Ok((before, StartingPoint::ReadAgain))
+}
+
+/// Refuses a plan made against another catalog than the one with `found`
+/// as its fingerprint (drift).
+fn check_catalog(found: &Fingerprint, document: &PlanDocument) -> Result<(), ApplyError> {
+    if *found != document.fingerprints.current_catalog {
         return Err(ApplyError::Drift {
             expected: document.fingerprints.current_catalog.short().to_string(),
             found: found.short().to_string(),
         });
     }
-    Ok((before, StartingPoint::ReadAgain))
+    Ok(())
 }
 
 /// Refuses a plan made against another major version than `server_version`.
