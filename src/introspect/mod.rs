@@ -229,7 +229,7 @@ pub async fn introspect_endpoint(endpoint: &Endpoint) -> Result<Snapshot, DbErro
 /// `introspect_endpoint`, also returning how many queries it sent on all
 /// connections together.
 pub async fn introspect_endpoint_counted(endpoint: &Endpoint) -> Result<(Snapshot, usize), DbError> {
-    let (snapshot, (), sent) = parallel::read(endpoint, async |_| Ok(())).await?;
+    let (snapshot, _, sent) = parallel::read(endpoint, false).await?;
     Ok((snapshot, sent))
 }
 
@@ -237,7 +237,11 @@ pub async fn introspect_endpoint_counted(endpoint: &Endpoint) -> Result<(Snapsho
 /// same snapshot (`versions`): what an apply of a plan made from this read
 /// compares to know that the target has not changed since.
 pub async fn introspect_endpoint_versioned(endpoint: &Endpoint) -> Result<(Snapshot, RowVersions), DbError> {
-    let (snapshot, versions, _) = parallel::read(endpoint, async |tx| versions::read(tx).await).await?;
+    let (snapshot, versions, _) = parallel::read(endpoint, true).await?;
+    let versions = versions.ok_or_else(|| DbError::Query {
+        context: "cannot read the versions of the catalog's rows".into(),
+        message: "the read returned none".into(),
+    })?;
     Ok((snapshot, versions))
 }
 

@@ -21,7 +21,8 @@
 //! transaction sees, is read on that one connection
 //! (`introspect_in_transaction`).
 
-use super::{QUERIES, prepare_session, run_queries, server_facts};
+use super::versions::RowVersions;
+use super::{Fetched, QUERIES, ServerFacts, prepare_session, run_queries, server_facts};
 use crate::catalog::Snapshot;
 use crate::db::{DbError, Endpoint, query_error};
 use tokio_postgres::{Client, GenericClient};
@@ -65,14 +66,15 @@ const LANES: [&[&str]; 3] = [
     ],
 ];
 
-/// Reads the database at `endpoint`, then runs `also` in the same snapshot
-/// on the first connection; returns the snapshot, what `also` returned and
-/// the number of statements sent (transaction control and `also`'s left
-/// out).
-pub(super) async fn read<T>(
+/// Reads the database at `endpoint`; with `versions`, also the versions of
+/// its catalog's rows in the same snapshot, computed by the server while
+/// the catalog is built from the rows (`versions::read_in_introspection`).
+/// Returns the snapshot, the versions and the number of statements sent
+/// (transaction control and the versions' query left out).
+pub(super) async fn read(
     endpoint: &Endpoint,
-    also: impl AsyncFnOnce(&tokio_postgres::Transaction<'_>) -> Result<T, DbError>,
-) -> Result<(Snapshot, T, usize), DbError> {
+    versions: bool,
+) -> Result<(Snapshot, Option<RowVersions>, usize), DbError> {
     let mut client = endpoint.connect().await?;
     let tx = client
         .build_transaction()
@@ -81,8 +83,23 @@ pub(super) async fn read<T>(
         .start()
         .await
         .map_err(query_error("cannot start a read-only transaction"))?;
-    let (snapshot, sent) = read_in(&tx, endpoint).await?;
-    let more = also(&tx).await?;
+    let (fetched, server, sent) = fetch_in(&tx, endpoint).await?;
+    let (snapshot, more) = match versions {
+        false => (build(fetched, server)?, None),
+        true => {
+            let statement = super::versions::prepare(&tx).await?;
+            let mut reading = std::pin::pin!(super::versions::read_prepared(&tx, &statement));
+            // The first poll sends the query; the server runs it while this
+            // thread builds the catalog (the server is idle otherwise).
+            let early = futures_util::poll!(reading.as_mut());
+            let snapshot = build(fetched, server)?;
+            let versions = match early {
+                std::task::Poll::Ready(versions) => versions?,
+                std::task::Poll::Pending => reading.await?,
+            };
+            (snapshot, Some(versions))
+        }
+    };
     tx.commit()
         .await
         .map_err(query_error("cannot end the read-only transaction"))?;
@@ -96,6 +113,13 @@ pub(super) async fn read<T>(
 /// while the first connection's own queries each see the state when they
 /// run, as `introspect_in_transaction`'s do.
 pub(super) async fn read_in(tx: &impl GenericClient, endpoint: &Endpoint) -> Result<(Snapshot, usize), DbError> {
+    let (fetched, server, sent) = fetch_in(tx, endpoint).await?;
+    Ok((build(fetched, server)?, sent))
+}
+
+/// The rows of `read_in`'s queries, the server's facts and the number of
+/// statements sent.
+async fn fetch_in(tx: &impl GenericClient, endpoint: &Endpoint) -> Result<(Vec<Fetched>, ServerFacts, usize), DbError> {
     let started = std::time::Instant::now();
     prepare_session(tx).await?;
     let server = server_facts(tx).await?;
@@ -150,12 +174,17 @@ pub(super) async fn read_in(tx: &impl GenericClient, endpoint: &Endpoint) -> Res
         started,
     );
 
-    let started = std::time::Instant::now();
     let mut fetched = first_rows;
     fetched.extend(helper_rows.into_iter().flatten());
+    Ok((fetched, server, sent))
+}
+
+/// The catalog made of the rows `fetch_in` read.
+fn build(fetched: Vec<Fetched>, server: ServerFacts) -> Result<Snapshot, DbError> {
+    let started = std::time::Instant::now();
     let snapshot = super::assemble(fetched, server)?;
     crate::timings::record("introspection: build the catalog", started);
-    Ok((snapshot, sent))
+    Ok(snapshot)
 }
 
 /// With several connections reading at once, no parallel workers: on top

@@ -14,7 +14,7 @@
 
 use crate::db::{DbError, query_error};
 use std::sync::LazyLock;
-use tokio_postgres::GenericClient;
+use tokio_postgres::{GenericClient, Statement};
 
 /// The digest of the versions of the catalog rows a read depends on, as
 /// one snapshot saw them.
@@ -75,6 +75,24 @@ static QUERY: LazyLock<String> = LazyLock::new(|| {
         .join("\n    UNION ALL\n    ");
     include_str!("queries/row_versions.sql").replace("{{row_versions}}", &by_xmin)
 });
+
+/// The statement of `read`'s query prepared on `client`, whose session a
+/// whole read has set (`prepare_session`: JIT is off for its transaction),
+/// for `read_prepared`.
+pub async fn prepare(client: &impl GenericClient) -> Result<Statement, DbError> {
+    client
+        .prepare(QUERY.as_str())
+        .await
+        .map_err(query_error("cannot read the versions of the catalog's rows"))
+}
+
+/// `read`, with the statement `prepare` made: nothing but the query is
+/// sent, so that its first poll sends it.
+pub async fn read_prepared(client: &impl GenericClient, statement: &Statement) -> Result<RowVersions, DbError> {
+    let context = "cannot read the versions of the catalog's rows";
+    let row = client.query_one(statement, &[]).await.map_err(query_error(context))?;
+    Ok(RowVersions(row.try_get(0).map_err(query_error(context))?))
+}
 
 /// The row versions as `client`'s transaction sees them (in a READ
 /// COMMITTED transaction: as of this query). Without JIT: on a catalog of

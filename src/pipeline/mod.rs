@@ -399,7 +399,8 @@ pub enum TargetRead {
     /// The catalog alone: a plan to be shown or written.
     Catalog,
     /// The versions of its rows too (`introspect::RowVersions`, ~60 ms of
-    /// the server's time at 5,000 tables): a read the apply that follows
+    /// the server's time at 5,000 tables, while converge builds the
+    /// catalog from the rows): a read the apply that follows
     /// starts from (a plan to be applied now, a reviewed plan's checks),
     /// knowing the target unchanged without reading it again.
     ToApply,
