@@ -341,7 +341,8 @@ fn nulls_duplicates_checks_and_removed_labels_are_found_per_step() {
                 age int CHECK (age >= 0),
                 nick text NOT NULL,
                 feeling mood,
-                code int
+                code int,
+                bonus int CONSTRAINT people_bonus_check CHECK (bonus >= 0)
             );
             CREATE TABLE keyless (n int PRIMARY KEY);
             "#,
@@ -367,9 +368,30 @@ fn nulls_duplicates_checks_and_removed_labels_are_found_per_step() {
             "e.g. (n)=(1) ×2",
             "values of public.people.code that cannot become integer: 2",
             "e.g. (id)=(3); (id)=(5)",
+            // The check of a constraint on a column the plan adds cannot
+            // run before the plan has run; the checks after it (the unique
+            // key's, a step after it) still run.
+            "not checked: rows of public.people that check people_bonus_check (bonus >= 0) refuses: column \"bonus\" does not exist",
         ] {
             assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
         }
+        // The report lists findings before what was not checked: the step
+        // numbers give the order the checks ran in.
+        let step_of = |description: &str| {
+            err.lines().find_map(|line| {
+                let rest = line.trim_start().strip_prefix("step ")?;
+                let (number, after) = rest.split_once(' ')?;
+                after.starts_with(description).then(|| number.parse::<usize>().ok()).flatten()
+            })
+        };
+        let (unchecked, later) = (
+            step_of("(add check constraint people_bonus_check on public.people)"),
+            step_of("(add unique constraint people_email_key on public.people)"),
+        );
+        assert!(
+            matches!((unchecked, later), (Some(u), Some(l)) if u < l),
+            "a step checked after the one that could not be:\n{err}"
+        );
         assert_eq!(support::canonical::dump(&db).await.unwrap(), before, "a refused apply changes nothing");
 
         // --skip-data-checks lets PostgreSQL refuse instead: still nothing changed.
