@@ -7,11 +7,10 @@
 //! `checks` decides, from the plan and the target's catalog, which steps need
 //! a check and writes its query; `run` runs them all in one READ ONLY
 //! transaction, sent to the server at once, each under a savepoint so that
-//! a check PostgreSQL cannot run
-//! (a column the plan adds) is reported as not checked instead of stopping
-//! the others. Nothing here writes, and nothing is counted on a step that
-//! needs no check. The report gives, per step, how many rows (or key values)
-//! are in the way and the first few of their keys.
+//! a check PostgreSQL cannot run (a column the plan adds) is reported as not
+//! checked instead of stopping the others. Nothing here writes, and nothing
+//! is counted on a step that needs no check. The report gives, per step, how
+//! many rows (or key values) are in the way and the first few of their keys.
 
 mod checks;
 
