@@ -18,6 +18,25 @@
 -- small a catalog (a fresh database says 4 rows); it then expected 796 of
 -- the 94,597 columns of the 5,000-table benchmark and joined them to
 -- everything else in the costliest way (0.53 → 0.46 s).
+--
+-- The identity columns' sequences are found first, on their own (a few
+-- thousand rows), then joined to the columns: joined in place, the planner
+-- hashed all the columns to probe them with the dependency rows (0.33 →
+-- 0.30 s at N = 5,000).
+WITH identity_sequences AS MATERIALIZED (
+    SELECT idep.refobjid AS attrelid, idep.refobjsubid AS attnum,
+           seq.oid, sn.nspname::text AS nspname, seq.relname::text AS relname,
+           pg_catalog.format_type(s.seqtypid, NULL) AS seqtype, s.seqstart, s.seqincrement,
+           s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+    FROM pg_catalog.pg_depend idep
+    JOIN pg_catalog.pg_class seq ON seq.oid = idep.objid AND seq.relkind = 'S'
+    JOIN pg_catalog.pg_namespace sn ON sn.oid = seq.relnamespace
+    JOIN pg_catalog.pg_sequence s ON s.seqrelid = seq.oid
+    WHERE idep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND idep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND idep.deptype = 'i'
+      AND {{only:idep.refobjid}}
+)
 SELECT a.attrelid, a.attnum, a.attname::text,
        pg_catalog.format_type(a.atttypid, a.atttypmod),
        a.attnotnull,
@@ -28,9 +47,9 @@ SELECT a.attrelid, a.attnum, a.attname::text,
        CASE WHEN a.attcollation <> t.typcollation AND co.oid IS NOT NULL
             THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END,
        d.description,
-       seq.oid, sn.nspname::text, seq.relname::text,
-       pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
-       s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
+       idseq.oid, idseq.nspname, idseq.relname,
+       idseq.seqtype, idseq.seqstart, idseq.seqincrement,
+       idseq.seqmin, idseq.seqmax, idseq.seqcache, idseq.seqcycle,
        CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END,
        CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
        CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int END,
@@ -48,15 +67,8 @@ LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = a.attnum
-LEFT JOIN pg_catalog.pg_depend idep
-       ON a.attidentity <> ''
-      AND idep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-      AND idep.refobjid = a.attrelid AND idep.refobjsubid = a.attnum
-      AND idep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-      AND idep.deptype = 'i'
-LEFT JOIN pg_catalog.pg_class seq ON seq.oid = idep.objid AND seq.relkind = 'S'
-LEFT JOIN pg_catalog.pg_namespace sn ON sn.oid = seq.relnamespace
-LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = seq.oid
+LEFT JOIN identity_sequences idseq
+       ON a.attidentity <> '' AND idseq.attrelid = a.attrelid AND idseq.attnum = a.attnum
 WHERE a.attnum > 0 AND NOT a.attisdropped
   AND {{managed_relation:c}}
   AND {{user_schema_oid:c.relnamespace}}
