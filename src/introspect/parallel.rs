@@ -68,7 +68,7 @@ const LANES: [&[&str]; 3] = [
 
 /// Reads the database at `endpoint`; with `versions`, also the versions of
 /// its catalog's rows in the same snapshot, computed by the server while
-/// the catalog is built from the rows (`versions::read_in_introspection`).
+/// the catalog is built from the rows (`versions::read_prepared`).
 /// Returns the snapshot, the versions and the number of statements sent
 /// (transaction control and the versions' query left out).
 pub(super) async fn read(

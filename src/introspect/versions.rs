@@ -105,15 +105,12 @@ pub async fn read(client: &impl GenericClient) -> Result<RowVersions, DbError> {
         .batch_execute("SET LOCAL jit = off")
         .await
         .map_err(query_error(context))?;
-    let row = client
-        .query_one(QUERY.as_str(), &[])
-        .await
-        .map_err(query_error(context))?;
+    let versions = read_prepared(client, &prepare(client).await?).await?;
     client
         .batch_execute("SET LOCAL jit TO DEFAULT")
         .await
         .map_err(query_error(context))?;
-    Ok(RowVersions(row.try_get(0).map_err(query_error(context))?))
+    Ok(versions)
 }
 
 #[cfg(test)]
