@@ -651,7 +651,7 @@ pub enum EndRead {
 /// The catalog as the current transaction has left it, normalized by
 /// `options`. From `before` (`read_start` in the same transaction), only
 /// what the transaction changed is read and merged into it
-/// (`introspect::reread_changes`): verifying a small change to a database
+/// (`introspect::reread_catalog_changes`): verifying a small change to a database
 /// of thousands of tables then costs a fraction of reading it all, on the
 /// one connection that sees the transaction's changes. Without `before`,
 /// with a filter (the starting point then lacks what the filter leaves
@@ -664,8 +664,8 @@ pub async fn read_end(
     let why = match before {
         None => "no starting point".to_string(),
         Some(_) if !options.filter.is_empty() => "a filter is set".to_string(),
-        Some(before) => match crate::introspect::reread_changes(client, before).await? {
-            Ok(after) => return Ok((normalize(after.catalog, options), EndRead::Changes)),
+        Some(before) => match crate::introspect::reread_catalog_changes(client, before).await? {
+            Ok(after) => return Ok((normalize(after, options), EndRead::Changes)),
             Err(why) => why,
         },
     };

@@ -710,6 +710,103 @@ pub(crate) struct RelationColumns {
     facts: Vec<ColumnFacts>,
 }
 
+/// Adds to `oids` the identities of relations read by name only
+/// (`queries/referenced_names.sql`: relations a partial read's dependency
+/// rows refer to, which the transaction did not change), as `catalog` names
+/// the same relations and parts from the whole read's rows: tables and views
+/// with their columns and row types, standalone sequences, an identity
+/// sequence as its column, a column default as its column, a constraint, an
+/// index (as its constraint when it implements one), a view's rule.
+pub(crate) fn add_names(oids: &mut Oids, rows: &[Row]) -> Result<(), DbError> {
+    let what = "referenced relation";
+    let kind = |r: &Row| get::<String>(r, 0, what);
+    let mut tables: HashMap<u32, QualifiedName> = HashMap::default();
+    let mut views: HashMap<u32, ObjectId> = HashMap::default();
+    // Relations first, then constraints, then what names them.
+    for r in rows {
+        match kind(r)?.as_str() {
+            "relation" => {
+                let oid: u32 = get(r, 1, what)?;
+                let q = qname(r, 3, 4, what)?;
+                let id = match get::<String>(r, 5, what)?.as_str() {
+                    "r" | "p" => {
+                        tables.insert(oid, q.clone());
+                        ObjectId::Table(q)
+                    }
+                    "m" => ObjectId::MaterializedView(q),
+                    _ => ObjectId::View(q),
+                };
+                if !tables.contains_key(&oid) {
+                    views.insert(oid, id.clone());
+                }
+                oids.types.insert(get(r, 6, what)?, id.clone());
+                oids.classes.insert(oid, ClassObject::WithColumns(id));
+            }
+            "sequence" => {
+                let q = qname(r, 3, 4, what)?;
+                oids.classes
+                    .insert(get(r, 1, what)?, ClassObject::Other(ObjectId::Sequence(q)));
+            }
+            _ => {}
+        }
+    }
+    for r in rows {
+        if kind(r)? == "constraint" {
+            let Some(table) = tables.get(&get::<u32>(r, 6, what)?) else {
+                continue;
+            };
+            let name: String = get(r, 4, what)?;
+            oids.constraints
+                .insert(get(r, 1, what)?, ObjectId::Constraint(table.clone(), name));
+        }
+    }
+    for r in rows {
+        match kind(r)?.as_str() {
+            "column" => {
+                let relid: u32 = get(r, 1, what)?;
+                let name: String = get(r, 4, what)?;
+                if let (Some(table), Some(default)) = (tables.get(&relid), get::<Option<u32>>(r, 6, what)?) {
+                    oids.attrdefs
+                        .insert(default, ObjectId::Column(table.clone(), name.clone()));
+                }
+                oids.columns.insert((relid, get(r, 2, what)?), name);
+            }
+            "identity" => {
+                let relid: u32 = get(r, 6, what)?;
+                let Some(table) = tables.get(&relid) else {
+                    continue;
+                };
+                let Some(column) = oids.columns.get(&(relid, get(r, 2, what)?)) else {
+                    continue;
+                };
+                let id = ObjectId::Column(table.clone(), column.clone());
+                oids.classes.insert(get(r, 1, what)?, ClassObject::Other(id));
+            }
+            "index" => {
+                let oid: u32 = get(r, 1, what)?;
+                match get::<Option<u32>>(r, 6, what)? {
+                    Some(constraint) => {
+                        if let Some(id @ ObjectId::Constraint(..)) = oids.constraints.get(&constraint) {
+                            oids.classes.insert(oid, ClassObject::Other(id.clone()));
+                        }
+                    }
+                    None => {
+                        let q = qname(r, 3, 4, what)?;
+                        oids.classes.insert(oid, ClassObject::Other(ObjectId::Index(q)));
+                    }
+                }
+            }
+            "rule" => {
+                if let Some(view) = views.get(&get::<u32>(r, 6, what)?) {
+                    oids.rewrites.insert(get(r, 1, what)?, view.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// The rows of the columns query, decoded and grouped by relation (the
 /// query leaves sorting to us); the rows are freed.
 pub(crate) fn column_rows(rows: Vec<Row>) -> Result<Vec<RelationColumns>, DbError> {

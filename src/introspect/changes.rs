@@ -13,19 +13,23 @@
 //! it (`queries/changed.sql`), independently of how the update or the plan
 //! decided what to do. Then:
 //!
-//! - the catalog of the changed relations (sequences included), and of the
-//!   relations their dependency rows refer to (so that those OIDs
-//!   translate), is read again with the same queries as a full read,
-//!   filtered to those relations (`{{only:...}}`), with their indexes,
-//!   triggers, policies and size estimates; the kinds that belong to no
-//!   relation (types, functions, schemas, ...) are few and read in full;
+//! - the catalog of the changed relations (sequences included) is read
+//!   again with the same queries as a full read, filtered to those
+//!   relations (`{{only:...}}`), with their indexes, triggers, policies and
+//!   size estimates; the kinds that belong to no relation (types,
+//!   functions, schemas, ...) are few and read in full; of the relations
+//!   their dependency rows refer to and the transaction did not change
+//!   (a table a foreign key or view uses), only what their OIDs translate
+//!   to is read (`queries/referenced_names.sql`, `build::add_names`);
 //! - the previous snapshot loses the relations read again and those that no
 //!   longer exist (a drop leaves no row, so they are found by name among the
 //!   relations that exist), and takes the ones read;
 //! - the dependency edges of the changed relations' objects and of every
 //!   object that belongs to no relation are replaced by those read again,
 //!   and the references found in function bodies are found again against
-//!   the merged catalog.
+//!   the merged catalog. Apply's verification compares catalogs alone
+//!   (`reread_catalog_changes`): it reads no dependency rows, nor what
+//!   the relations they refer to translate to.
 //!
 //! Partitioned tables, partitions and partitioned indexes link relations to
 //! each other in the catalog (attached indexes); when any of them is among
@@ -191,9 +195,39 @@ fn relabeled(written: Vec<EnumWritten>, before: &Catalog) -> Vec<u32> {
         .collect()
 }
 
+/// The comments on triggers, policies and table constraints in `before`, as
+/// the four arrays `queries/uncommented.sql` takes: what each is on (kind),
+/// its table's schema and name, its name.
+fn commented_parts(before: &Catalog) -> [Vec<&str>; 4] {
+    fn add<'a>(arrays: &mut [Vec<&'a str>; 4], values: [&'a str; 4]) {
+        for (array, value) in arrays.iter_mut().zip(values) {
+            array.push(value);
+        }
+    }
+    let mut arrays: [Vec<&str>; 4] = Default::default();
+    let mut push = |values| add(&mut arrays, values);
+    for t in before.triggers.values().filter(|t| t.comment.is_some()) {
+        push(["trigger", &t.table.schema, &t.table.name, &t.name]);
+    }
+    for p in before.policies.values().filter(|p| p.comment.is_some()) {
+        push(["policy", &p.table.schema, &p.table.name, &p.name]);
+    }
+    for (table, t) in &before.tables {
+        for c in t.constraints.values().filter(|c| c.comment.is_some()) {
+            push(["constraint", &table.schema, &table.name, &c.name]);
+        }
+    }
+    arrays
+}
+
+static UNCOMMENTED: &str = include_str!("queries/uncommented.sql");
+
 static CLOSURE: LazyLock<String> = LazyLock::new(|| expand(include_str!("queries/changed_closure.sql"), Read::All));
 
 static REFERENCED: LazyLock<String> = LazyLock::new(|| expand_parts(include_str!("queries/referenced.sql")));
+
+static REFERENCED_NAMES: LazyLock<String> =
+    LazyLock::new(|| expand(include_str!("queries/referenced_names.sql"), Read::All));
 
 static EXISTING: LazyLock<String> = LazyLock::new(|| {
     expand(
@@ -233,6 +267,36 @@ pub async fn reread_changes(
     client: &impl GenericClient,
     previous: Snapshot,
 ) -> Result<Result<Snapshot, String>, DbError> {
+    reread(client, previous, Edges::Read).await
+}
+
+/// The catalog as the current transaction on `client` has left it, as
+/// `reread_changes` finds it, without the dependencies between its objects
+/// (apply's verification compares the catalog alone): the dependency rows
+/// of what changed are not read, nor what the relations they refer to
+/// translate to.
+pub async fn reread_catalog_changes(
+    client: &impl GenericClient,
+    previous: Snapshot,
+) -> Result<Result<Catalog, String>, DbError> {
+    Ok(reread(client, previous, Edges::Skipped)
+        .await?
+        .map(|snapshot| snapshot.catalog))
+}
+
+/// Whether a partial read translates the dependency rows of what changed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Edges {
+    Read,
+    /// The snapshot returned has no dependencies: only its catalog is kept.
+    Skipped,
+}
+
+async fn reread(
+    client: &impl GenericClient,
+    previous: Snapshot,
+    edges: Edges,
+) -> Result<Result<Snapshot, String>, DbError> {
     prepare_session(client).await?;
     let server = server_facts(client).await?;
     if server.version != previous.server_version || server.role != previous.role {
@@ -259,7 +323,7 @@ pub async fn reread_changes(
         .collect::<Result<Vec<_>, tokio_postgres::Error>>()
         .map_err(query_error(context))?;
     let relabeled = relabeled(enums, &previous.catalog);
-    let touched: Vec<u32> = client
+    let mut touched: Vec<u32> = client
         .query(CHANGED.as_str(), &[&relabeled])
         .await
         .map_err(query_error(context))?
@@ -267,6 +331,16 @@ pub async fn reread_changes(
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()
         .map_err(query_error(context))?;
+    let [kinds, schemas, tables, names] = commented_parts(&previous.catalog);
+    if !kinds.is_empty() {
+        for row in client
+            .query(UNCOMMENTED, &[&kinds, &schemas, &tables, &names])
+            .await
+            .map_err(query_error(context))?
+        {
+            touched.push(row.try_get(0).map_err(query_error(context))?);
+        }
+    }
     let mut changed: Vec<u32> = Vec::new();
     let mut dirty: HashSet<QualifiedName> = HashSet::new();
     for row in client
@@ -289,38 +363,46 @@ pub async fn reread_changes(
     if let Some(why) = too_many(changed.len(), server.relations) {
         return Ok(Err(why));
     }
-    let started = Instant::now();
-    // The dependency rows first: the relations they refer to are read too.
-    let dependencies = PARTIAL_QUERIES
-        .iter()
-        .find(|(name, ..)| *name == "dependencies")
-        .map(|(_, sql, _)| sql.as_str())
-        .unwrap_or_default();
-    let dependency_rows = deps::decode(
-        client
-            .query(dependencies, &[&changed])
-            .await
-            .map_err(query_error("cannot read dependencies again"))?,
-    )?;
-    let (classes, objects) = deps::referenced(&dependency_rows);
-    let mut to_read = changed.clone();
-    for row in client
-        .query(REFERENCED.as_str(), &[&classes, &objects])
-        .await
-        .map_err(query_error(context))?
-    {
-        let oid: u32 = row.try_get(0).map_err(query_error(context))?;
-        if row.try_get::<_, bool>(1).map_err(query_error(context))? {
-            return Ok(Err("a changed relation refers to a partitioned one".into()));
+    changed.sort_unstable();
+    changed.dedup();
+    // The dependency rows first: what the relations they refer to translate
+    // to is read too (`referred_only`: those the transaction did not change).
+    let (dependency_rows, referred_only) = match edges {
+        Edges::Skipped => (Vec::new(), Vec::new()),
+        Edges::Read => {
+            let started = Instant::now();
+            let dependencies = PARTIAL_QUERIES
+                .iter()
+                .find(|(name, ..)| *name == "dependencies")
+                .map(|(_, sql, _)| sql.as_str())
+                .unwrap_or_default();
+            let dependency_rows = deps::decode(
+                client
+                    .query(dependencies, &[&changed])
+                    .await
+                    .map_err(query_error("cannot read dependencies again"))?,
+            )?;
+            let (classes, objects) = deps::referenced(&dependency_rows);
+            let mut referred_only = Vec::new();
+            for row in client
+                .query(REFERENCED.as_str(), &[&classes, &objects])
+                .await
+                .map_err(query_error(context))?
+            {
+                let oid: u32 = row.try_get(0).map_err(query_error(context))?;
+                if row.try_get::<_, bool>(1).map_err(query_error(context))? {
+                    return Ok(Err("a changed relation refers to a partitioned one".into()));
+                }
+                if changed.binary_search(&oid).is_err() {
+                    referred_only.push(oid);
+                }
+            }
+            referred_only.sort_unstable();
+            referred_only.dedup();
+            timings::record("read what changed: the relations they refer to", started);
+            (dependency_rows, referred_only)
         }
-        to_read.push(oid);
-    }
-    to_read.sort_unstable();
-    to_read.dedup();
-    if let Some(why) = too_many(to_read.len(), server.relations) {
-        return Ok(Err(why));
-    }
-    timings::record("read what changed: the relations they refer to", started);
+    };
     let started = Instant::now();
 
     let existing: HashSet<QualifiedName> = client
@@ -339,9 +421,20 @@ pub async fn reread_changes(
 
     timings::record("read what changed: the relations that exist", started);
     let started = Instant::now();
+    // The relations changed are read again whole; those only referred to,
+    // by what their OIDs translate to.
+    let names = async {
+        if referred_only.is_empty() {
+            return Ok(Vec::new());
+        }
+        client
+            .query(REFERENCED_NAMES.as_str(), &[&referred_only])
+            .await
+            .map_err(query_error("cannot read the names of the relations referred to"))
+    };
     let others = PARTIAL_QUERIES.iter().filter(|(name, ..)| *name != "dependencies");
     let reads = others.map(|(name, sql, takes_oids)| {
-        let oids = &to_read;
+        let oids = &changed;
         async move {
             let rows = match takes_oids {
                 true => client.query(sql.as_str(), &[oids]).await,
@@ -351,7 +444,7 @@ pub async fn reread_changes(
                 .map_err(query_error(format!("cannot read {name} again")))
         }
     });
-    let by_name = futures_util::future::try_join_all(reads).await?;
+    let (names, by_name) = futures_util::future::try_join(names, futures_util::future::try_join_all(reads)).await?;
     debug_assert_eq!(by_name.len() + 1, QUERIES.len());
     timings::record("read what changed: the queries", started);
     let started = Instant::now();
@@ -359,7 +452,8 @@ pub async fn reread_changes(
         by_name: by_name.into_iter().collect(),
     };
     let column_rows = rows.take("columns");
-    let (partial, oids) = build::catalog(&mut rows, &server.role, || build::column_rows(column_rows))?;
+    let (partial, mut oids) = build::catalog(&mut rows, &server.role, || build::column_rows(column_rows))?;
+    build::add_names(&mut oids, &names)?;
     let fresh_stats = stats::table_stats(rows.get("table statistics"))?;
 
     // What was read again, and what changed whether or not it was read
@@ -381,14 +475,19 @@ pub async fn reread_changes(
     } = previous;
     stats.retain(|q, _| existing.contains(q) && !reread.contains(q));
     stats.extend(fresh_stats);
-    let kept = Kept {
+    let kept = (edges == Edges::Read).then(|| Kept {
         existing: &existing,
         dirty: &dirty,
         tables: catalog.tables.keys().cloned().collect(),
-    };
+    });
     merge_catalog(&mut catalog, partial, &reread, &existing);
-    let fresh = deps::dependencies(dependency_rows, &oids, &catalog)?;
-    merge_dependencies(&mut dependencies, fresh, &kept);
+    match kept {
+        Some(kept) => {
+            let fresh = deps::dependencies(dependency_rows, &oids, &catalog)?;
+            merge_dependencies(&mut dependencies, fresh, &kept);
+        }
+        None => dependencies = Dependencies::default(),
+    }
     timings::record("read what changed: build and merge", started);
     Ok(Ok(Snapshot {
         catalog,
@@ -593,6 +692,7 @@ mod tests {
                 ("changed", CHANGED.as_str()),
                 ("closure", CLOSURE.as_str()),
                 ("referenced", REFERENCED.as_str()),
+                ("referenced names", REFERENCED_NAMES.as_str()),
                 ("existing", EXISTING.as_str()),
             ]);
         for (name, sql) in all {

@@ -15,7 +15,7 @@ mod parallel;
 mod stats;
 mod versions;
 
-pub use changes::reread_changes;
+pub use changes::{reread_catalog_changes, reread_changes};
 pub use versions::{RowVersions, read as read_row_versions};
 
 use crate::catalog::Snapshot;

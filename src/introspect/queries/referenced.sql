@@ -1,7 +1,8 @@
 -- The relations that the dependency rows read again (changed_dependencies.sql)
 -- refer to, given as the arrays of their (refclassid, refobjid) in $1, $2:
--- the catalog must be read again for them too, so that their OIDs
--- translate: a table a foreign key or a view uses, the sequence a default
+-- what their OIDs translate to must be read too (referenced_names.sql, for
+-- those the transaction did not change): a table a foreign key or a view
+-- uses, the sequence a default
 -- uses, the table of an index or identity sequence referred to, the table
 -- or view of a row type (or of its array type).
 WITH refs(refclassid, refobjid) AS (
