@@ -213,6 +213,45 @@ fn a_failing_statement_leaves_catalog_and_data_as_they_were() {
 }
 
 #[test]
+fn a_statement_failing_before_many_others_is_the_one_reported_and_nothing_after_it_runs() {
+    // The steps' statements are sent ahead of their answers: a failure early
+    // in a long plan must still be the error reported (not the refusals of
+    // the statements sent after it), and none of those may have run.
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("cli_fail_early").await;
+        support::load(&db, "CREATE TABLE accounts (id int PRIMARY KEY, email text); INSERT INTO accounts VALUES (1, 'a@x'), (2, 'a@x');").await.unwrap();
+        let url = support::url(&db.dbname());
+        let admin = support::url("postgres");
+        // The unique key fails on the duplicated email; the 150 tables whose
+        // foreign keys refer to it come after it in the plan.
+        let mut desired = String::from("CREATE TABLE accounts (\n    id int PRIMARY KEY,\n    email text UNIQUE\n);\n");
+        for i in 0..150 {
+            desired.push_str(&format!("CREATE TABLE zz_{i:03} (id int PRIMARY KEY, email text REFERENCES accounts (email));\n"));
+        }
+        let schema = schema_dir(&[("app.sql", &desired)]);
+        let schema_path = schema.path().to_str().unwrap();
+        let before = support::canonical::dump(&db).await.unwrap();
+
+        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes", "--allow-hazards", "long-lock", "--skip-data-checks"], None);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert!(err.contains("step 1/151 failed"), "the first step fails, 150 after it: {err}");
+        assert!(err.contains("ALTER TABLE public.accounts ADD CONSTRAINT accounts_email_key UNIQUE (email)"), "names the statement: {err}");
+        assert!(err.contains("is duplicated"), "has the server's message: {err}");
+        assert!(!err.contains("current transaction is aborted"), "{err}");
+        assert_eq!(support::canonical::dump(&db).await.unwrap(), before, "the catalog is as it was");
+        assert_eq!(query_i64(&db, "SELECT count(*) FROM pg_class WHERE relname LIKE 'zz\\_%'").await, 0);
+        assert_eq!(
+            query_i64(&db, "SELECT count(*) FROM converge.history WHERE outcome = 'failed' AND error LIKE '%is duplicated%'").await,
+            1,
+            "the failed attempt is recorded"
+        );
+        support::drop_db(&db).await;
+    });
+}
+
+#[test]
 fn bad_input_is_an_error_with_its_location() {
     let admin = support::url("postgres");
     let schema = schema_dir(&[("t.sql", "CREATE TABLE ok (id int);\nCREATE TABEL broken (id int);\n")]);

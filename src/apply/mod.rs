@@ -516,21 +516,8 @@ async fn run(
         .batch_execute(&crate::sql::settings_batch(&crate::sql::step_settings(), true))
         .await
         .map_err(query_error("cannot set search_path"))?;
-    let total = document.steps.len();
     let phase = Instant::now();
-    for step in &document.steps {
-        observer.step(&StepStarted {
-            index: step.index,
-            total,
-            description: &step.description,
-            statements: &step.forward,
-            elapsed: started.elapsed(),
-            retry: None,
-        });
-        for statement in &step.forward {
-            run_statement(client, step, total, statement).await?;
-        }
-    }
+    run_steps(client, document, started, observer).await?;
     timings::record("apply: run the steps", phase);
 
     let phase = Instant::now();
@@ -740,6 +727,53 @@ async fn set_timeouts(client: &tokio_postgres::Client, options: &ApplyOptions, l
 }
 
 /// Runs one statement of `step`, naming the step when it fails.
+/// How many of the steps' statements are sent ahead of the one whose
+/// answer `run_steps` waits for.
+const STATEMENTS_AHEAD: usize = 64;
+
+/// Runs every step's statements in order, in the transaction open on
+/// `client`, telling `observer` as each step begins. The statements are sent
+/// ahead of their answers (up to `STATEMENTS_AHEAD`; tokio-postgres pipelines
+/// the requests of futures polled together): the server runs them one after
+/// the other as it would one at a time, without waiting a round trip between
+/// them. After a statement fails, PostgreSQL refuses every later one in the
+/// same transaction ("current transaction is aborted"), so nothing sent
+/// ahead can run: the first failure is the one reported, and the caller
+/// rolls back.
+async fn run_steps(
+    client: &tokio_postgres::Client,
+    document: &PlanDocument,
+    started: Instant,
+    observer: &mut impl Observer,
+) -> Result<(), ApplyError> {
+    use futures_util::StreamExt;
+    let total = document.steps.len();
+    let statements = document
+        .steps
+        .iter()
+        .flat_map(|step| step.forward.iter().map(move |statement| (step, statement)));
+    let mut answers =
+        futures_util::stream::iter(statements.map(|(step, statement)| run_statement(client, step, total, statement)))
+            .buffered(STATEMENTS_AHEAD);
+    for step in &document.steps {
+        observer.step(&StepStarted {
+            index: step.index,
+            total,
+            description: &step.description,
+            statements: &step.forward,
+            elapsed: started.elapsed(),
+            retry: None,
+        });
+        for _ in &step.forward {
+            // One answer per statement, in order: the stream cannot end first.
+            if let Some(answer) = answers.next().await {
+                answer?;
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn run_statement(
     client: &tokio_postgres::Client,
     step: &crate::render::StepDoc,
