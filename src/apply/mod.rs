@@ -145,6 +145,33 @@ pub struct Applied {
     pub elapsed: Duration,
     /// How the apply knew its starting point.
     pub start: StartingPoint,
+    /// Where its time went.
+    pub times: ApplyTimes,
+}
+
+/// Where an apply's time went, phase by phase (`converge-bench` reports
+/// them beside psql's run of the same statements).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyTimes {
+    /// The check that the target is what the plan was made against, and the
+    /// caller's own checks (`Observer::before_steps`).
+    pub before_steps: Duration,
+    /// The steps' statements.
+    pub steps: Duration,
+    /// Reading the end state and comparing it with the plan's.
+    pub verification: Duration,
+    /// The history row and the commit.
+    pub record_and_commit: Duration,
+}
+
+/// What a successful run of the steps leaves for `execute`: the end state's
+/// fingerprint and canonical JSON, how the starting point was known, and the
+/// times so far.
+struct Ran {
+    fingerprint: Fingerprint,
+    json: String,
+    start: StartingPoint,
+    times: ApplyTimes,
 }
 
 /// How an apply knew the catalog it started from.
@@ -377,7 +404,12 @@ pub async fn execute(
     let phase = Instant::now();
     // The end state's fingerprint, and its canonical JSON for the history row.
     let (outcome, after) = match outcome {
-        Ok((fingerprint, json, start)) => (Ok((fingerprint.clone(), start)), Some((fingerprint, json))),
+        Ok(Ran {
+            fingerprint,
+            json,
+            start,
+            times,
+        }) => (Ok((fingerprint.clone(), start, times)), Some((fingerprint, json))),
         Err(e) => (Err(e), None),
     };
     let error = outcome.as_ref().err().map(|e| e.to_string());
@@ -403,7 +435,7 @@ pub async fn execute(
         backup_sha256: request.backup.map(|b| b.sha256.as_str()),
     };
     match outcome {
-        Ok((catalog_after, start)) => {
+        Ok((catalog_after, start, mut times)) => {
             // Still inside the transaction `run` left open.
             let id = async {
                 let id = if options.record_history {
@@ -429,6 +461,10 @@ pub async fn execute(
                     catalog_after,
                     elapsed: started.elapsed(),
                     start,
+                    times: {
+                        times.record_and_commit = phase.elapsed();
+                        times
+                    },
                 }),
                 Err(e) => {
                     let _ = client.batch_execute("ROLLBACK").await;
@@ -486,8 +522,10 @@ async fn run(
     options: &ApplyOptions,
     started: Instant,
     observer: &mut impl Observer,
-) -> Result<(Fingerprint, String, StartingPoint), ApplyError> {
+) -> Result<Ran, ApplyError> {
     let document = request.document;
+    let mut times = ApplyTimes::default();
+    let before_steps = Instant::now();
     client
         .batch_execute("BEGIN")
         .await
@@ -509,6 +547,7 @@ async fn run(
     timings::record("apply: the caller's checks before the steps", phase);
     checked?;
     set_timeouts(client, options, true).await?;
+    times.before_steps = before_steps.elapsed();
 
     // Statements taken from the desired files resolve names as they did when
     // the shadow database loaded them.
@@ -518,6 +557,7 @@ async fn run(
         .map_err(query_error("cannot set search_path"))?;
     let phase = Instant::now();
     run_steps(client, document, started, observer).await?;
+    times.steps = phase.elapsed();
     timings::record("apply: run the steps", phase);
 
     let phase = Instant::now();
@@ -533,6 +573,7 @@ async fn run(
         &document.options,
     )
     .await?;
+    times.verification = phase.elapsed();
     timings::record("apply: verify the end state", phase);
     if let Some(missed) = missed {
         eprintln!(
@@ -551,7 +592,12 @@ async fn run(
             ),
         }));
     }
-    Ok((fingerprint, json, start))
+    Ok(Ran {
+        fingerprint,
+        json,
+        start,
+        times,
+    })
 }
 
 /// Refuses when the target is not what the plan was made against: another

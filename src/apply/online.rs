@@ -17,9 +17,9 @@
 //! index build left behind).
 
 use super::{
-    ApplyError, ApplyOptions, KnownStart, LOCK_KEY, Observer, Request, Retry, StartingPoint, StepStarted, run_statement,
+    ApplyError, ApplyOptions, ApplyTimes, KnownStart, LOCK_KEY, Observer, Ran, Request, Retry, StepStarted,
+    run_statement,
 };
-use crate::catalog::Fingerprint;
 use crate::db::{Endpoint, query_error};
 use crate::pipeline::normalize;
 use crate::render::{Group, StepDoc, groups};
@@ -42,8 +42,10 @@ pub(super) async fn run(
     options: &ApplyOptions,
     started: Instant,
     observer: &mut impl Observer,
-) -> Result<(Fingerprint, String, StartingPoint), ApplyError> {
+) -> Result<Ran, ApplyError> {
     let document = request.document;
+    let mut times = ApplyTimes::default();
+    let phase = Instant::now();
     client
         .batch_execute("SET client_min_messages = warning")
         .await
@@ -65,6 +67,8 @@ pub(super) async fn run(
         .await
         .map_err(query_error("cannot end the transaction of the drift check"))?;
     let start = checked?;
+    times.before_steps = phase.elapsed();
+    let phase = Instant::now();
     // Statements taken from the desired files resolve names as they did when
     // the shadow database loaded them.
     client
@@ -101,6 +105,9 @@ pub(super) async fn run(
         committed.push(group.label());
     }
 
+    // The groups' own transactions and retries are the steps' time here.
+    times.steps = phase.elapsed();
+    let phase = Instant::now();
     let verified = async {
         client
             .batch_execute("RESET lock_timeout; RESET statement_timeout; BEGIN")
@@ -119,7 +126,13 @@ pub(super) async fn run(
                 ),
             }));
         }
-        Ok((fingerprint, json, start))
+        times.verification = phase.elapsed();
+        Ok(Ran {
+            fingerprint,
+            json,
+            start,
+            times,
+        })
     }
     .await;
     verified.map_err(|error| ApplyError::Partial {

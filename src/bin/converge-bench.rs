@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Environment variables the parent hands the servers to its children with
 /// (not arguments: a URL may hold a password, and arguments are public).
@@ -307,7 +307,7 @@ fn render_main(files: &[PathBuf], format: Format) -> Result<(), String> {
 }
 
 /// Columns of the table: (phase name, header).
-const COLUMNS: [(&str, &str); 18] = [
+const COLUMNS: [(&str, &str); 20] = [
     ("load_base", "load base"),
     ("parse", "parse"),
     ("shadow_load", "shadow load"),
@@ -323,6 +323,8 @@ const COLUMNS: [(&str, &str); 18] = [
     ("shadow_one_change", "shadow one change"),
     ("plan_one_change", "plan one change"),
     ("apply", "apply"),
+    ("apply_steps", "apply: steps"),
+    ("apply_verification", "apply: verification"),
     ("psql_apply", "psql apply"),
     ("apply_one_change", "apply one change"),
     ("psql_one_change", "psql one change"),
@@ -398,7 +400,8 @@ fn markdown(report: &Report) -> String {
          `pipeline::plan_sources` with that file, parse included (a cache miss: the kept shadow is updated \
          incrementally); the kept shadow is used in these two phases only; *apply*: `apply::apply` (lock, drift \
          check, steps, verification, history row) on a fresh copy of the target (a copy's catalog rows \
-         are the target's: the drift check finds them unchanged and starts from the plan's read); *psql apply*: the \
+         are the target's: the drift check finds them unchanged and starts from the plan's read), *apply: \
+         steps* and *apply: verification* two of its parts (`Applied::times`); *psql apply*: the \
          same forward.sql with `psql --single-transaction` on another copy; *apply one change*: that \
          copy, now at changed.sql, planned towards the one-change file (from the cache, not measured) and \
          the one-step plan applied the same way (its verification reads what the transaction changed); \
@@ -729,7 +732,11 @@ struct Timings {
 
 impl Timings {
     fn add(&mut self, name: &str, started: Instant) -> f64 {
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        self.add_duration(name, started.elapsed())
+    }
+
+    fn add_duration(&mut self, name: &str, took: Duration) -> f64 {
+        let ms = took.as_secs_f64() * 1000.0;
         match self.phases.iter_mut().find(|(n, _)| n == name) {
             Some((_, samples)) => samples.push(ms),
             None => self.phases.push((name.to_string(), vec![ms])),
@@ -1184,7 +1191,9 @@ async fn measure(ctx: &Ctx<'_>) -> Result<SizeResult, String> {
         let start = Instant::now();
         let applied = apply(&copy, &planned, &apply_options).await;
         let apply_ms = t.add("apply", start);
-        applied.map_err(|e| format!("converge apply failed: {e}"))?;
+        let applied = applied.map_err(|e| format!("converge apply failed: {e}"))?;
+        t.add_duration("apply_steps", applied.times.steps);
+        t.add_duration("apply_verification", applied.times.verification);
         // Then one statement changed: the copy, now at changed.sql, planned
         // towards one_change.sql (its desired catalog from the cache the
         // one-change plan wrote; not measured), and that plan applied.
