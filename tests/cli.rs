@@ -70,9 +70,19 @@ fn plan_exit_codes_plan_files_and_apply() {
         let warm: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(warm_dir.join("plan.json")).unwrap()).unwrap();
         assert_eq!(warm["fingerprints"], json["fingerprints"], "a plan from the cache records the fingerprints a fresh one computed");
 
-        let o = converge(&["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"], None);
+        let o = converge_with(
+            &["apply", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--yes"],
+            None,
+            &[("CONVERGE_TIMINGS", "1")],
+        );
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-        assert!(text(&o.stderr).contains("Applied 3 steps"), "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert!(err.contains("Applied 3 steps"), "{err}");
+        // The plan was made in the same run: the end state, equal to the
+        // desired catalog, takes the JSON written while the steps ran.
+        assert!(err.contains("timing: apply: the desired catalog's JSON (while the steps run): "), "{err}");
+        assert!(err.contains("timing: apply: the end state compared with the desired catalog: "), "{err}");
+        assert!(!err.contains("timing: apply: the end state's JSON and fingerprint: "), "{err}");
 
         let o = converge(&["plan", "--url", &url, "--dev-url", &admin, "--schema", schema_path, "--exit-code"], None);
         assert_eq!(o.status.code(), Some(0), "nothing to do: exit 0\n{}", text(&o.stderr));

@@ -622,6 +622,48 @@ fn an_end_state_other_than_the_plans_is_not_committed() {
     });
 }
 
+/// The history row holds the end state's canonical JSON and its sha256.
+/// When the run has the desired catalog, that JSON is written while the
+/// steps run and taken for an end state equal to it: it must be the JSON of
+/// the catalog a whole read finds after the commit, byte for byte.
+#[test]
+fn the_history_row_holds_the_json_of_the_end_state_the_apply_verified() {
+    use converge::apply::ApplyOptions;
+    use converge::catalog::Fingerprint;
+    let rt = support::runtime();
+    rt.block_on(async {
+        let db = support::fresh_db("safety_history_json").await;
+        support::load(&db, CUSTOMERS).await.unwrap();
+        let janitor = converge::shadow::Janitor::default();
+        let planned = plan_customers_note(&db, &janitor).await;
+        janitor.cleanup().await;
+        let options = ApplyOptions {
+            record_history: true,
+            ..Default::default()
+        };
+        let applied = converge::apply::apply(&db, &planned, &options).await.unwrap();
+        assert_eq!(applied.catalog_after, planned.fingerprints.desired_catalog);
+
+        let client = db.connect().await.unwrap();
+        let row = client
+            .query_one(
+                "SELECT catalog_after_sha256, \
+                 encode(sha256(convert_to(catalog_after_json, 'UTF8')), 'hex') \
+                 FROM converge.history WHERE id = $1",
+                &[&applied.history_id.expect("history is on")],
+            )
+            .await
+            .unwrap();
+        let (recorded, of_json): (String, String) = (row.get(0), row.get(1));
+        assert_eq!(recorded, planned.fingerprints.desired_catalog.0);
+        assert_eq!(of_json, recorded, "the JSON stored is the one fingerprinted");
+        let now = converge::introspect::introspect_endpoint(&db).await.unwrap();
+        let now = planned.normalize(now.catalog);
+        assert_eq!(Fingerprint::of_catalog(&now).0, recorded, "and the catalog committed");
+        support::drop_db(&db).await;
+    });
+}
+
 /// The end state is read from what the transaction changed; a read that
 /// does not lead to the plan's end state is never trusted alone. Given a
 /// starting point that lacks a table the transaction never touches (as a

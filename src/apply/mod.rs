@@ -19,6 +19,7 @@
 //! directory (`apply --plan`) and the undo of an earlier apply (`rollback`):
 //! each is a [`PlanDocument`].
 
+mod expected;
 pub mod history;
 mod online;
 mod undo;
@@ -34,6 +35,8 @@ use crate::plan::{Allowed, HazardKind, describe};
 use crate::render::PlanDocument;
 use crate::source::Location;
 use crate::timings;
+use expected::Expected;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// The advisory lock key every converge apply takes ("conv" in ASCII).
@@ -281,9 +284,10 @@ pub struct BackupRecord {
 /// What to apply and how to record it.
 pub struct Request<'a> {
     pub document: &'a PlanDocument,
-    /// The desired catalog, when this run knows it (a live plan): a failed
-    /// verification then names each remaining difference.
-    pub desired: Option<&'a Catalog>,
+    /// The desired catalog, when this run knows it (a live plan): its JSON
+    /// is written while the steps run (see `expected`), and a failed
+    /// verification names each remaining difference.
+    pub desired: Option<Arc<Catalog>>,
     pub kind: Kind,
     pub environment: Option<&'a str>,
     /// The plan directory, for `apply --plan`.
@@ -353,7 +357,7 @@ pub async fn apply(target: &Endpoint, planned: &Planned, options: &ApplyOptions)
     let document = planned.document();
     let request = Request {
         document: &document,
-        desired: Some(&planned.desired_snapshot.catalog),
+        desired: Some(Arc::new(planned.desired_snapshot.catalog.clone())),
         kind: Kind::Apply,
         environment: None,
         plan_source: None,
@@ -501,6 +505,24 @@ pub async fn execute(
 /// stores (`status` compares the target with it later): serialized once,
 /// the fingerprint being the sha256 of that JSON
 /// (`Fingerprint::of_catalog`).
+/// `end_state(catalog)`, taken from `ahead` when `catalog` is the desired
+/// catalog written there.
+async fn end_state_expecting(
+    catalog: &Catalog,
+    expected: &Fingerprint,
+    ahead: Option<Expected>,
+) -> (Fingerprint, String) {
+    if let Some(ahead) = ahead
+        && let Some(known) = ahead.of(catalog, expected).await
+    {
+        return known;
+    }
+    let started = Instant::now();
+    let end_state = end_state(catalog);
+    timings::record("apply: the end state's JSON and fingerprint", started);
+    end_state
+}
+
 fn end_state(catalog: &Catalog) -> (Fingerprint, String) {
     // Plain data with string keys: serializing cannot fail.
     let mut json = Vec::new();
@@ -526,6 +548,7 @@ async fn run(
     let document = request.document;
     let mut times = ApplyTimes::default();
     let before_steps = Instant::now();
+    let ahead = request.desired.clone().and_then(Expected::start);
     client
         .batch_execute("BEGIN")
         .await
@@ -566,11 +589,12 @@ async fn run(
         fingerprint,
         json,
         missed,
-    } = read_end_state(
+    } = read_end_state_expecting(
         &*client,
         Some(before),
         &document.fingerprints.desired_catalog,
         &document.options,
+        ahead,
     )
     .await?;
     times.verification = phase.elapsed();
@@ -583,7 +607,7 @@ async fn run(
         );
     }
     if fingerprint != document.fingerprints.desired_catalog {
-        return Err(ApplyError::Verify(match request.desired {
+        return Err(ApplyError::Verify(match &request.desired {
             Some(desired) => differences(&after, desired),
             None => format!(
                 "  the catalog's fingerprint is {}, the plan leads to {}",
@@ -730,8 +754,20 @@ pub async fn read_end_state(
     expected: &Fingerprint,
     options: &crate::pipeline::Options,
 ) -> Result<EndState, DbError> {
+    read_end_state_expecting(client, before, expected, options, None).await
+}
+
+/// `read_end_state`, with the desired catalog's JSON written ahead when the
+/// caller has it (see `expected`).
+async fn read_end_state_expecting(
+    client: &impl tokio_postgres::GenericClient,
+    before: Option<Snapshot>,
+    expected: &Fingerprint,
+    options: &crate::pipeline::Options,
+    ahead: Option<Expected>,
+) -> Result<EndState, DbError> {
     let (catalog, read) = read_end(client, before, options).await?;
-    let (fingerprint, json) = end_state(&catalog);
+    let (fingerprint, json) = end_state_expecting(&catalog, expected, ahead).await;
     if fingerprint == *expected || read != EndRead::Changes {
         return Ok(EndState {
             catalog,

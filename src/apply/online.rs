@@ -16,6 +16,7 @@
 //! next plan finishes the change (or drops what an interrupted concurrent
 //! index build left behind).
 
+use super::expected::Expected;
 use super::{
     ApplyError, ApplyOptions, ApplyTimes, KnownStart, LOCK_KEY, Observer, Ran, Request, Retry, StepStarted,
     run_statement,
@@ -46,6 +47,7 @@ pub(super) async fn run(
     let document = request.document;
     let mut times = ApplyTimes::default();
     let phase = Instant::now();
+    let ahead = request.desired.clone().and_then(Expected::start);
     client
         .batch_execute("SET client_min_messages = warning")
         .await
@@ -115,9 +117,10 @@ pub(super) async fn run(
             .map_err(query_error("cannot begin the transaction"))?;
         let after = crate::introspect::introspect_in_transaction(&*client).await?;
         let after = normalize(after.catalog, &document.options);
-        let (fingerprint, json) = super::end_state(&after);
+        let (fingerprint, json) =
+            super::end_state_expecting(&after, &document.fingerprints.desired_catalog, ahead).await;
         if fingerprint != document.fingerprints.desired_catalog {
-            return Err(ApplyError::Unverified(match request.desired {
+            return Err(ApplyError::Unverified(match &request.desired {
                 Some(desired) => super::differences(&after, desired),
                 None => format!(
                     "  the catalog's fingerprint is {}, the plan leads to {}",

@@ -115,7 +115,7 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
             fingerprints,
             ..
         }) => (
-            Some(desired_snapshot.catalog),
+            Some(std::sync::Arc::new(desired_snapshot.catalog)),
             KnownStart::of_plan(current, current_rows, fingerprints.current_catalog),
         ),
         None => (
@@ -125,7 +125,7 @@ pub async fn run(args: &ApplyArgs, context: &Context, output: &mut Output<'_>) -
     };
     let request = Request {
         document: &document,
-        desired: desired.as_ref(),
+        desired,
         kind: Kind::Apply,
         environment: settings.env.as_deref(),
         plan_source: plan_source.as_deref(),
