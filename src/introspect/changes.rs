@@ -309,9 +309,17 @@ async fn reread(
 
     let context = "cannot read what the transaction changed";
     let started = Instant::now();
-    let enums = client
-        .query(ENUMS_CHANGED, &[])
-        .await
+    // The comments removed are looked for beside the enums' labels (the two
+    // questions are independent: one round trip).
+    let [kinds, schemas, tables, names] = commented_parts(&previous.catalog);
+    let uncommented = async {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        client.query(UNCOMMENTED, &[&kinds, &schemas, &tables, &names]).await
+    };
+    let (enum_rows, uncommented) = futures_util::future::join(client.query(ENUMS_CHANGED, &[]), uncommented).await;
+    let enums = enum_rows
         .map_err(query_error(context))?
         .iter()
         .map(|row| {
@@ -333,15 +341,8 @@ async fn reread(
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()
         .map_err(query_error(context))?;
-    let [kinds, schemas, tables, names] = commented_parts(&previous.catalog);
-    if !kinds.is_empty() {
-        for row in client
-            .query(UNCOMMENTED, &[&kinds, &schemas, &tables, &names])
-            .await
-            .map_err(query_error(context))?
-        {
-            touched.push(row.try_get(0).map_err(query_error(context))?);
-        }
+    for row in uncommented.map_err(query_error(context))? {
+        touched.push(row.try_get(0).map_err(query_error(context))?);
     }
     let mut changed: Vec<u32> = Vec::new();
     let mut dirty: HashSet<QualifiedName> = HashSet::new();
@@ -406,23 +407,23 @@ async fn reread(
         }
     };
     let started = Instant::now();
-
-    let existing: HashSet<QualifiedName> = client
-        .query(EXISTING.as_str(), &[])
-        .await
-        .map_err(query_error(context))?
-        .iter()
-        .map(|row| {
-            Ok(QualifiedName::new(
-                row.try_get::<_, String>(0)?,
-                row.try_get::<_, String>(1)?,
-            ))
-        })
-        .collect::<Result<_, tokio_postgres::Error>>()
-        .map_err(query_error(context))?;
-
-    timings::record("read what changed: the relations that exist", started);
-    let started = Instant::now();
+    // Every relation's name (to know which are gone), sent first: its rows
+    // are decoded while the server answers the queries after it.
+    let existing = async {
+        client
+            .query(EXISTING.as_str(), &[])
+            .await
+            .map_err(query_error(context))?
+            .iter()
+            .map(|row| {
+                Ok(QualifiedName::new(
+                    row.try_get::<_, String>(0)?,
+                    row.try_get::<_, String>(1)?,
+                ))
+            })
+            .collect::<Result<HashSet<QualifiedName>, tokio_postgres::Error>>()
+            .map_err(query_error(context))
+    };
     // The relations changed are read again whole; those only referred to,
     // by what their OIDs translate to.
     let names = async {
@@ -446,9 +447,10 @@ async fn reread(
                 .map_err(query_error(format!("cannot read {name} again")))
         }
     });
-    let (names, by_name) = futures_util::future::try_join(names, futures_util::future::try_join_all(reads)).await?;
+    let (existing, names, by_name) =
+        futures_util::future::try_join3(existing, names, futures_util::future::try_join_all(reads)).await?;
     debug_assert_eq!(by_name.len() + 1, QUERIES.len());
-    timings::record("read what changed: the queries", started);
+    timings::record("read what changed: the relations that exist and the queries", started);
     let started = Instant::now();
     let mut rows = Rows {
         by_name: by_name.into_iter().collect(),
